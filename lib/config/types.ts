@@ -1,0 +1,103 @@
+/**
+ * The shapes the configuration parsers produce. Times are milliseconds and
+ * named `…Ms`; every value a user wrote is also kept as written (`raw`),
+ * because `cl_status hbparameter` reports parameters as written (spec 8.2).
+ */
+export type Severity = 'error' | 'warning' | 'info';
+
+/** One problem found in a configuration file, with its location. */
+export interface ConfigProblem {
+  file: string;
+  /** 1-based line number; 0 when the problem concerns the whole file. */
+  line: number;
+  severity: Severity;
+  /** Stable code, e.g. `HACF_UNKNOWN_DIRECTIVE`. */
+  code: string;
+  message: string;
+}
+
+export type MediaLine =
+  | { kind: 'bcast'; iface: string; port: number; line: number }
+  | { kind: 'ucast'; iface: string; peer: string; port: number; line: number }
+  | { kind: 'mcast'; iface: string; group: string; port: number; ttl: number; loop: boolean; line: number }
+  | { kind: 'serial'; device: string; baud: number; line: number }
+  | { kind: 'ping'; host: string; line: number }
+  | { kind: 'ping_group'; group: string; hosts: string[]; line: number };
+
+export type AutoFailback = 'on' | 'off' | 'legacy';
+
+export interface RespawnLine { user: string; command: string; args: string[]; line: number }
+export interface ApiAuthLine { client: string; uids: string[]; gids: string[]; line: number }
+
+export interface HaConfig {
+  /** Normal node names, lowercased, in config order. */
+  nodes: string[];
+  keepaliveMs: number;
+  deadtimeMs: number;
+  warntimeMs: number;
+  initdeadMs: number;
+  deadpingMs: number;
+  hopfudge: number;
+  udpport: number;
+  baud: number;
+  media: MediaLine[];
+  autoFailback: AutoFailback;
+  logfile: string | undefined;
+  debugfile: string | undefined;
+  logfacility: string | undefined;
+  useLogd: boolean;
+  syslogmsgfmt: boolean;
+  logBadpack: boolean;
+  debug: number;
+  realtime: boolean;
+  coredumps: boolean;
+  hbgenmethod: 'file' | 'time';
+  uuidfrom: 'file' | 'nodename';
+  autojoin: 'none' | 'other' | 'any';
+  msgfmt: 'classic' | 'netstring';
+  maxRexmitDelayMs: number;
+  cluster: string;
+  respawn: RespawnLine[];
+  apiauth: ApiAuthLine[];
+  /** `env NAME=value` lines, exported as HA_NAME to children. */
+  env: Record<string, string>;
+  /** true when `crm`/`pacemaker` is on: v1 resource management disabled. */
+  crm: boolean;
+  /** Every directive as written (last value wins), plus computed defaults, for `hbparameter`. */
+  raw: Record<string, string>;
+}
+
+export interface AuthKey {
+  num: number;
+  method: 'crc' | 'md5' | 'sha1';
+  /** Empty for crc. */
+  key: string;
+  line: number;
+}
+
+export interface AuthKeys {
+  activeNum: number;
+  keys: Map<number, AuthKey>;
+}
+
+export interface Resource {
+  /** Script name (`IPaddr`, `Filesystem`, `httpd`). */
+  script: string;
+  args: string[];
+  /** The resource as written in haresources (`IPaddr::10.0.0.1/24/eth0`, or a bare IP). */
+  spec: string;
+}
+
+export interface ResourceGroup {
+  /** Preferred owner, lowercased. */
+  node: string;
+  /** The first resource's spec: the group key. */
+  key: string;
+  resources: Resource[];
+  line: number;
+}
+
+export interface ParseResult<T> {
+  value: T | undefined;
+  problems: ConfigProblem[];
+}

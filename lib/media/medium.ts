@@ -1,0 +1,26 @@
+/**
+ * One heartbeat medium (spec 7): a way to send a datagram to every peer and
+ * to hear theirs. The daemon opens every medium named in ha.cf and sends each
+ * outbound message on all of them; a medium never parses what it carries.
+ */
+export interface ReceivedPacket {
+  /** The raw datagram or, for serial, one complete `>>>`…`<<<` frame. */
+  data: Buffer;
+  /** Where it came from, for debug logs only (authenticity comes from the digest). */
+  from: string;
+}
+
+export type MediumKind = 'bcast' | 'ucast' | 'mcast' | 'serial' | 'ping' | 'ping_group';
+
+export interface Medium {
+  readonly kind: MediumKind;
+  /** The link name heartbeat reports: the interface (`eth0`) or device path (`/dev/ttyS0`). */
+  readonly linkName: string;
+  /** The log line heartbeat prints when the medium starts (`glib: …` text without the prefix). */
+  readonly description: string;
+  /** Opens sockets or devices. Rejects with an HbError naming the medium on failure. */
+  open(onPacket: (pkt: ReceivedPacket) => void, onError: (err: Error) => void): Promise<void>;
+  /** Sends one datagram; never throws (a failure is reported through onError). */
+  send(data: Buffer): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,251 @@
+/**
+ * Logging in the layouts of Heartbeat's ha-log (spec 11.5/11.6), on pino.
+ *
+ * pino gives us levels, child loggers and a cheap disabled path; the
+ * destination below turns each record into the exact text lines that users'
+ * log greps expect, written synchronously so nothing is lost on kill -9.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { pino, type Logger as PinoLogger } from 'pino';
+
+export type LogLevel = 'emerg' | 'alert' | 'crit' | 'error' | 'warn' | 'notice' | 'info' | 'debug';
+
+const LEVEL_VALUES: Record<LogLevel, number> = {
+  emerg: 80, alert: 75, crit: 70, error: 60, warn: 50, notice: 40, info: 30, debug: 20,
+};
+/** The words heartbeat prints for each priority. */
+const LEVEL_WORDS: Record<LogLevel, string> = {
+  emerg: 'EMERG', alert: 'ALERT', crit: 'CRIT', error: 'ERROR', warn: 'WARN', notice: 'notice', info: 'info', debug: 'debug',
+};
+/** syslog(3) severities for the same priorities. */
+const SYSLOG_SEVERITY: Record<LogLevel, number> = {
+  emerg: 0, alert: 1, crit: 2, error: 3, warn: 4, notice: 5, info: 6, debug: 7,
+};
+const VALUE_TO_LEVEL = new Map<number, LogLevel>(
+  (Object.keys(LEVEL_VALUES) as LogLevel[]).map((l) => [LEVEL_VALUES[l], l]),
+);
+
+export const SYSLOG_FACILITIES: Record<string, number> = {
+  kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9,
+  authpriv: 10, ftp: 11, local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21,
+  local6: 22, local7: 23,
+};
+
+export interface LogSinkConfig {
+  /** Receives everything but debug. */
+  logfile?: string | undefined;
+  /** Receives everything. */
+  debugfile?: string | undefined;
+  /** A syslog facility name, or undefined for none. */
+  logfacility?: string | undefined;
+  /** true: `Nov 22 22:28:02 host heartbeat: [pid]: info: …`; false: `heartbeat[pid]: 2026/11/22_22:28:02 info: …`. */
+  syslogmsgfmt: boolean;
+  /** Also write lines to stderr (foreground runs with no other sink). */
+  stderr: boolean;
+  /** Debug level 0..255; records at `debug` are kept only when > 0. */
+  debugLevel: number;
+}
+
+export interface Logger {
+  log(level: LogLevel, msg: string): void;
+  emerg(msg: string): void;
+  crit(msg: string): void;
+  error(msg: string): void;
+  warn(msg: string): void;
+  notice(msg: string): void;
+  info(msg: string): void;
+  debug(msg: string): void;
+  /** A logger with another entity name (`ipfail`, `cl_status`) and/or pid, same sinks. */
+  child(entity: string, pid?: number): Logger;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+export function syslogDate(d: Date): string {
+  return `${MONTHS[d.getMonth()]} ${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+export function haDate(d: Date): string {
+  return `${d.getFullYear()}/${pad2(d.getMonth() + 1)}/${pad2(d.getDate())}_${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** One formatted line in the layout heartbeat's cl_log writes to files. */
+export function formatLogLine(
+  opts: { syslogmsgfmt: boolean; host: string; entity: string; pid: number; level: LogLevel; msg: string; date: Date },
+): string {
+  const word = LEVEL_WORDS[opts.level];
+  return opts.syslogmsgfmt
+    ? `${syslogDate(opts.date)} ${opts.host} ${opts.entity}: [${opts.pid}]: ${word}: ${opts.msg}\n`
+    : `${opts.entity}[${opts.pid}]: ${haDate(opts.date)} ${word}: ${opts.msg}\n`;
+}
+
+/**
+ * File sinks opened append-only; `reopen()` after log rotation. A sink that
+ * cannot be written is reported once on stderr and then skipped, so a full or
+ * read-only disk never stops the daemon.
+ */
+class FileSink {
+  private fd: number | null = null;
+  private failed = false;
+  constructor(readonly path: string) {
+    this.open();
+  }
+  private open(): void {
+    try {
+      this.fd = openSync(this.path, 'a', 0o644);
+      this.failed = false;
+    } catch (err) {
+      this.fd = null;
+      this.reportOnce(err);
+    }
+  }
+  write(line: string): void {
+    if (this.fd === null) return;
+    try {
+      writeSync(this.fd, line);
+      this.failed = false;
+    } catch (err) {
+      this.reportOnce(err);
+    }
+  }
+  reopen(): void {
+    this.close();
+    this.open();
+  }
+  close(): void {
+    if (this.fd !== null) {
+      try { closeSync(this.fd); } catch { /* already gone */ }
+      this.fd = null;
+    }
+  }
+  private reportOnce(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    try {
+      process.stderr.write(`heartbeat: cannot write log file ${this.path}: ${(err as Error).message}\n`);
+    } catch { /* stderr closed when detached */ }
+  }
+}
+
+export interface LogSyslogWriter {
+  /** Sends one message with its syslog priority (facility*8+severity). */
+  send(priority: number, tag: string, msg: string): void;
+  close(): void;
+}
+
+export interface LogRoot {
+  logger: Logger;
+  /** Reopen file sinks (after logrotate moved them). */
+  reopen(): void;
+  /** Apply a new sink configuration (reload). */
+  reconfigure(cfg: LogSinkConfig): void;
+  close(): void;
+}
+
+/**
+ * Builds the daemon's root logger. `syslog` is injected so that the daemon
+ * can route to /dev/log and tests can observe it.
+ */
+export function createLogRoot(
+  entity: string,
+  cfg: LogSinkConfig,
+  deps: { syslog?: LogSyslogWriter; host?: string; now?: () => Date } = {},
+): LogRoot {
+  const host = deps.host ?? hostname();
+  const now = deps.now ?? (() => new Date());
+  let current = cfg;
+  let logfile: FileSink | null = null;
+  let debugfile: FileSink | null = null;
+  const openSinks = (c: LogSinkConfig): void => {
+    logfile?.close();
+    debugfile?.close();
+    logfile = c.logfile ? new FileSink(c.logfile) : null;
+    debugfile = c.debugfile ? new FileSink(c.debugfile) : null;
+  };
+  openSinks(cfg);
+
+  const destination = {
+    write(json: string): void {
+      let rec: { level: number; msg: string; entity: string; pid: number };
+      try {
+        rec = JSON.parse(json) as typeof rec;
+      } catch {
+        return;
+      }
+      const level = VALUE_TO_LEVEL.get(rec.level) ?? 'info';
+      const date = now();
+      const line = formatLogLine({ syslogmsgfmt: current.syslogmsgfmt, host, entity: rec.entity, pid: rec.pid, level, msg: rec.msg, date });
+      if (level !== 'debug') logfile?.write(line);
+      debugfile?.write(line);
+      if (current.stderr) {
+        try { process.stderr.write(line); } catch { /* detached */ }
+      }
+      const facility = current.logfacility === undefined ? undefined : SYSLOG_FACILITIES[current.logfacility];
+      if (facility !== undefined && deps.syslog && level !== 'debug') {
+        deps.syslog.send(facility * 8 + SYSLOG_SEVERITY[level], `${rec.entity}: [${rec.pid}]`, `${LEVEL_WORDS[level]}: ${rec.msg}`);
+      }
+    },
+  };
+
+  const root: PinoLogger<LogLevel> = pino<LogLevel>(
+    {
+      customLevels: LEVEL_VALUES,
+      useOnlyCustomLevels: true,
+      level: cfg.debugLevel > 0 ? 'debug' : 'info',
+      base: null,
+      timestamp: false,
+      messageKey: 'msg',
+    },
+    destination,
+  );
+
+  const wrap = (p: PinoLogger<LogLevel>): Logger => {
+    const l: Logger = {
+      log: (level, msg) => p[level](msg),
+      emerg: (msg) => p.emerg(msg),
+      crit: (msg) => p.crit(msg),
+      error: (msg) => p.error(msg),
+      warn: (msg) => p.warn(msg),
+      notice: (msg) => p.notice(msg),
+      info: (msg) => p.info(msg),
+      debug: (msg) => p.debug(msg),
+      child: (name, pid) => wrap(p.child({ entity: name, pid: pid ?? process.pid })),
+    };
+    return l;
+  };
+
+  return {
+    logger: wrap(root.child({ entity, pid: process.pid })),
+    reopen: () => {
+      logfile?.reopen();
+      debugfile?.reopen();
+    },
+    reconfigure: (c) => {
+      current = c;
+      root.level = c.debugLevel > 0 ? 'debug' : 'info';
+      openSinks(c);
+    },
+    close: () => {
+      logfile?.close();
+      debugfile?.close();
+      deps.syslog?.close();
+    },
+  };
+}
+
+/** A logger that records lines in memory, for unit tests of components. */
+export function memoryLogger(lines: string[] = []): Logger & { lines: string[] } {
+  const make = (): Logger => ({
+    log: (level, msg) => void lines.push(`${LEVEL_WORDS[level]}: ${msg}`),
+    emerg: (msg) => void lines.push(`EMERG: ${msg}`),
+    crit: (msg) => void lines.push(`CRIT: ${msg}`),
+    error: (msg) => void lines.push(`ERROR: ${msg}`),
+    warn: (msg) => void lines.push(`WARN: ${msg}`),
+    notice: (msg) => void lines.push(`notice: ${msg}`),
+    info: (msg) => void lines.push(`info: ${msg}`),
+    debug: (msg) => void lines.push(`debug: ${msg}`),
+    child: () => make(),
+  });
+  return Object.assign(make(), { lines });
+}
