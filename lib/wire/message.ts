@@ -44,6 +44,17 @@ export class HaMsg {
     return f && f.type === FieldType.BINARY ? f.value : undefined;
   }
 
+  /** First nested message of `name`, or undefined (also for other field types). */
+  getStruct(name: string): HaMsg | undefined {
+    const f = this.fields.find((x) => x.name === name);
+    return f && f.type === FieldType.STRUCT ? f.value : undefined;
+  }
+
+  getList(name: string): string[] | undefined {
+    const f = this.fields.find((x) => x.name === name);
+    return f && f.type === FieldType.LIST ? f.value : undefined;
+  }
+
   getField(name: string): Field | undefined {
     return this.fields.find((x) => x.name === name);
   }
@@ -59,6 +70,16 @@ export class HaMsg {
 
   addBinary(name: string, value: Buffer): this {
     this.fields.push({ name, type: FieldType.BINARY, value });
+    return this;
+  }
+
+  addStruct(name: string, value: HaMsg): this {
+    this.fields.push({ name, type: FieldType.STRUCT, value });
+    return this;
+  }
+
+  addList(name: string, value: string[]): this {
+    this.fields.push({ name, type: FieldType.LIST, value });
     return this;
   }
 

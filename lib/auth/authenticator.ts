@@ -1,0 +1,215 @@
+/**
+ * Signs outbound messages exactly as heartbeat 3.0.6 on glue 1.0.12 does and
+ * judges inbound datagrams (spec 2.3, 2.4, 2.6, 3.1 step 3-4).
+ *
+ * Verification is stricter than heartbeat in one respect: a classic datagram
+ * must be byte-identical to the canonical re-encoding of what it decodes to
+ * (optionally followed by one NUL, as old glue sends it). heartbeat would
+ * also take blank lines or junk after `<<<`, which no real sender produces,
+ * but which would let bytes outside the digest be altered unnoticed.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { AuthKey, AuthKeys } from '../config/types.js';
+import { HbError } from '../util/errors.js';
+import { classicFieldsText, encodeClassic } from '../wire/classic.js';
+import { decodeDatagram } from '../wire/codec.js';
+import { F } from '../wire/fields.js';
+import { FieldType, type HaMsg } from '../wire/message.js';
+import { encodeNetstring } from '../wire/netstring.js';
+import type { WireFormat } from '../wire/result.js';
+import type { AuthMethod } from './method.js';
+import { authMethod } from './methods.js';
+
+export type Verdict =
+  | { verdict: 'ok'; msg: HaMsg; format: WireFormat; authNum: number }
+  | { verdict: 'malformed'; reason: string }
+  | { verdict: 'unknown-key'; authNum: number }
+  | { verdict: 'bad-digest'; authNum: number };
+
+export interface AuthCounters {
+  ok: number;
+  malformed: number;
+  'unknown-key': number;
+  'bad-digest': number;
+  replay: number;
+}
+
+export interface AuthenticatorOptions {
+  msgfmt: 'classic' | 'netstring';
+}
+
+/** `<num> <token>` as senders print it with `%d %s`; anything looser is refused. */
+const AUTH_STRING_RE = /^(0|[1-9][0-9]{0,8}) ([\x21-\x7e]+)$/;
+
+function parseAuthString(s: string): { num: number; token: string } | undefined {
+  const m = AUTH_STRING_RE.exec(s);
+  return m && m[1] !== undefined && m[2] !== undefined ? { num: Number(m[1]), token: m[2] } : undefined;
+}
+
+/** Constant-time for equal lengths; a length mismatch is decided without looking at content. */
+function tokenEquals(got: string, want: string): boolean {
+  const a = Buffer.from(got, 'latin1');
+  const b = Buffer.from(want, 'latin1');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** glue switches to netstring-only (no classic auth field) for these field types (must_use_netstring). */
+const mustUseNetstring = (msg: HaMsg): boolean =>
+  msg.fields.some((f) => f.type === FieldType.STRUCT || f.type === FieldType.COMPRESS);
+
+function firstDifference(a: Buffer, b: Buffer): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return n;
+}
+
+interface Ring {
+  active: AuthKey;
+  activeMethod: AuthMethod;
+  keys: ReadonlyMap<number, AuthKey>;
+}
+
+function makeRing(keys: AuthKeys): Ring {
+  const copy = new Map<number, AuthKey>();
+  for (const [num, k] of keys.keys) {
+    const m = authMethod(k.method);
+    if (m.needsKey && k.key.length === 0) throw new HbError('AUTH_BAD_KEYS', `auth method ${num} (${k.method}) requires a key`);
+    copy.set(num, { ...k });
+  }
+  const active = copy.get(keys.activeNum);
+  if (!active) throw new HbError('AUTH_BAD_KEYS', `active auth method ${keys.activeNum} has no key line (configured: ${[...copy.keys()].join(', ') || 'none'})`);
+  return { active, activeMethod: authMethod(active.method), keys: copy };
+}
+
+export class Authenticator {
+  #ring: Ring;
+  readonly #msgfmt: 'classic' | 'netstring';
+  readonly #counters: AuthCounters = { ok: 0, malformed: 0, 'unknown-key': 0, 'bad-digest': 0, replay: 0 };
+
+  /** Throws HbError AUTH_BAD_KEYS when the active number has no key or a key is missing. */
+  constructor(keys: AuthKeys, opts: AuthenticatorOptions) {
+    this.#ring = makeRing(keys);
+    this.#msgfmt = opts.msgfmt;
+  }
+
+  /** Replaces the key ring (authkeys reload); the old ring stays if the new one is unusable. */
+  setKeys(keys: AuthKeys): void {
+    this.#ring = makeRing(keys);
+  }
+
+  /** crc detects corruption only; the daemon warns about it. */
+  isCrc(): boolean {
+    return this.#ring.activeMethod.name === 'crc';
+  }
+
+  get activeNum(): number {
+    return this.#ring.active.num;
+  }
+
+  #classicAuth(msg: HaMsg): string {
+    const { active, activeMethod } = this.#ring;
+    return `${active.num} ${activeMethod.compute(active.key, classicFieldsText(msg))}`;
+  }
+
+  /**
+   * The datagram 3.0.6 sends (spec 2.6): with msgfmt classic the inner `auth`
+   * field is set first (unless struct/compressed fields force netstring),
+   * then the netstring body and its trailer. The caller's message is not
+   * touched. Throws HbError WIRE_UNENCODABLE for messages no format can carry.
+   */
+  sign(msg: HaMsg): Buffer {
+    const m = msg.clone();
+    if (this.#msgfmt === 'classic' && !mustUseNetstring(m)) m.mod(F.AUTH, this.#classicAuth(m));
+    const body = encodeNetstring(m);
+    const { active, activeMethod } = this.#ring;
+    const auth = `${active.num} ${activeMethod.compute(active.key, body)}`;
+    return Buffer.concat([body, Buffer.from(`${auth.length}:${auth},`, 'latin1')]);
+  }
+
+  /** Classic text with a fresh `auth` field, for serial links (spec 7.5); no trailing NUL. */
+  signClassic(msg: HaMsg): Buffer {
+    const m = msg.clone();
+    m.mod(F.AUTH, this.#classicAuth(m));
+    return encodeClassic(m);
+  }
+
+  /** Judges one datagram. Never throws, never logs; the verdict never carries key material. */
+  verify(buf: Buffer): Verdict {
+    let v: Verdict;
+    try {
+      v = this.#judge(buf);
+    } catch (err) {
+      v = { verdict: 'malformed', reason: `verification error: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    this.#counters[v.verdict]++;
+    return v;
+  }
+
+  #judge(buf: Buffer): Verdict {
+    const r = decodeDatagram(buf);
+    if (!r.ok) return { verdict: 'malformed', reason: r.reason };
+    if ('end' in r) return this.#judgeClassic(buf, r.msg, r.end);
+    return this.#judgeNetstring(buf, r.msg, r.bodyEnd, r.trailer);
+  }
+
+  /** Spec 2.3: re-serialise without `auth`, use the algorithm and key of the number in the message. */
+  #judgeClassic(buf: Buffer, msg: HaMsg, end: number): Verdict {
+    const rest = buf.subarray(end);
+    if (rest.length > 1 || (rest.length === 1 && rest[0] !== 0)) {
+      return { verdict: 'malformed', reason: `trailing bytes after classic message at offset ${end}` };
+    }
+    const canonical = encodeClassic(msg);
+    const got = buf.subarray(0, end);
+    if (!canonical.equals(got)) {
+      return { verdict: 'malformed', reason: `non-canonical classic encoding at offset ${firstDifference(canonical, got)}` };
+    }
+    const auths = msg.fields.filter((f) => f.name === F.AUTH);
+    const field = auths[0];
+    if (!field) return { verdict: 'malformed', reason: 'missing auth field' };
+    if (auths.length > 1) return { verdict: 'malformed', reason: `${auths.length} auth fields` };
+    const parsed = field.type === FieldType.STRING ? parseAuthString(field.value) : undefined;
+    if (!parsed) return { verdict: 'malformed', reason: 'bad auth field (want "<num> <token>")' };
+    const key = this.#ring.keys.get(parsed.num);
+    if (!key) return { verdict: 'unknown-key', authNum: parsed.num };
+    const want = authMethod(key.method).compute(key.key, classicFieldsText(msg));
+    return tokenEquals(parsed.token, want)
+      ? { verdict: 'ok', msg, format: 'classic', authNum: parsed.num }
+      : { verdict: 'bad-digest', authNum: parsed.num };
+  }
+
+  /**
+   * Spec 2.4: the trailer's algorithm over the body bytes, with that number's
+   * key or — heartbeat's quirk — the active key. The inner `auth` field is
+   * covered by the digest but not checked itself.
+   */
+  #judgeNetstring(buf: Buffer, msg: HaMsg, bodyEnd: number, trailer: string | undefined): Verdict {
+    if (trailer === undefined) return { verdict: 'malformed', reason: 'missing auth trailer' };
+    const parsed = parseAuthString(trailer);
+    if (!parsed) return { verdict: 'malformed', reason: 'bad auth trailer (want "<num> <token>")' };
+    const key = this.#ring.keys.get(parsed.num);
+    if (!key) return { verdict: 'unknown-key', authNum: parsed.num };
+    const method = authMethod(key.method);
+    const body = buf.subarray(0, bodyEnd);
+    const active = this.#ring.active;
+    const ok = tokenEquals(parsed.token, method.compute(key.key, body))
+      || (active.key !== key.key && tokenEquals(parsed.token, method.compute(active.key, body)));
+    return ok
+      ? { verdict: 'ok', msg, format: 'netstring', authNum: parsed.num }
+      : { verdict: 'bad-digest', authNum: parsed.num };
+  }
+
+  /** The membership layer found a replayed generation/sequence number. */
+  noteReplay(): void {
+    this.#counters.replay++;
+  }
+
+  /** Live counters, read-only for callers. */
+  get counters(): Readonly<AuthCounters> {
+    return this.#counters;
+  }
+
+  /** A copy of the counters at this moment. */
+  snapshot(): AuthCounters {
+    return { ...this.#counters };
+  }
+}
