@@ -1,0 +1,239 @@
+/**
+ * The UDP media on real links: two network namespaces joined by two veth
+ * pairs (eth0 10.231.1.0/24, eth1 10.231.2.0/24; A = .1, B = .2), with an
+ * agent process in each running the compiled media (see media-support.ts).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MediaAgent, TwoNodeLab, must, run, sleep } from './media-support.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const FIXTURE = join(ROOT, 'test', 'netns', 'fixtures', 'media-agent.mjs');
+const DIST = join(ROOT, 'dist');
+const suffix = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const lab = new TwoNodeLab(suffix);
+/** How long we wait before concluding that a datagram will not arrive. */
+const GRACE_MS = 700;
+
+let a: MediaAgent | undefined;
+let b: MediaAgent | undefined;
+
+function agents(): { a: MediaAgent; b: MediaAgent } {
+  if (a === undefined || b === undefined) throw new Error('lab not up');
+  return { a, b };
+}
+
+const bcast = (iface: string) => ({ kind: 'bcast', iface, port: 694, line: 1 });
+const ucast = (iface: string, peer: string) => ({ kind: 'ucast', iface, peer, port: 694, line: 1 });
+const mcast = (iface: string, loop: boolean) => ({ kind: 'mcast', iface, group: '239.192.77.1', port: 694, ttl: 1, loop, line: 1 });
+const sourcePort = (from: string): number => Number(from.split(':')[1]);
+
+beforeAll(async () => {
+  // The agents import dist/; tsc emits even when someone else's file has a type error.
+  const build = await run('npx', ['tsc', '-p', ROOT], undefined, 240_000);
+  if (!existsSync(join(DIST, 'lib', 'media', 'factory.js'))) {
+    throw new Error(`build produced no dist/lib/media/factory.js: ${build.stdout}${build.stderr}`);
+  }
+  await lab.up();
+  a = await MediaAgent.start(lab.nsA, DIST, FIXTURE);
+  b = await MediaAgent.start(lab.nsB, DIST, FIXTURE);
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.allSettled([a?.stop(), b?.stop()]);
+  const problems = await lab.down();
+  const list = (await run('ip', ['netns', 'list'])).stdout;
+  if (list.includes(suffix)) problems.push(`namespaces left behind: ${list}`);
+  if (problems.length > 0) throw new Error(problems.join('; '));
+}, 60_000);
+
+describe('bcast', () => {
+  it('crosses between namespaces both ways, and each node hears its own broadcasts', async () => {
+    const { a, b } = agents();
+    const opened = await a.mustOpen('a0', bcast('eth0'));
+    expect(opened.description).toBe('UDP Broadcast heartbeat started on port 694 (694) interface eth0');
+    expect(opened.linkName).toBe('eth0');
+    await b.mustOpen('b0', bcast('eth0'));
+
+    a.send('a0', 'from-a-eth0');
+    const atB = await b.waitPacket('b0', 'from-a-eth0');
+    expect(atB.from).toMatch(/^10\.231\.1\.1:\d+$/);
+    // The send socket has an ephemeral port, like heartbeat's unbound one.
+    expect(sourcePort(atB.from ?? '')).not.toBe(694);
+    await a.waitPacket('a0', 'from-a-eth0');
+
+    b.send('b0', 'from-b-eth0');
+    expect((await a.waitPacket('a0', 'from-b-eth0')).from).toMatch(/^10\.231\.1\.2:/);
+    await b.waitPacket('b0', 'from-b-eth0');
+    expect(a.errors('a0')).toEqual([]);
+    expect(b.errors('b0')).toEqual([]);
+  }, 30_000);
+
+  it('keeps two interfaces of one namespace apart', async () => {
+    const { a, b } = agents();
+    await a.mustOpen('a1', bcast('eth1'));
+    await b.mustOpen('b1', bcast('eth1'));
+
+    a.send('a0', 'a-on-eth0');
+    b.send('b1', 'b-on-eth1');
+    await b.waitPacket('b0', 'a-on-eth0');
+    await a.waitPacket('a0', 'a-on-eth0');
+    await a.waitPacket('a1', 'b-on-eth1');
+    await b.waitPacket('b1', 'b-on-eth1');
+    await sleep(GRACE_MS);
+    const texts = (ag: MediaAgent, id: string) => ag.packets(id).map((p) => p.text);
+    expect(texts(a, 'a1')).not.toContain('a-on-eth0');
+    expect(texts(b, 'b1')).not.toContain('a-on-eth0');
+    expect(texts(a, 'a0')).not.toContain('b-on-eth1');
+    expect(texts(b, 'b0')).not.toContain('b-on-eth1');
+  }, 30_000);
+
+  it('hears a datagram sent to the broadcast address from an ephemeral port, but not limited broadcasts', async () => {
+    const { a } = agents();
+    // What a real heartbeat peer does: unbound socket, SO_BROADCAST, to eth0's broadcast address.
+    const limited = await lab.exec(lab.nsB, 'socat', ['-u', 'STDIN', 'UDP4-DATAGRAM:255.255.255.255:694,broadcast,so-bindtodevice=eth0'], 'limited-bcast');
+    expect(limited.code).toBe(0);
+    const sent = await lab.exec(lab.nsB, 'socat', ['-u', 'STDIN', 'UDP4-DATAGRAM:10.231.1.255:694,broadcast'], 'socat-bcast');
+    expect(sent.code).toBe(0);
+    const got = await a.waitPacket('a0', 'socat-bcast');
+    expect(got.from).toMatch(/^10\.231\.1\.2:\d+$/);
+    expect(sourcePort(got.from ?? '')).not.toBe(694);
+    await sleep(GRACE_MS);
+    // Documented in bcast.ts: the socket is bound to the subnet broadcast address.
+    expect(a.packets('a0').map((p) => p.text)).not.toContain('limited-bcast');
+    expect(a.packets('a1').map((p) => p.text)).not.toContain('socat-bcast');
+
+    for (const [ag, id] of [[a, 'a0'], [a, 'a1'], [agents().b, 'b0'], [agents().b, 'b1']] as const) await ag.close(id);
+  }, 30_000);
+});
+
+describe('ucast', () => {
+  it('crosses both ways; a line pointing at our own address is harmless', async () => {
+    const { a, b } = agents();
+    const opened = await a.mustOpen('au0', ucast('eth0', '10.231.1.2'));
+    expect(opened.description).toBe('ucast: started on port 694 interface eth0 to 10.231.1.2');
+    await b.mustOpen('bu0', ucast('eth0', '10.231.1.1'));
+    // Identical ha.cf on both nodes: A's eth1 line names A itself.
+    await a.mustOpen('au1', ucast('eth1', '10.231.2.1'));
+    await b.mustOpen('bu1', ucast('eth1', '10.231.2.1'));
+
+    a.send('au0', 'u-a-to-b');
+    const atB = await b.waitPacket('bu0', 'u-a-to-b');
+    expect(atB.from).toMatch(/^10\.231\.1\.1:\d+$/);
+    expect(sourcePort(atB.from ?? '')).not.toBe(694);
+    b.send('bu0', 'u-b-to-a');
+    await a.waitPacket('au0', 'u-b-to-a');
+
+    a.send('au1', 'u-a-to-self');
+    b.send('bu1', 'u-b-to-a-eth1');
+    await a.waitPacket('au1', 'u-b-to-a-eth1');
+    await sleep(GRACE_MS);
+    // Heartbeat never hears its own ucast (spec 11.3: own ucast links are dead); neither do we.
+    expect(a.packets('au1').map((p) => p.text)).not.toContain('u-a-to-self');
+    expect(a.packets('au0').map((p) => p.text)).not.toContain('u-b-to-a-eth1');
+    expect(b.packets('bu1').map((p) => p.text)).not.toContain('u-a-to-self');
+    for (const [ag, id] of [[a, 'au0'], [a, 'au1'], [b, 'bu0'], [b, 'bu1']] as const) {
+      expect(ag.errors(id)).toEqual([]);
+    }
+
+    // A real peer's unicast from an ephemeral port.
+    const sent = await lab.exec(lab.nsB, 'socat', ['-u', 'STDIN', 'UDP4-DATAGRAM:10.231.1.1:694'], 'socat-ucast');
+    expect(sent.code).toBe(0);
+    expect((await a.waitPacket('au0', 'socat-ucast')).from).toMatch(/^10\.231\.1\.2:/);
+    for (const [ag, id] of [[a, 'au0'], [a, 'au1'], [b, 'bu0'], [b, 'bu1']] as const) await ag.close(id);
+  }, 30_000);
+
+  it('resolves a host name once at open and reports one that does not resolve', async () => {
+    const { a } = agents();
+    const named = await a.mustOpen('un', ucast('lo', 'localhost'));
+    expect(named.description).toBe('ucast: started on port 694 interface lo to 127.0.0.1');
+    await a.close('un');
+    const bad = await a.open('ubad', ucast('eth0', 'hbts-no-such-host.invalid'));
+    expect(bad.ev).toBe('openFailed');
+    expect(bad.code).toBe('MEDIA_PEER_UNRESOLVED');
+    expect(bad.message).toMatch(/^ucast eth0: cannot resolve peer hbts-no-such-host\.invalid: /);
+  }, 30_000);
+});
+
+describe('mcast', () => {
+  it('delivers to the peer, and back to ourselves only with loop 1', async () => {
+    const { a, b } = agents();
+    const opened = await a.mustOpen('am', mcast('eth0', false));
+    expect(opened.description).toBe('UDP multicast heartbeat started for group 239.192.77.1 port 694 interface eth0 (ttl=1 loop=0)');
+    await b.mustOpen('bm', mcast('eth0', true));
+
+    a.send('am', 'm-from-a');
+    b.send('bm', 'm-from-b');
+    expect((await b.waitPacket('bm', 'm-from-a')).from).toMatch(/^10\.231\.1\.1:/);
+    expect((await a.waitPacket('am', 'm-from-b')).from).toMatch(/^10\.231\.1\.2:/);
+    await b.waitPacket('bm', 'm-from-b');
+    await sleep(GRACE_MS);
+    expect(a.packets('am').map((p) => p.text)).not.toContain('m-from-a');
+
+    const sent = await lab.exec(lab.nsB, 'socat', ['-u', 'STDIN', 'UDP4-DATAGRAM:239.192.77.1:694,ip-multicast-if=10.231.1.2'], 'socat-mcast');
+    expect(sent.code).toBe(0);
+    await a.waitPacket('am', 'socat-mcast');
+    expect(a.errors('am')).toEqual([]);
+    await a.close('am');
+    await b.close('bm');
+  }, 30_000);
+});
+
+describe('failures', () => {
+  it('names a missing interface and the known ones', async () => {
+    const { a } = agents();
+    const ev = await a.open('x9', bcast('eth9'));
+    expect(ev.ev).toBe('openFailed');
+    expect(ev.code).toBe('MEDIA_IFACE_NOT_FOUND');
+    expect(ev.message).toBe('bcast: interface eth9 not found (known: lo, eth0, eth1)');
+  }, 30_000);
+
+  it('reports a failing send once per interval instead of once per packet', async () => {
+    const { a } = agents();
+    await a.mustOpen('big', bcast('eth0'));
+    const huge = Buffer.alloc(70_000, 0x41); // above the UDP payload limit: EMSGSIZE
+    for (let i = 0; i < 20; i++) a.send('big', huge);
+    a.send('big', 'after-the-failures');
+    await a.waitPacket('big', 'after-the-failures');
+    await sleep(GRACE_MS);
+    const errs = a.errors('big');
+    expect(errs).toHaveLength(1);
+    expect(errs[0]?.code).toBe('MEDIA_SEND_FAILED');
+    expect(errs[0]?.message).toMatch(/^bcast eth0: cannot send 70000 bytes to 10\.231\.1\.255:694: EMSGSIZE/);
+    await a.close('big');
+  }, 30_000);
+
+  it('opens on a link without carrier (not listed by Node) and works once the carrier comes', async () => {
+    const { a, b } = agents();
+    await must('ip', ['-n', lab.nsA, 'link', 'add', 'eth2', 'type', 'veth', 'peer', 'name', 'eth2', 'netns', lab.nsB]);
+    await must('ip', ['-n', lab.nsA, 'addr', 'add', '10.231.3.1/24', 'brd', '+', 'dev', 'eth2']);
+    await must('ip', ['-n', lab.nsB, 'addr', 'add', '10.231.3.2/24', 'brd', '+', 'dev', 'eth2']);
+    await must('ip', ['-n', lab.nsA, 'link', 'set', 'eth2', 'up']);
+    expect(await must('ip', ['-n', lab.nsA, '-o', 'link', 'show', 'eth2'])).toContain('NO-CARRIER');
+    await a.mustOpen('nc', bcast('eth2'));
+    await must('ip', ['-n', lab.nsB, 'link', 'set', 'eth2', 'up']);
+    await b.mustOpen('nc', bcast('eth2'));
+    // Carrier comes a moment later: resend until one gets through.
+    for (let i = 0; i < 50 && !a.packets('nc').some((p) => p.text === 'carrier'); i++) {
+      b.send('nc', 'carrier');
+      await sleep(100);
+    }
+    await a.waitPacket('nc', 'carrier');
+    await a.close('nc');
+    await b.close('nc');
+  }, 30_000);
+
+  it('close() releases every socket', async () => {
+    const { a } = agents();
+    await a.mustOpen('c0', bcast('eth0'));
+    await a.mustOpen('c1', mcast('eth1', true));
+    const before = await lab.exec(lab.nsA, 'ss', ['-uanp']);
+    expect(before.stdout).toContain(`pid=${a.pid},`);
+    await a.close('c0');
+    await a.close('c1');
+    const after = await lab.exec(lab.nsA, 'ss', ['-uanp']);
+    expect(after.stdout).not.toContain(`pid=${a.pid},`);
+  }, 30_000);
+});
