@@ -26,7 +26,18 @@ export type MediaLine =
 
 export type AutoFailback = 'on' | 'off' | 'legacy';
 
-export interface RespawnLine { user: string; command: string; args: string[]; line: number }
+export interface RespawnLine {
+  user: string;
+  /** Absolute path of the program (first word after the user). */
+  command: string;
+  args: string[];
+  /** Everything after the user as written: heartbeat runs `sh -c "exec <commandLine>"`. */
+  commandLine: string;
+  line: number;
+}
+
+/** A directive heartbeat-ts accepts and records but does not act on (stonith, failfast, ucast6 …). */
+export interface UnimplementedLine { directive: string; value: string; line: number }
 export interface ApiAuthLine { client: string; uids: string[]; gids: string[]; line: number }
 
 export interface HaConfig {
@@ -59,12 +70,16 @@ export interface HaConfig {
   cluster: string;
   respawn: RespawnLine[];
   apiauth: ApiAuthLine[];
-  /** `env NAME=value` lines, exported as HA_NAME to children. */
+  /** `env NAME=value` lines, keyed by the exported name (`HA_NAME`) to give to children. */
   env: Record<string, string>;
   /** true when `crm`/`pacemaker` is on: v1 resource management disabled. */
   crm: boolean;
   /** Every directive as written (last value wins), plus computed defaults, for `hbparameter`. */
   raw: Record<string, string>;
+  /** The local node name the file was checked against (lowercased). */
+  localNode: string;
+  /** Accepted directives heartbeat-ts does not implement, in file order (each also got a warning). */
+  unimplemented: UnimplementedLine[];
 }
 
 export interface AuthKey {

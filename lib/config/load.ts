@@ -1,0 +1,185 @@
+/**
+ * Reads the configuration files from disk (the only I/O of lib/config) and
+ * runs the checks that need the system: file modes, serial devices,
+ * executables of respawn lines and resource scripts.
+ */
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { describeError } from '../util/errors.js';
+import { parseAuthKeys } from './authkeys.js';
+import { parseHaCf } from './hacf.js';
+import { parseHaResources } from './haresources.js';
+import { hasErrors } from './problems.js';
+import { asciiLower } from './text.js';
+import type { AuthKeys, ConfigProblem, HaConfig, ResourceGroup } from './types.js';
+
+export const DEFAULT_HA_DIR = '/etc/ha.d';
+const NODEINFO_MAX = 255;
+
+export interface LoadOptions {
+  /** Default /etc/ha.d. */
+  haDir?: string;
+  /** Overrides nodeName(haDir). */
+  nodename?: string;
+  /** Where resource scripts are looked up; default [haDir/resource.d, /etc/init.d]. */
+  resourceDirs?: string[];
+  /** Default /etc/services. */
+  servicesFile?: string;
+  /** false = `heartbeat -M`: haresources is not read. Default true. */
+  manageResources?: boolean;
+}
+
+export interface LoadResult {
+  config?: HaConfig;
+  keys?: AuthKeys;
+  groups?: ResourceGroup[];
+  problems: ConfigProblem[];
+  /** No error-severity problem. */
+  ok: boolean;
+  /** The (lowercased) node name the files were checked for. */
+  nodename: string;
+  files: { haCf: string; authkeys: string; haresources: string };
+}
+
+/**
+ * This host's node name: the first line of `<haDir>/nodeinfo` when the file
+ * has one (heartbeat only takes it when it ends with a newline within 255
+ * bytes), else the host name; lowercased (ASCII).
+ */
+export function nodeName(haDir: string = DEFAULT_HA_DIR): string {
+  let text: string | undefined;
+  try {
+    text = readFileSync(join(haDir, 'nodeinfo'), 'latin1');
+  } catch {
+    text = undefined;
+  }
+  const nl = text === undefined ? -1 : text.indexOf('\n');
+  if (text !== undefined && nl >= 0 && nl < NODEINFO_MAX) return asciiLower(text.slice(0, nl));
+  return asciiLower(hostname());
+}
+
+/** udp services of an /etc/services file: every name and alias -> port, first entry wins (as getservbyname). */
+export function readServices(path = '/etc/services'): Map<string, number> {
+  const out = new Map<string, number>();
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return out;
+  }
+  for (const raw of text.split('\n')) {
+    const [name, portProto, ...aliases] = (raw.split('#')[0] ?? '').trim().split(/\s+/);
+    const m = /^(\d+)\/udp$/.exec(portProto ?? '');
+    if (name === undefined || name === '' || m?.[1] === undefined) continue;
+    const port = Number(m[1]);
+    for (const n of [name, ...aliases]) if (!out.has(n)) out.set(n, port);
+  }
+  return out;
+}
+
+/** A resource script exists when `<dir>/<name>` is a regular, executable file in one of `dirs` (spec 10.2). */
+export function scriptExistsIn(dirs: readonly string[]): (name: string) => boolean {
+  return (name) => dirs.some((dir) => isExecutableFile(join(dir, name)));
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readText(path: string): { text: string } | { error: string; missing: boolean } {
+  try {
+    return { text: readFileSync(path, 'utf8') };
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    return { error: describeError(err), missing };
+  }
+}
+
+export function loadConfiguration(opts: LoadOptions = {}): LoadResult {
+  const haDir = opts.haDir ?? DEFAULT_HA_DIR;
+  const nodename = asciiLower(opts.nodename ?? nodeName(haDir));
+  const files = {
+    haCf: join(haDir, 'ha.cf'), authkeys: join(haDir, 'authkeys'), haresources: join(haDir, 'haresources'),
+  };
+  const problems: ConfigProblem[] = [];
+  const problem = (file: string, line: number, severity: ConfigProblem['severity'], code: string, message: string): void => {
+    problems.push({ file, line, severity, code, message });
+  };
+  const result: LoadResult = { problems, ok: false, nodename, files };
+
+  const cf = readText(files.haCf);
+  if ('text' in cf) {
+    const parsed = parseHaCf(cf.text, {
+      file: files.haCf, nodename, services: readServices(opts.servicesFile), manageResources: opts.manageResources ?? true,
+    });
+    problems.push(...parsed.problems);
+    if (parsed.value !== undefined) {
+      result.config = parsed.value;
+      checkSystem(parsed.value, files.haCf, problem);
+    }
+  } else {
+    problem(files.haCf, 0, 'error', 'HACF_FILE_MISSING', `Cannot open config file [${files.haCf}]: ${cf.error}`);
+  }
+
+  const ak = readText(files.authkeys);
+  if ('text' in ak) {
+    const parsed = parseAuthKeys(ak.text, { file: files.authkeys, mode: statSync(files.authkeys).mode });
+    problems.push(...parsed.problems);
+    if (parsed.value !== undefined) result.keys = parsed.value;
+  } else {
+    problem(files.authkeys, 0, 'error', 'AUTH_FILE_MISSING', `Cannot open keyfile [${files.authkeys}].  Stop. (${ak.error})`);
+  }
+
+  const config = result.config;
+  if (config !== undefined) {
+    const v1 = (opts.manageResources ?? true) && !config.crm;
+    const hr = readText(files.haresources);
+    if (!v1) {
+      if ('text' in hr && config.crm) {
+        problem(files.haresources, 0, 'warning', 'HARES_UNUSED',
+          `File ${files.haresources} exists. This file is not used because pacemaker is enabled`);
+      }
+    } else if ('text' in hr) {
+      const dirs = opts.resourceDirs ?? [join(haDir, 'resource.d'), '/etc/init.d'];
+      const parsed = parseHaResources(hr.text, { file: files.haresources, nodes: config.nodes, scriptExists: scriptExistsIn(dirs) });
+      problems.push(...parsed.problems);
+      if (parsed.value !== undefined) result.groups = parsed.value;
+    } else {
+      // heartbeat 3.0.6 refuses to start in v1 mode without the file (checked against the real binary).
+      problem(files.haresources, 0, 'error', 'HARES_FILE_MISSING', `Cannot open resources file [${files.haresources}]: ${hr.error}`);
+    }
+  }
+  result.ok = !hasErrors(problems);
+  return result;
+}
+
+type ProblemSink = (file: string, line: number, severity: ConfigProblem['severity'], code: string, message: string) => void;
+
+/** The checks heartbeat's plugins and respawn parser make against the running system. */
+function checkSystem(cfg: HaConfig, file: string, problem: ProblemSink): void {
+  for (const m of cfg.media) {
+    if (m.kind !== 'serial') continue;
+    let isChar = false;
+    try {
+      isChar = statSync(m.device).isCharacterDevice();
+    } catch {
+      problem(file, m.line, 'error', 'HACF_BAD_MEDIA', `Nonexistent serial port [${m.device}] in config file`);
+      continue;
+    }
+    if (!isChar) problem(file, m.line, 'error', 'HACF_BAD_MEDIA', `Serial port [${m.device}] not a char device in config file`);
+  }
+  for (const r of cfg.respawn) {
+    try {
+      accessSync(r.command, constants.X_OK);
+    } catch {
+      problem(file, r.line, 'error', 'HACF_BAD_VALUE', `Client child command [${r.command}] is not executable`);
+    }
+  }
+}
