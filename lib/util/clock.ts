@@ -68,14 +68,22 @@ export class ManualClock implements Clock {
       }
       const timer = this.timers.get(nextId);
       if (!timer) break;
-      this.wall += nextDue - this.mono;
-      this.mono = nextDue;
+      // Overdue timers (after a frozen period) fire late, at the current time.
+      const at = Math.max(nextDue, this.mono);
+      this.wall += at - this.mono;
+      this.mono = at;
       if (timer.every === null) this.timers.delete(nextId);
-      else timer.due += timer.every;
+      else timer.due = Math.max(timer.due + timer.every, at + 1);
       timer.fn();
     }
     this.wall += target - this.mono;
     this.mono = target;
+  }
+
+  /** Moves time without running timers, as when the process is frozen; the next advance runs them late. */
+  jumpWithoutTimers(ms: number): void {
+    this.mono += ms;
+    this.wall += ms;
   }
 
   private add(fn: () => void, delayMs: number, every: number | null): TimerHandle {

@@ -1,0 +1,195 @@
+/**
+ * The daemon process itself (after option handling): pid file, logging,
+ * the node, signals, graceful shutdown and reload.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { loadConfiguration } from '../lib/config/load.js';
+import { formatProblem } from '../lib/config/problems.js';
+import type { AuthKeys, HaConfig, ResourceGroup } from '../lib/config/types.js';
+import { describeError } from '../lib/util/errors.js';
+import { createLogRoot, type LogRoot, type LogSinkConfig, type Logger } from '../lib/util/log.js';
+import { HeartbeatNode } from './node.js';
+import type { DaemonOptions } from './options.js';
+import type { Paths } from './paths.js';
+import { removePid, runState, writePid } from './pidfile.js';
+
+export const VERSION = '3.0.6';
+
+/** Something that runs on top of the node (resource manager, API server). */
+export interface Attachment {
+  readonly name: string;
+  start(node: HeartbeatNode): Promise<void> | void;
+  /** Graceful shutdown: give up whatever it holds. */
+  shutdown(): Promise<void>;
+  /** Messaging restarted with a new node (reload of ha.cf): rebind, keep state. */
+  rebind?(node: HeartbeatNode): void;
+}
+
+export interface RunContext {
+  options: DaemonOptions;
+  paths: Paths;
+  nodename: string;
+  config: HaConfig;
+  keys: AuthKeys;
+  groups: ResourceGroup[];
+  /** Called once the node runs (or failed to start) so a detaching parent can exit. */
+  notifyReady: (error?: { code: number; message: string }) => void;
+  makeAttachments: (ctx: { log: Logger; config: HaConfig; groups: ResourceGroup[]; paths: Paths; nodename: string; options: DaemonOptions }) => Attachment[];
+}
+
+export function sinkConfig(config: HaConfig, foreground: boolean, debugBoost: number): LogSinkConfig {
+  const noSink = config.logfile === undefined && config.debugfile === undefined && config.logfacility === undefined;
+  return {
+    logfile: config.logfile,
+    debugfile: config.debugfile,
+    logfacility: config.logfacility,
+    syslogmsgfmt: config.syslogmsgfmt,
+    stderr: foreground && noSink,
+    debugLevel: config.debug + debugBoost,
+  };
+}
+
+function mtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+export async function runDaemon(ctx: RunContext): Promise<number> {
+  const { options, paths } = ctx;
+  let config = ctx.config;
+  const logRoot: LogRoot = createLogRoot('heartbeat', sinkConfig(config, options.foreground, options.debug));
+  const log = logRoot.logger;
+
+  const existing = runState(paths.pidFile);
+  if (existing.state === 'running' && existing.pid !== process.pid) {
+    log.info(`heartbeat: already running [pid ${existing.pid}].`);
+    ctx.notifyReady();
+    return 0;
+  }
+  try {
+    mkdirSync(paths.stateDir, { recursive: true });
+    mkdirSync(paths.runDir, { recursive: true });
+    writePid(paths.pidFile, process.pid);
+  } catch (err) {
+    log.error(`Cannot write pid file ${paths.pidFile}: ${describeError(err)}`);
+    ctx.notifyReady({ code: 4, message: `cannot write pid file ${paths.pidFile}: ${describeError(err)}` });
+    return 4;
+  }
+
+  log.info(`Pacemaker support: ${config.crm ? 'yes' : 'no'}`);
+  if (config.autoFailback === 'legacy') {
+    log.warn("Deprecated 'legacy' auto_failback option selected.");
+    log.warn("Please convert to 'auto_failback on'.");
+    log.warn('See documentation for conversion details.');
+  }
+  if (!config.useLogd) log.warn('Logging daemon is disabled --enabling logging daemon is recommended');
+  log.info('**************************');
+  log.info(`Configuration validated. Starting heartbeat ${VERSION}`);
+  log.info(`heartbeat: version ${VERSION}`);
+
+  let node: HeartbeatNode;
+  try {
+    node = new HeartbeatNode({ config, keys: ctx.keys, groups: ctx.groups, nodename: ctx.nodename, paths, log });
+    await node.start();
+  } catch (err) {
+    log.error(`Heartbeat not started: ${describeError(err)}`);
+    removePid(paths.pidFile, process.pid);
+    ctx.notifyReady({ code: 1, message: describeError(err) });
+    logRoot.close();
+    return 1;
+  }
+  const attachments = ctx.makeAttachments({ log, config, groups: ctx.groups, paths, nodename: ctx.nodename, options });
+  for (const a of attachments) await a.start(node);
+  ctx.notifyReady();
+
+  let authMtime = mtime(`${paths.haDir}/authkeys`);
+  let hacfMtime = mtime(`${paths.haDir}/ha.cf`);
+  let shuttingDown = false;
+  let reloading = false;
+  let debugBoost = options.debug;
+
+  const exitCode = await new Promise<number>((resolveExit) => {
+    const shutdown = async (): Promise<void> => {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      log.info(`Heartbeat shutdown in progress. (${process.pid})`);
+      for (const a of [...attachments].reverse()) {
+        try {
+          await a.shutdown();
+        } catch (err) {
+          log.error(`${a.name}: shutdown failed: ${describeError(err)}`);
+        }
+      }
+      node.cluster.once('shutdownComplete', () => undefined);
+      node.cluster.sendShutdone();
+      // Two more statuses after our own shutdone, as heartbeat does, so
+      // peers see the final state before silence.
+      node.cluster.sendLocalStatus();
+      node.cluster.sendLocalStatus();
+      await node.stop();
+      log.info(`${ctx.nodename} Heartbeat shutdown complete.`);
+      resolveExit(0);
+    };
+
+    const reload = async (): Promise<void> => {
+      if (reloading || shuttingDown) return;
+      reloading = true;
+      try {
+        const hacfNow = mtime(`${paths.haDir}/ha.cf`);
+        const authNow = mtime(`${paths.haDir}/authkeys`);
+        logRoot.reopen();
+        if (hacfNow === hacfMtime && authNow === authMtime) {
+          log.info('Configuration unchanged.');
+          return;
+        }
+        const loaded = loadConfiguration({ haDir: paths.haDir, nodename: ctx.nodename, resourceDirs: paths.resourceDirs });
+        if (!loaded.ok || !loaded.config || !loaded.keys) {
+          for (const p of loaded.problems) log.error(`Reload: ${formatProblem(p)}`);
+          log.error('Configuration error on reload: keeping the running configuration.');
+          return;
+        }
+        if (hacfNow !== hacfMtime) {
+          hacfMtime = hacfNow;
+          authMtime = authNow;
+          log.info('Configuration file changed: restarting communications, keeping resources.');
+          config = loaded.config;
+          logRoot.reconfigure(sinkConfig(config, options.foreground, debugBoost));
+          const fresh = new HeartbeatNode({ config, keys: loaded.keys, groups: loaded.groups ?? [], nodename: ctx.nodename, paths, log });
+          await node.stop();
+          node = fresh;
+          await node.start();
+          for (const a of attachments) a.rebind?.(node);
+        } else {
+          authMtime = authNow;
+          log.info('Rereading authentication file.');
+          node.auth.setKeys(loaded.keys);
+        }
+      } catch (err) {
+        log.error(`Reload failed: ${describeError(err)}; keeping the running configuration.`);
+      } finally {
+        reloading = false;
+      }
+    };
+
+    process.on('SIGTERM', () => void shutdown());
+    process.on('SIGINT', () => void shutdown());
+    process.on('SIGHUP', () => void reload());
+    process.on('SIGUSR1', () => {
+      debugBoost++;
+      logRoot.reconfigure(sinkConfig(config, options.foreground, debugBoost));
+      log.info(`debug now set to ${config.debug + debugBoost}`);
+    });
+    process.on('SIGUSR2', () => {
+      debugBoost = Math.max(-config.debug, debugBoost - 1);
+      logRoot.reconfigure(sinkConfig(config, options.foreground, debugBoost));
+      log.info(`debug now set to ${config.debug + debugBoost}`);
+    });
+  });
+
+  removePid(paths.pidFile, process.pid);
+  logRoot.close();
+  return exitCode;
+}

@@ -1,0 +1,240 @@
+/**
+ * Reliable delivery on top of datagrams (spec 3.4, 3.5): the sequence
+ * counter, the transmit history, retransmission requests for gaps, answers
+ * to a peer's requests, and the NS_ackmsg acknowledgements a 3.0.6 peer
+ * needs to keep its history queue short.
+ */
+import type { Medium } from '../media/medium.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { F, T } from '../wire/fields.js';
+import { HaMsg } from '../wire/message.js';
+import { TransmitHistory } from './history.js';
+import type { NodeRecord } from './nodes.js';
+import { firstMissing } from './sequencing.js';
+
+/** What the membership layer needs from lib/auth. */
+export interface Signer {
+  /** The datagram 3.0.6 sends (netstring + classic auth field + trailer). */
+  sign(msg: HaMsg): Buffer;
+  /** Classic text for serial links. */
+  signClassic(msg: HaMsg): Buffer;
+  verify(buf: Buffer):
+    | { verdict: 'ok'; msg: HaMsg }
+    | { verdict: 'malformed'; reason: string }
+    | { verdict: 'unknown-key'; authNum: number }
+    | { verdict: 'bad-digest'; authNum: number };
+  noteReplay(): void;
+}
+
+/** The part of Cluster that reliability calls back into. */
+interface ClusterPort {
+  send(msg: HaMsg): number;
+  readonly flowControlEnabled: boolean;
+  liveNormalPeers(): NodeRecord[];
+}
+
+const ACK_DIV = 10;
+const MAX_REXMIT_BATCH = 50;
+const HIST_WARN = 375;
+const HIST_ERROR = 450;
+
+export interface ReliabilityOptions {
+  cluster: ClusterPort;
+  signer: Signer;
+  media: Medium[];
+  clock: Clock;
+  log: Logger;
+  maxRexmitDelayMs: number;
+  random: () => number;
+}
+
+export class Reliability {
+  private seq = 0;
+  private readonly history = new TransmitHistory();
+  private readonly counters = { sent: 0, rexmitRequested: 0, rexmitSent: 0 };
+  private stopped = false;
+  private lastHistWarnMs = -Infinity;
+
+  constructor(private readonly o: ReliabilityOptions) {}
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  stats(): { sent: number; rexmitRequested: number; rexmitSent: number } {
+    return { ...this.counters };
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Signs and sends on every medium; sequenced messages are kept for rexmit. */
+  transmit(msg: HaMsg, seq: number): void {
+    if (this.stopped) return;
+    const needsClassic = this.o.media.some((m) => m.kind === 'serial');
+    const netstring = this.o.signer.sign(msg);
+    const classic = needsClassic ? this.o.signer.signClassic(msg) : undefined;
+    if (seq > 0) {
+      this.history.add(seq, netstring, classic);
+      this.checkQueue(seq);
+    }
+    this.counters.sent++;
+    this.sendAll(netstring, classic);
+  }
+
+  private sendAll(netstring: Buffer, classic: Buffer | undefined): void {
+    for (const m of this.o.media) {
+      if (m.kind === 'ping' || m.kind === 'ping_group') continue;
+      m.send(m.kind === 'serial' && classic ? classic : netstring);
+    }
+  }
+
+  /** History warnings as heartbeat gives them when peers stop acknowledging. */
+  private checkQueue(newest: number): void {
+    if (!this.o.cluster.flowControlEnabled) return;
+    const peers = this.o.cluster.liveNormalPeers();
+    if (peers.length === 0) return;
+    const acked = Math.min(...peers.map((p) => p.ackedOurSeq));
+    const queued = newest - Math.max(acked, this.history.lowest - 1);
+    const now = this.o.clock.nowMs();
+    if (queued >= HIST_WARN && now - this.lastHistWarnMs > 10_000) {
+      this.lastHistWarnMs = now;
+      const line = `Message hist queue is filling up (${queued} messages in queue)`;
+      if (queued >= HIST_ERROR) this.o.log.error(line);
+      else this.o.log.warn(line);
+    }
+  }
+
+  // ------------------------------------------------------------ receiver side
+
+  /** Schedules one NS_rexmit per missing seq after a random delay (spec 3.4). */
+  requestRexmit(node: NodeRecord, from: number, to: number): void {
+    const max = this.o.maxRexmitDelayMs;
+    const lo = max < 100 ? 0 : 50;
+    for (let s = from; s <= to; s++) {
+      if (node.rexmitTimers.has(s)) continue;
+      const delay = lo + Math.floor(this.o.random() * Math.max(1, max - lo));
+      this.armRexmit(node, s, delay);
+    }
+  }
+
+  private armRexmit(node: NodeRecord, seq: number, delayMs: number): void {
+    const timer: TimerHandle = this.o.clock.setTimer(() => {
+      node.rexmitTimers.delete(seq);
+      if (this.stopped || !node.seq.missing.has(seq)) return;
+      if (node.status !== 'up' && node.status !== 'active') return;
+      this.counters.rexmitRequested++;
+      this.o.cluster.send(
+        new HaMsg().add(F.TYPE, T.REXMIT).add(F.TO, node.name).add(F.FIRSTSEQ, String(seq)).add(F.LASTSEQ, String(seq)),
+      );
+      this.armRexmit(node, seq, this.o.maxRexmitDelayMs);
+    }, delayMs);
+    node.rexmitTimers.set(seq, timer);
+  }
+
+  cancelRexmits(node: NodeRecord): void {
+    for (const t of node.rexmitTimers.values()) t.cancel();
+    node.rexmitTimers.clear();
+  }
+
+  /** A missing packet arrived: stop asking for it, and ack past the gap. */
+  gapFilled(node: NodeRecord, seq: number): void {
+    node.rexmitTimers.get(seq)?.cancel();
+    node.rexmitTimers.delete(seq);
+  }
+
+  /**
+   * Sends NS_ackmsg when an in-order seq hits this peer's trigger digit;
+   * after a gap closes, acks the highest trigger-aligned seq below the next
+   * remaining gap.
+   */
+  maybeAck(node: NodeRecord, seq: number, filledGap: boolean): void {
+    if (!this.o.cluster.flowControlEnabled || node.type !== 'normal') return;
+    const fm = firstMissing(node.seq);
+    if (!filledGap) {
+      if (fm !== undefined && seq > fm) return;
+      if (seq % ACK_DIV !== node.ackTrigger) return;
+      this.sendAck(node, seq);
+      return;
+    }
+    const upTo = fm === undefined ? node.seq.lastSeq : fm - 1;
+    const base = Math.floor(upTo / ACK_DIV) * ACK_DIV;
+    const ackSeq = upTo % ACK_DIV >= node.ackTrigger ? base + node.ackTrigger : base - ACK_DIV + node.ackTrigger;
+    if (ackSeq > 0 && ackSeq >= seq) this.sendAck(node, ackSeq);
+  }
+
+  private sendAck(node: NodeRecord, seq: number): void {
+    this.o.cluster.send(new HaMsg().add(F.TYPE, T.ACKMSG).add(F.TO, node.name).add(F.ACKSEQ, seq.toString(16)));
+  }
+
+  onAck(node: NodeRecord, msg: HaMsg): void {
+    const text = msg.get(F.ACKSEQ) ?? '';
+    if (!/^[0-9a-fA-F]{1,13}$/.test(text)) return;
+    const acked = parseInt(text, 16);
+    if (acked > node.ackedOurSeq && acked <= this.history.highest) node.ackedOurSeq = acked;
+  }
+
+  onNak(node: NodeRecord, msg: HaMsg, toUs: boolean): void {
+    const text = msg.get(F.FIRSTSEQ) ?? '';
+    if (!/^[0-9a-fA-F]{1,13}$/.test(text)) {
+      this.o.log.error('should_drop_message: bad nak seq number');
+      return;
+    }
+    const seq = parseInt(text, 16);
+    if (toUs) this.o.log.error(`Irretrievably lost packet: node ${node.name} seq ${seq}`);
+    if (node.seq.missing.delete(seq)) {
+      this.gapFilled(node, seq);
+      if (node.seq.missing.size === 0) this.o.log.info(`No pkts missing from ${node.name}!`);
+    }
+  }
+
+  // ------------------------------------------------------------ sender side
+
+  /** Answers a peer's NS_rexmit from the history (spec 3.4). */
+  onRexmitRequest(node: NodeRecord, msg: HaMsg): void {
+    const first = atoi(msg.get(F.FIRSTSEQ));
+    const last = atoi(msg.get(F.LASTSEQ));
+    if (first <= 0 || last <= 0 || first > last) {
+      this.o.log.error(`Invalid rexmit seqnos from ${node.name}`);
+      return;
+    }
+    const now = this.o.clock.nowMs();
+    let batch = 0;
+    for (let s = first; s <= last; s++) {
+      if (s <= node.ackedOurSeq) continue;
+      if (s < this.history.lowest) {
+        this.nak(node, s, 'seqno too low');
+        continue;
+      }
+      if (s > this.history.highest) {
+        this.o.log.warn(`Rexmit of seq ${s} requested. ${this.history.highest} is max.`);
+        continue;
+      }
+      const entry = this.history.lookup(s);
+      if (!entry) {
+        this.nak(node, s, 'seqno not found');
+        continue;
+      }
+      if (entry.lastRexmitMs > 0 && now - entry.lastRexmitMs < this.o.maxRexmitDelayMs - 10) continue;
+      if (++batch > MAX_REXMIT_BATCH) return;
+      entry.lastRexmitMs = now;
+      this.counters.rexmitSent++;
+      this.sendAll(entry.netstring, entry.classic);
+    }
+  }
+
+  private nak(node: NodeRecord, seq: number, reason: string): void {
+    this.o.log.error(`Cannot rexmit pkt ${seq} for ${node.name}: ${reason}`);
+    this.o.cluster.send(
+      new HaMsg().add(F.TYPE, T.NAKREXMIT).add(F.FIRSTSEQ, seq.toString(16)).add(F.TO, node.name).add(F.INFO, reason),
+    );
+  }
+}
+
+/** C atoi: leading digits, 0 when there are none. */
+function atoi(text: string | undefined): number {
+  const m = /^\s*([+-]?\d+)/.exec(text ?? '');
+  return m?.[1] ? Math.min(Number(m[1]), Number.MAX_SAFE_INTEGER) : 0;
+}

@@ -1,0 +1,161 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Authenticator } from '../../../lib/auth/index.js';
+import { parseAuthKeys } from '../../../lib/config/authkeys.js';
+import { parseHaCf } from '../../../lib/config/hacf.js';
+import type { HaConfig } from '../../../lib/config/types.js';
+import { Cluster } from '../../../lib/membership/cluster.js';
+import { ManualClock } from '../../../lib/util/clock.js';
+import { memoryLogger } from '../../../lib/util/log.js';
+import { decodeDatagram } from '../../../lib/wire/index.js';
+import { Hub } from './hub.js';
+
+const HACF = `keepalive 1
+deadtime 5
+warntime 3
+initdead 10
+bcast eth0
+node node1 node2
+auto_failback on
+`;
+
+function config(name: string, text = HACF): HaConfig {
+  const r = parseHaCf(text, { file: 'ha.cf', nodename: name });
+  if (!r.value) throw new Error(JSON.stringify(r.problems));
+  return r.value;
+}
+
+function keys(text = 'auth 1\n1 sha1 secret\n') {
+  const r = parseAuthKeys(text, { file: 'authkeys', mode: 0o100600 });
+  if (!r.value) throw new Error(JSON.stringify(r.problems));
+  return r.value;
+}
+
+interface TestNode {
+  cluster: Cluster;
+  lines: string[];
+  auth: Authenticator;
+}
+
+describe('Cluster (membership core) on an in-process segment', () => {
+  const running: Cluster[] = [];
+  afterEach(async () => {
+    for (const c of running.splice(0)) await c.stop();
+  });
+
+  async function startNode(hub: Hub, clock: ManualClock, name: string, generation: number, authText?: string): Promise<TestNode> {
+    const log = memoryLogger();
+    const auth = new Authenticator(keys(authText), { msgfmt: 'classic' });
+    const uuid = Buffer.alloc(16, name === 'node1' ? 1 : 2);
+    const cluster = new Cluster({
+      config: config(name), myName: name, uuid, generation, signer: auth, media: [hub.medium(name)],
+      clock, log, loadavg: () => '0.00 0.00 0.00 1/1 1', random: () => 0.5,
+    });
+    running.push(cluster);
+    await cluster.start();
+    return { cluster, lines: log.lines, auth };
+  }
+
+  it('two nodes go active, exchange reqnodes/repnodes, and see each other active with links up', async () => {
+    const hub = new Hub();
+    const clock = new ManualClock();
+    const a = await startNode(hub, clock, 'node1', 10);
+    const b = await startNode(hub, clock, 'node2', 20);
+    clock.advance(3000);
+    expect(a.cluster.view('node2')?.status).toBe('active');
+    expect(b.cluster.view('node1')?.status).toBe('active');
+    expect(a.cluster.me.status).toBe('active');
+    expect(a.cluster.view('node2')?.links).toEqual([{ name: 'eth0', status: 'up' }]);
+    expect(a.lines).toContain('info: Comm_now_up(): updating status to active');
+    expect(a.lines).toContain("info: Local status now set to: 'active'");
+    expect(a.lines).toContain('info: Link node2:eth0 up.');
+    const types = hub.captured.map((c) => (decodeDatagram(c.data) as { ok: true; msg: { get(n: string): string | undefined } }).msg.get('t'));
+    expect(types).toContain('reqnodes');
+    expect(types).toContain('repnodes');
+    expect(a.lines.some((l) => l.includes('is dead'))).toBe(false);
+  });
+
+  it('declares a silent peer dead after its deadtime and its link dead', async () => {
+    const hub = new Hub();
+    const clock = new ManualClock();
+    const a = await startNode(hub, clock, 'node1', 10);
+    const b = await startNode(hub, clock, 'node2', 20);
+    clock.advance(8000);
+    await b.cluster.stop();
+    const deaths: string[] = [];
+    a.cluster.on('nodeDead', (n) => deaths.push(n));
+    clock.advance(4000);
+    expect(deaths).toEqual([]);
+    clock.advance(2100);
+    expect(deaths).toEqual(['node2']);
+    expect(a.cluster.view('node2')?.status).toBe('dead');
+    expect(a.cluster.view('node2')?.links[0]?.status).toBe('dead');
+    expect(a.lines).toContain('WARN: node node2: is dead');
+    expect(a.lines).toContain('info: Link node2:eth0 dead.');
+  });
+
+  it('recovers lost packets by retransmission and acknowledges in-order traffic', async () => {
+    const hub = new Hub();
+    const clock = new ManualClock();
+    const a = await startNode(hub, clock, 'node1', 10);
+    const b = await startNode(hub, clock, 'node2', 20);
+    clock.advance(3000);
+    // Drop node2's next three datagrams to node1, then let the rest through.
+    let toDrop = 3;
+    hub.dropFilter = (_d, from, to) => from === 'node2' && to === 'node1' && toDrop-- > 0;
+    clock.advance(5000);
+    expect(a.lines.some((l) => /WARN: \d+ lost packet\(s\) for \[node2\]/.test(l))).toBe(true);
+    expect(a.lines).toContain('info: No pkts missing from node2!');
+    expect(b.cluster.stats().rexmitSent).toBeGreaterThan(0);
+    expect(a.cluster.view('node2')?.status).toBe('active');
+    const acks = hub.captured.filter((c) => c.from === 'node1' && c.data.includes('NS_ackmsg'));
+    expect(acks.length).toBeGreaterThan(0);
+  });
+
+  it('drops replays of old-generation datagrams and counts them', async () => {
+    const hub = new Hub();
+    const clock = new ManualClock();
+    const a = await startNode(hub, clock, 'node1', 10);
+    const b = await startNode(hub, clock, 'node2', 20);
+    clock.advance(3000);
+    const old = hub.captured.find((c) => c.from === 'node2');
+    expect(old).toBeDefined();
+    await b.cluster.stop();
+    const b2 = await startNode(hub, clock, 'node2', 21);
+    clock.advance(3000);
+    expect(a.lines).toContain('info: Heartbeat restart on node node2');
+    const before = a.auth.snapshot().replay;
+    hub.inject(old?.data ?? Buffer.alloc(0));
+    expect(a.auth.snapshot().replay).toBe(before + 1);
+    expect(a.cluster.view('node2')?.status).toBe('active');
+    expect(b2.cluster.view('node1')?.status).toBe('active');
+  });
+
+  it('rejects datagrams signed with a wrong key and keeps state unchanged', async () => {
+    const hub = new Hub();
+    const clock = new ManualClock();
+    const a = await startNode(hub, clock, 'node1', 10);
+    await startNode(hub, clock, 'node2', 20, 'auth 1\n1 sha1 other-secret\n');
+    clock.advance(12_000);
+    expect(a.auth.snapshot()['bad-digest']).toBeGreaterThan(0);
+    expect(a.cluster.view('node2')?.status).toBe('dead');
+    // initdead passed with only ourselves heard: comm comes up alone.
+    expect(a.cluster.me.status).toBe('active');
+  });
+
+  it('notices a stalled event loop and defers dead-node decisions', async () => {
+    const hub = new Hub();
+    const clock = new ManualClock();
+    const a = await startNode(hub, clock, 'node1', 10);
+    await startNode(hub, clock, 'node2', 20);
+    clock.advance(3000);
+    const stalls: number[] = [];
+    a.cluster.on('stalled', (ms) => stalls.push(ms));
+    // Both processes frozen: no timer fires and nothing is sent for 20 s.
+    clock.jumpWithoutTimers(20_000);
+    clock.advance(10);
+    expect(stalls.length).toBe(1);
+    expect(a.cluster.view('node2')?.status).toBe('active');
+    clock.advance(3000);
+    expect(a.cluster.view('node2')?.status).toBe('active');
+  });
+});
