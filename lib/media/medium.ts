@@ -18,6 +18,12 @@ export interface Medium {
   readonly linkName: string;
   /** The log line heartbeat prints when the medium starts (`glib: …` text without the prefix). */
   readonly description: string;
+  /**
+   * True when send() accepts only classic text (`>>>\n`…`<<<\n`): serial
+   * (spec 7.5). The caller converts netstring messages and recomputes the
+   * classic `auth` field; the medium refuses anything else via onError.
+   */
+  readonly classicOnly?: boolean;
   /** Opens sockets or devices. Rejects with an HbError naming the medium on failure. */
   open(onPacket: (pkt: ReceivedPacket) => void, onError: (err: Error) => void): Promise<void>;
   /** Sends one datagram; never throws (a failure is reported through onError). */

@@ -61,6 +61,7 @@ function portCall(fn: (cb: (err: Error | null) => void) => void): Promise<void> 
 
 export class SerialMedium implements Medium {
   readonly kind = 'serial' as const;
+  readonly classicOnly = true;
   readonly linkName: string;
   readonly description: string;
   private readonly reporter = new ErrorReporter();
