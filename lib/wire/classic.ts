@@ -6,7 +6,7 @@
  */
 import { HbError } from '../util/errors.js';
 import { FieldType, HaMsg, type Field } from './message.js';
-import { badList, fromBase64, packList, toBase64, unpackList } from './encoding.js';
+import { badList, fromBase64, listClash, packList, toBase64, unpackList } from './encoding.js';
 import {
   MAX_DEPTH, MAX_FIELDS, badName, fail,
   type DecodeFail, type DecodeOk, type ParseBudget,
@@ -58,9 +58,9 @@ function encodeValue(f: Field, depth: number): string {
 
 function renderFields(msg: HaMsg, depth: number, exclude: string | undefined): string {
   let out = '';
-  for (const f of msg.fields) {
+  for (const [i, f] of msg.fields.entries()) {
     if (f.name === exclude) continue;
-    const bad = badName(f.name);
+    const bad = badName(f.name) ?? listClash(msg, i);
     if (bad) throw unencodable(bad, f.name);
     const prefix = f.type === FieldType.STRING ? '' : `(${f.type})`;
     out += `${prefix}${f.name}=${encodeValue(f, depth)}\n`;
@@ -152,6 +152,7 @@ function parseMessage(s: string, depth: number, budget: ParseBudget, base: numbe
     if (e >= s.length) return `truncated classic line at offset ${base + q}`;
     const f = parseField(s.slice(q, e), base + q, depth, budget);
     if (typeof f === 'string') return f;
+    if (f.type === FieldType.LIST && msg.has(f.name)) return `list field "${f.name}" repeats an earlier field name at offset ${base + q}`;
     msg.addField(f);
     p = e;
     if (s.charCodeAt(p) === 0x0a) p++;

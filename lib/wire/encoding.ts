@@ -3,6 +3,7 @@
  * binary fields) and the `<len>:<str>,` packing of string lists (spec 1.2,
  * 1.3). Strings are latin1 JS strings, one char per byte.
  */
+import { FieldType, type HaMsg } from './message.js';
 
 const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -43,6 +44,16 @@ export function badList(list: readonly string[], classic: boolean): string | und
     if (classic && e.includes('\n')) return 'newline in list element';
   }
   return undefined;
+}
+
+/**
+ * glue appends a list to an earlier list of the same name and refuses it
+ * after a field of another type, so such a message would not arrive as sent.
+ */
+export function listClash(msg: HaMsg, index: number): string | undefined {
+  const f = msg.fields[index];
+  if (f?.type !== FieldType.LIST) return undefined;
+  return msg.fields.findIndex((x) => x.name === f.name) < index ? 'list field repeats an earlier field name' : undefined;
 }
 
 export const packList = (list: readonly string[]): string => list.map((e) => `${e.length}:${e},`).join('');

@@ -6,7 +6,7 @@
  */
 import { HbError } from '../util/errors.js';
 import { FieldType, HaMsg, type Field } from './message.js';
-import { badList, packList, parseLength, unpackList } from './encoding.js';
+import { badList, listClash, packList, parseLength, unpackList } from './encoding.js';
 import {
   MAX_DEPTH, MAX_FIELDS, badName, fail,
   type DecodeFail, type DecodeOk, type ParseBudget,
@@ -47,8 +47,8 @@ function renderValue(f: Field, depth: number): string {
 
 function renderMessage(msg: HaMsg, depth: number): string {
   let out = START;
-  for (const f of msg.fields) {
-    const bad = badName(f.name);
+  for (const [i, f] of msg.fields.entries()) {
+    const bad = badName(f.name) ?? listClash(msg, i);
     if (bad) throw unencodable(bad, f.name);
     const item = `(${f.type})${f.name}=${renderValue(f, depth)}`;
     out += `${item.length}:${item},`;
@@ -124,6 +124,7 @@ function parseMessage(s: string, start: number, limit: number, depth: number, bu
     if (typeof item === 'string') return item;
     const f = parseItem(s, item.a, item.b, depth, budget);
     if (typeof f === 'string') return f;
+    if (f.type === FieldType.LIST && msg.has(f.name)) return `list field "${f.name}" repeats an earlier field name at offset ${p}`;
     msg.addField(f);
     p = item.b + 1;
   }
