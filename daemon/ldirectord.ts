@@ -169,7 +169,8 @@ async function main(): Promise<number> {
   switch (cli.command) {
     case 'status':
       if (st.state === 'running') {
-        process.stderr.write(`ldirectord for ${config} is running with pid: ${st.pid}\n`);
+        // stdout, not stderr as the original: heartbeat's status test reads stdout for "running".
+        process.stdout.write(`ldirectord for ${config} is running with pid: ${st.pid}\n`);
         return 0;
       }
       if (st.state === 'stale') process.stderr.write(`ldirectord stale pid file ${pidFile} for ${config}\n`);
