@@ -6,7 +6,7 @@
  */
 import { HbError } from '../util/errors.js';
 import { FieldType, HaMsg, type Field } from './message.js';
-import { badList, fromBase64, listClash, packList, toBase64, unpackList } from './encoding.js';
+import { badList, fromBase64, LIST_CLASH, listClashes, packList, toBase64, unpackList } from './encoding.js';
 import {
   MAX_DEPTH, MAX_FIELDS, badName, fail,
   type DecodeFail, type DecodeOk, type ParseBudget,
@@ -58,10 +58,12 @@ function encodeValue(f: Field, depth: number): string {
 
 function renderFields(msg: HaMsg, depth: number, exclude: string | undefined): string {
   let out = '';
-  for (const [i, f] of msg.fields.entries()) {
-    if (f.name === exclude) continue;
-    const bad = badName(f.name) ?? listClash(msg, i);
+  const seen = new Set<string>();
+  for (const f of msg.fields) {
+    const bad = badName(f.name) ?? (listClashes(f.type, f.name, seen) ? LIST_CLASH : undefined);
     if (bad) throw unencodable(bad, f.name);
+    seen.add(f.name);
+    if (f.name === exclude) continue;
     const prefix = f.type === FieldType.STRING ? '' : `(${f.type})`;
     out += `${prefix}${f.name}=${encodeValue(f, depth)}\n`;
   }
@@ -139,20 +141,25 @@ function parseField(line: string, at: number, depth: number, budget: ParseBudget
 function parseMessage(s: string, depth: number, budget: ParseBudget, base: number): Parsed {
   if (!s.startsWith(START)) return `no classic start marker at offset ${base}`;
   const msg = new HaMsg();
+  const seen = new Set<string>();
+  const firstNul = s.indexOf('\0');
+  const nul = firstNul < 0 ? s.length : firstNul;
   let p = START.length;
   for (;;) {
     if (p >= s.length) return `truncated classic message at offset ${base + p}: no <<< end marker`;
-    if (s.charCodeAt(p) === 0) return { msg, end: p };
+    if (p === nul) return { msg, end: p };
     let q = p;
     while (q < s.length && s.charCodeAt(q) === 0x0a) q++;
     if (q >= s.length) return `truncated classic message at offset ${base + q}: no <<< end marker`;
     if (s.startsWith(END, q)) return { msg, end: q + END.length };
-    let e = q;
-    while (e < s.length && s.charCodeAt(e) !== 0x0a && s.charCodeAt(e) !== 0) e++;
+    // A line ends at its newline or at the first NUL, whichever comes first.
+    let e = s.indexOf('\n', q);
+    if (e < 0 || e > nul) e = nul;
     if (e >= s.length) return `truncated classic line at offset ${base + q}`;
     const f = parseField(s.slice(q, e), base + q, depth, budget);
     if (typeof f === 'string') return f;
-    if (f.type === FieldType.LIST && msg.has(f.name)) return `list field "${f.name}" repeats an earlier field name at offset ${base + q}`;
+    if (listClashes(f.type, f.name, seen)) return `${LIST_CLASH} ("${f.name}") at offset ${base + q}`;
+    seen.add(f.name);
     msg.addField(f);
     p = e;
     if (s.charCodeAt(p) === 0x0a) p++;

@@ -3,7 +3,7 @@
  * binary fields) and the `<len>:<str>,` packing of string lists (spec 1.2,
  * 1.3). Strings are latin1 JS strings, one char per byte.
  */
-import { FieldType, type HaMsg } from './message.js';
+import { FieldType } from './message.js';
 
 const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -49,12 +49,11 @@ export function badList(list: readonly string[], classic: boolean): string | und
 /**
  * glue appends a list to an earlier list of the same name and refuses it
  * after a field of another type, so such a message would not arrive as sent.
+ * `seen` holds the names before this field; a Set keeps this linear.
  */
-export function listClash(msg: HaMsg, index: number): string | undefined {
-  const f = msg.fields[index];
-  if (f?.type !== FieldType.LIST) return undefined;
-  return msg.fields.findIndex((x) => x.name === f.name) < index ? 'list field repeats an earlier field name' : undefined;
-}
+export const LIST_CLASH = 'list field repeats an earlier field name';
+export const listClashes = (type: number, name: string, seen: ReadonlySet<string>): boolean =>
+  type === FieldType.LIST && seen.has(name);
 
 export const packList = (list: readonly string[]): string => list.map((e) => `${e.length}:${e},`).join('');
 

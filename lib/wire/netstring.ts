@@ -6,7 +6,7 @@
  */
 import { HbError } from '../util/errors.js';
 import { FieldType, HaMsg, type Field } from './message.js';
-import { badList, listClash, packList, parseLength, unpackList } from './encoding.js';
+import { badList, LIST_CLASH, listClashes, packList, parseLength, unpackList } from './encoding.js';
 import {
   MAX_DEPTH, MAX_FIELDS, badName, fail,
   type DecodeFail, type DecodeOk, type ParseBudget,
@@ -47,9 +47,11 @@ function renderValue(f: Field, depth: number): string {
 
 function renderMessage(msg: HaMsg, depth: number): string {
   let out = START;
-  for (const [i, f] of msg.fields.entries()) {
-    const bad = badName(f.name) ?? listClash(msg, i);
+  const seen = new Set<string>();
+  for (const f of msg.fields) {
+    const bad = badName(f.name) ?? (listClashes(f.type, f.name, seen) ? LIST_CLASH : undefined);
     if (bad) throw unencodable(bad, f.name);
+    seen.add(f.name);
     const item = `(${f.type})${f.name}=${renderValue(f, depth)}`;
     out += `${item.length}:${item},`;
   }
@@ -116,6 +118,7 @@ function peel(s: string, p: number, limit: number): { a: number; b: number } | s
 function parseMessage(s: string, start: number, limit: number, depth: number, budget: ParseBudget): Parsed {
   if (limit - start < START.length || !s.startsWith(START, start)) return `no netstring start marker at offset ${start}`;
   const msg = new HaMsg();
+  const seen = new Set<string>();
   let p = start + START.length;
   for (;;) {
     if (p + END.length <= limit && s.startsWith(END, p)) return { msg, end: p + END.length };
@@ -124,7 +127,8 @@ function parseMessage(s: string, start: number, limit: number, depth: number, bu
     if (typeof item === 'string') return item;
     const f = parseItem(s, item.a, item.b, depth, budget);
     if (typeof f === 'string') return f;
-    if (f.type === FieldType.LIST && msg.has(f.name)) return `list field "${f.name}" repeats an earlier field name at offset ${p}`;
+    if (listClashes(f.type, f.name, seen)) return `${LIST_CLASH} ("${f.name}") at offset ${p}`;
+    seen.add(f.name);
     msg.addField(f);
     p = item.b + 1;
   }

@@ -129,7 +129,7 @@ describe('netstring parser rejections', () => {
 
   test('a list may not reuse an earlier field name', () => {
     expect(() => encodeNetstring(HaMsg.of({ l: 'x' }).addList('l', ['a']))).toThrow(/repeats an earlier field name/);
-    expect(reason(L(`###\n${ns('(0)l=x')}${ns('(3)l=1:a,')}%%%\n`))).toBe('list field "l" repeats an earlier field name at offset 13');
+    expect(reason(L(`###\n${ns('(0)l=x')}${ns('(3)l=1:a,')}%%%\n`))).toBe('list field repeats an earlier field name ("l") at offset 13');
   });
 
   test('nested message must fill its item exactly', () => {
