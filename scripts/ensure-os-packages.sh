@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the test suite and the netns lab need, once.
+# Idempotent and fast when everything is present: one dpkg-query call, no apt
+# activity. Runs `apt-get update` once, and only when something is missing.
+# Never starts heartbeat on the host (only lab nodes run it) and never stops a
+# process it did not start.
+set -euo pipefail
+
+# package  command-that-must-exist-afterwards ("-" = package check only)
+PACKAGES=(
+  "heartbeat       /usr/libexec/heartbeat/heartbeat"
+  "cluster-glue    -"
+  "resource-agents -"
+  "net-tools       ifconfig"   # IPaddr runs ifconfig; a Recommends we do not install blindly
+  "socat           socat"
+  "nftables        nft"
+  "iproute2        ip"
+  "iputils-arping  arping"     # not `arping`: the two packages conflict
+  "tcpdump         tcpdump"
+  "e2fsprogs       mkfs.ext4"
+  "psmisc          fuser"
+  "procps          ps"
+  "util-linux      nsenter"
+  "python3         /usr/bin/python3"   # netns-lab's node init
+  "curl            curl"
+)
+
+log() { echo "ensure-os-packages: $*" >&2; }
+
+missing=()
+names=()
+for entry in "${PACKAGES[@]}"; do
+  read -r pkg cmd <<<"$entry"
+  names+=("$pkg")
+  if [ "$cmd" != - ] && ! PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1; then
+    missing+=("$pkg")
+  fi
+done
+# dpkg's own view: "ii" = installed and configured. Unknown packages print
+# nothing on stdout (an error on stderr), so they count as missing too.
+installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${names[@]}" 2>/dev/null | awk '$1 == "ii" { print $2 }' || true)
+for pkg in "${names[@]}"; do
+  grep -qx -- "$pkg" <<<"$installed" || missing+=("$pkg")
+done
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u | sed '/^$/d')
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  log "missing packages: ${missing[*]} (run as root to install them)"
+  exit 1
+fi
+
+log "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+
+# Keep services from starting during the install: a policy-rc.d answering 101
+# makes invoke-rc.d (and deb-systemd-invoke) skip every start. Only ours is
+# removed afterwards; an existing one is left as it was.
+POLICY=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$POLICY" ]; then
+  printf '#!/bin/sh\n# temporary, written by heartbeat-ts scripts/ensure-os-packages.sh\nexit 101\n' >"$POLICY"
+  chmod 755 "$POLICY"
+  own_policy=1
+fi
+cleanup() { if [ "$own_policy" = 1 ]; then rm -f "$POLICY"; fi; }
+trap cleanup EXIT
+
+apt-get update -qq
+# --no-install-recommends: heartbeat recommends pacemaker and a syslog daemon,
+# which would start cluster services on the host.
+apt-get install -y -qq --no-install-recommends \
+  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
+
+# Verify: every package installed, every command present.
+fail=0
+for entry in "${PACKAGES[@]}"; do
+  read -r pkg cmd <<<"$entry"
+  if ! dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null | grep -q '^ii'; then
+    log "package $pkg is still not installed"; fail=1
+  elif [ "$cmd" != - ] && ! PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1; then
+    log "package $pkg is installed but $cmd is missing"; fail=1
+  fi
+done
+
+# A heartbeat running in the host's own network namespace would answer on the
+# host's interfaces: report it, but it is not ours to stop.
+host_net=$(readlink /proc/1/ns/net 2>/dev/null || true)
+for p in /proc/[0-9]*; do
+  [ "$(readlink "$p/exe" 2>/dev/null || true)" = /usr/libexec/heartbeat/heartbeat ] || continue
+  [ "$(readlink "$p/ns/net" 2>/dev/null || true)" = "$host_net" ] || continue
+  log "WARNING: a heartbeat process runs on the host (pid ${p#/proc/}); it was not started by this script and is left alone"
+done
+
+exit "$fail"

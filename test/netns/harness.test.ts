@@ -1,0 +1,194 @@
+/**
+ * Proves the netns harness with REAL heartbeat 3.0.6 only: a 2-node lab,
+ * bcast + sha1, deadtime 5, keepalive 1, initdead 10, node1 owning a VIP.
+ *
+ * Measured on the 2-core dev machine (2026-11, several runs): `Lab.up` with
+ * 2 nodes ~1 s; both init scripts return in ~0.1 s each; both nodes report
+ * each other `active` ~1-2 s after the start; the VIP is up on node1 ~12 s
+ * after the start (the RQSTDELAY of spec §6.3: 10 s after comm is up);
+ * `cut 1 drop` -> node2 logs `node node1: is dead` after ~deadtime (5-6 s) and
+ * holds the VIP within ~1 s more; after `heal` both nodes see the partition
+ * end, give everything up and re-exec, and are `active` again ~15-25 s later.
+ * The measured numbers are printed on every run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  authKeys,
+  clStatus,
+  haCf,
+  ipAddrs,
+  killReal,
+  logSize,
+  ping,
+  realPids,
+  startReal,
+  waitFor,
+  waitForLog,
+  writeHaConfig,
+} from './harness/heartbeat.js';
+import { Lab } from './harness/lab.js';
+import { isAlive, isRunning } from './harness/proc.js';
+import { existingLabNames, labNamespaces } from './harness/teardown.js';
+
+const t0 = Date.now();
+const since = (t: number): string => `${((Date.now() - t) / 1000).toFixed(1)} s`;
+let lab: Lab | undefined;
+
+function theLab(): Lab {
+  if (lab === undefined) throw new Error('lab not up');
+  return lab;
+}
+
+async function nodeStatus(l: Lab, on: number, of: string): Promise<string> {
+  return (await clStatus(l, on, ['nodestatus', of])).stdout.trim();
+}
+
+async function holders(l: Lab, vip: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const i of l.ids()) if ((await ipAddrs(l, i)).includes(`${vip}/24`)) out.push(i);
+  return out;
+}
+
+beforeAll(async () => {
+  lab = await Lab.up({ nodes: 2 });
+  console.log(`[harness] Lab.up(2 nodes) took ${since(t0)}`);
+}, 120_000);
+
+afterAll(async () => {
+  await lab?.down();
+}, 120_000);
+
+describe('netns harness with real heartbeat 3.0.6', () => {
+  it('gives each node its own name, address, private dirs and a working LAN', async () => {
+    const l = theLab();
+    expect(l.labName).toMatch(/^hbt[0-9a-z]{5,9}$/);
+    expect(l.ip(1)).toBe('10.77.0.11');
+    expect(l.ip('c')).toBe('10.77.0.9');
+    expect((await l.exec(2, ['uname', '-n'])).stdout.trim()).toBe('node2');
+    expect(await ipAddrs(l, 1)).toEqual(['10.77.0.11/24']);
+    expect(await ping(l, 'c', l.ip(2))).toBe(true);
+    // private trees: a file written from the host is seen by that node only
+    l.writeFile(1, '/var/log/probe', 'one\n');
+    expect((await l.exec(1, ['cat', '/var/log/probe'])).stdout).toBe('one\n');
+    expect((await l.exec(2, ['cat', '/var/log/probe'])).code).not.toBe(0);
+    // /var/run is /run on Debian: both spellings name the same private file
+    expect(l.path(1, '/var/run/heartbeat/register')).toBe(l.path(1, '/run/heartbeat/register'));
+    expect(() => l.path(1, '/etc/passwd')).toThrow(/not private/);
+    expect(() => l.ip(3)).toThrow(/out of range/);
+    const r = await l.exec(1, ['/bin/sh', '-c', 'read x; echo "got $x"; exit 3'], { input: 'hi\n' });
+    expect(r).toMatchObject({ code: 3, stdout: 'got hi\n' });
+    await expect(l.exec(1, ['sleep', '30'], { timeoutMs: 500 })).rejects.toThrow(/timed out after 500 ms/);
+  });
+
+  it('spawns a process with its host PID, signals it and reports its end', async () => {
+    const l = theLab();
+    const p = await l.spawn(1, ['sleep', '1000']);
+    expect(p.pid).toBeGreaterThan(0);
+    expect(await l.pids(1, 'sleep')).toContain(p.pid);
+    expect(p.kill('SIGTERM')).toBe(true);
+    expect(await p.exited).toMatchObject({ signal: 'SIGTERM', status: 143 });
+    expect(p.running()).toBe(false);
+  });
+
+  it('runs real heartbeat on both nodes; they report each other active', async () => {
+    const l = theLab();
+    const vip = `${l.subnet}.100`;
+    for (const i of l.ids()) {
+      writeHaConfig(l, i, {
+        hacf: haCf({ media: 'bcast', nodes: ['node1', 'node2'], keepalive: 1, deadtime: 5, initdead: 10 }),
+        authkeys: authKeys('sha1'),
+        haresources: `node1 IPaddr::${vip}/24/eth0\n`,
+      });
+    }
+    const start = Date.now();
+    await startReal(l, 1);
+    await startReal(l, 2);
+    console.log(`[harness] both init scripts returned after ${since(start)}`);
+    expect((await realPids(l, 1)).length).toBeGreaterThanOrEqual(4); // master, FIFO reader, bcast read + write
+    await waitFor(() => nodeStatus(l, 1, 'node2'), { timeoutMs: 40_000, what: 'node1 seeing node2 active', until: (s) => s === 'active' });
+    await waitFor(() => nodeStatus(l, 2, 'node1'), { timeoutMs: 40_000, what: 'node2 seeing node1 active', until: (s) => s === 'active' });
+    console.log(`[harness] both nodes active after ${since(start)}`);
+    expect(await clStatus(l, 1, ['nodestatus', 'node1'])).toMatchObject({ code: 0, stdout: 'active\n' });
+
+    await waitFor(() => holders(l, vip), { timeoutMs: 60_000, what: `${vip} on node1 only`, until: (h) => h.join() === '1' });
+    console.log(`[harness] VIP up on node1 after ${since(start)}`);
+    expect(await ping(l, 'c', vip)).toBe(true);
+  });
+
+  it('cut 1 drop: node2 declares node1 dead and takes the VIP; heal reunites them', async () => {
+    const l = theLab();
+    const vip = `${l.subnet}.100`;
+    const after = logSize(l, 2);
+    const cutAt = Date.now();
+    await l.cut(1, 'drop');
+    const line = await waitForLog(l, 2, /WARN: node node1: is dead/, { timeoutMs: 30_000, after });
+    console.log(`[harness] node2 declared node1 dead ${since(cutAt)} after the cut: ${line}`);
+    await waitFor(() => ipAddrs(l, 2), { timeoutMs: 30_000, what: `${vip} on node2`, until: (a) => a.includes(`${vip}/24`) });
+    console.log(`[harness] VIP on node2 ${since(cutAt)} after the cut`);
+    expect(await clStatus(l, 2, ['nodestatus', 'node1'])).toMatchObject({ code: 1, stdout: 'dead\n' });
+    expect(await ping(l, 'c', l.ip(1))).toBe(false);
+
+    const healAt = Date.now();
+    const before = l.ids().map((i) => logSize(l, i));
+    await l.heal();
+    // both saw the other die: each gives everything up and re-execs itself (spec §5.6)
+    for (const i of l.ids()) {
+      const o = { timeoutMs: 90_000, after: before[i - 1] ?? 0 };
+      await waitForLog(l, i, /CRIT: Cluster node node\d returning after partition/, o);
+      await waitForLog(l, i, /Configuration validated\. Starting heartbeat 3\.0\.6/, o);
+    }
+    console.log(`[harness] both nodes restarted ${since(healAt)} after heal`);
+    for (const [on, of] of [[1, 'node2'], [2, 'node1']] as const) {
+      await waitFor(() => nodeStatus(l, on, of), { timeoutMs: 60_000, what: `node${on} seeing ${of} active after heal`, until: (s) => s === 'active' });
+    }
+    console.log(`[harness] both active again ${since(healAt)} after heal`);
+    // resources were released before the restart: a single holder means renegotiated
+    const h = await waitFor(() => holders(l, vip), { timeoutMs: 60_000, what: `exactly one holder of ${vip}`, until: (x) => x.length === 1 });
+    console.log(`[harness] VIP held by node${h.join()} ${since(healAt)} after heal`);
+    expect(await ping(l, 'c', vip)).toBe(true);
+  });
+
+  it('killReal ends every heartbeat process of a node by host PID', async () => {
+    const l = theLab();
+    const killed = await killReal(l, 2, 'SIGKILL');
+    expect(killed.length).toBeGreaterThanOrEqual(4);
+    await waitFor(() => realPids(l, 2), { timeoutMs: 10_000, what: 'node2 without heartbeat', until: (p) => p.length === 0 });
+    expect((await realPids(l, 1)).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('cleans up after a failed up, and sweeps labs whose creator is gone', async () => {
+    const mine = (): string[] => existingLabNames().filter((n) => n.startsWith(`hbt${process.pid.toString(36)}`));
+    // a relative LAB_PRIVATE entry makes netns-lab die after namespaces exist
+    await expect(Lab.up({ nodes: 2, private: ['relative/dir:empty'] })).rejects.toThrow(/netns-lab up 2 failed/);
+    expect(mine()).toEqual([theLab().labName]);
+
+    // a lab made by a process that no longer exists
+    const dead = spawnSync('true').pid ?? 0;
+    expect(isAlive(dead)).toBe(false);
+    const name = `hbt${dead.toString(36).padStart(5, '0')}zzzz`;
+    const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LAB_NAME: name, LAB_PREFIX: `${name}-n`, LAB_BRIDGE: `${name}br`, LAB_SWITCH_NS: `${name}-sw`, LAB_CLIENT_NS: `${name}-c` };
+    const up = spawnSync(theLab().netnsLab, ['up', '1'], { env, encoding: 'utf8' });
+    expect(up.status, up.stderr).toBe(0);
+    expect(labNamespaces(name).length).toBe(3);
+    expect(Lab.sweepStale()).toContain(name);
+    expect(labNamespaces(name)).toEqual([]);
+    expect(existsSync(`/var/lib/netns-lab/${name}`)).toBe(false);
+    expect(Lab.sweepStale()).not.toContain(theLab().labName);
+  });
+
+  it('down removes namespaces, bridge, state dir and processes, and can be repeated', async () => {
+    const l = theLab();
+    const pids = [...(await l.pids(1)), ...(await l.pids(2))];
+    expect(pids.length).toBeGreaterThan(0);
+    await l.down();
+    const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+    expect(list).not.toContain(l.labName);
+    expect(existsSync(l.stateDir)).toBe(false);
+    expect(pids.filter(isRunning)).toEqual([]);
+    expect(l.isUp).toBe(false);
+    await l.down();
+    await expect(l.exec(1, ['true'])).rejects.toThrow(/is down/);
+  });
+});
