@@ -2,9 +2,20 @@
  * What runs on top of the membership core in the daemon. Resource
  * management and the client API attach here.
  */
+import { ResourcesAttachment } from './resources.js';
 import type { Attachment, RunContext } from './run.js';
 
-export const makeAttachments: RunContext['makeAttachments'] = () => {
+export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   const list: Attachment[] = [];
+  // -M, or a crm/pacemaker cluster: no v1 resource management.
+  if (!ctx.options.noResources && !ctx.config.crm) {
+    list.push(new ResourcesAttachment({
+      config: ctx.config,
+      groups: ctx.groups,
+      paths: ctx.paths,
+      nodename: ctx.nodename,
+      log: ctx.log,
+    }));
+  }
   return list;
 };

@@ -50,7 +50,7 @@ export class HeartbeatNode {
     }
     this.generation = nextGeneration(paths.stateDir, config.hbgenmethod, clock.wallMs(), log);
     this.uuid = config.uuidfrom === 'nodename' ? uuidFromNodename(deps.nodename) : loadOrCreateUuid(paths.stateDir, log);
-    this.media = config.media.filter((m) => m.kind !== 'ping' && m.kind !== 'ping_group').map((m) => createMedium(m));
+    this.media = config.media.filter((m) => m.kind !== 'ping' && m.kind !== 'ping_group').map((m) => createMedium(m, { udpport: config.udpport }));
     this.cluster = new Cluster({
       config,
       myName: deps.nodename,

@@ -576,17 +576,18 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     this.log.warn(`node ${n.name}: is dead`);
     if (n === this.me) {
       this.log.error('No local heartbeat. Forcing restart.');
-      this.emit('nodeDead', n.name);
+      this.emit('nodeDead', n.name, true);
       return;
     }
     const previous = n.status;
+    const heardFrom = n.anyPacketsYet;
     n.status = 'dead';
     n.remoteLastUpdate = 0;
     n.anyPacketsYet = false;
     n.seq = { ...freshSeqState(), generation: n.seq.generation, lastSeq: 0 };
     this.reliability.cancelRexmits(n);
     this.emit('nodeStatus', n.name, 'dead', previous);
-    this.emit('nodeDead', n.name);
+    this.emit('nodeDead', n.name, heardFrom);
     this.publishMembership();
   }
 

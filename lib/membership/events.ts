@@ -17,8 +17,12 @@ export interface ClusterEvents {
   nodeStatus: [node: string, status: NodeStatus, previous: NodeStatus];
   link: [node: string, link: string, status: LinkStatus];
   membership: [change: MembershipChange];
-  /** A node was declared dead (silence past its deadtime, or a late heartbeat past it). */
-  nodeDead: [node: string];
+  /**
+   * A node was declared dead (silence past its deadtime, or a late heartbeat
+   * past it). `heardFrom`: we had received packets from it since it was last
+   * dead or since we started (it may have announced it holds nothing).
+   */
+  nodeDead: [node: string, heardFrom: boolean];
   /** Our communications are up: local status became `active`. */
   commUp: [];
   /** A peer restarted (higher generation). */

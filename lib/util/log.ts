@@ -58,6 +58,11 @@ export interface Logger {
   debug(msg: string): void;
   /** A logger with another entity name (`ipfail`, `cl_status`) and/or pid, same sinks. */
   child(entity: string, pid?: number): Logger;
+  /**
+   * A logger writing in the resource-script layout
+   * (`2026/11/22_22:30:05  ResourceManager(default)[pid]:    info: …`).
+   */
+  script(tag: string, pid?: number): Logger;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -167,7 +172,7 @@ export function createLogRoot(
 
   const destination = {
     write(json: string): void {
-      let rec: { level: number; msg: string; entity: string; pid: number };
+      let rec: { level: number; msg: string; entity: string; pid: number; script?: boolean };
       try {
         rec = JSON.parse(json) as typeof rec;
       } catch {
@@ -175,6 +180,20 @@ export function createLogRoot(
       }
       const level = VALUE_TO_LEVEL.get(rec.level) ?? 'info';
       const date = now();
+      if (rec.script === true) {
+        // Resource-script layout (ha_log of the shell helpers), so that
+        // `ResourceManager(default)[pid]:` lines look as users know them.
+        const tag = `${rec.entity}[${rec.pid}]`;
+        const text = `${LEVEL_WORDS[level]}: ${rec.msg}`;
+        if (level !== 'debug') logfile?.write(`${haDate(date)}  ${tag}:    ${text}\n`);
+        debugfile?.write(`${tag}:\t${haDate(date)} ${text}\n`);
+        if (current.stderr) {
+          try { process.stderr.write(`${tag}: ${text}\n`); } catch { /* detached */ }
+        }
+        const fac = current.logfacility === undefined ? undefined : SYSLOG_FACILITIES[current.logfacility];
+        if (fac !== undefined && deps.syslog && level !== 'debug') deps.syslog.send(fac * 8 + SYSLOG_SEVERITY[level], tag, text);
+        return;
+      }
       const line = formatLogLine({ syslogmsgfmt: current.syslogmsgfmt, host, entity: rec.entity, pid: rec.pid, level, msg: rec.msg, date });
       if (level !== 'debug') logfile?.write(line);
       debugfile?.write(line);
@@ -211,6 +230,7 @@ export function createLogRoot(
       info: (msg) => p.info(msg),
       debug: (msg) => p.debug(msg),
       child: (name, pid) => wrap(p.child({ entity: name, pid: pid ?? process.pid })),
+      script: (tag, pid) => wrap(p.child({ entity: tag, pid: pid ?? process.pid, script: true })),
     };
     return l;
   };
@@ -246,6 +266,7 @@ export function memoryLogger(lines: string[] = []): Logger & { lines: string[] }
     info: (msg) => void lines.push(`info: ${msg}`),
     debug: (msg) => void lines.push(`debug: ${msg}`),
     child: () => make(),
+    script: () => make(),
   });
   return Object.assign(make(), { lines });
 }

@@ -1,0 +1,190 @@
+/**
+ * Resource management attached to the running node: the v1 controller, the
+ * resource scripts, and user rc.d hooks (notify_world) for message types
+ * heartbeat-ts does not handle natively.
+ */
+import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HaConfig, ResourceGroup } from '../lib/config/types.js';
+import { ResourceController } from '../lib/resources/controller.js';
+import { GroupManager } from '../lib/resources/group-manager.js';
+import { DEFAULT_TIMEOUTS, ScriptRunner } from '../lib/resources/script-runner.js';
+import { systemClock } from '../lib/util/clock.js';
+import type { Logger } from '../lib/util/log.js';
+import { F, T } from '../lib/wire/fields.js';
+import type { HaMsg } from '../lib/wire/message.js';
+import type { HeartbeatNode } from './node.js';
+import type { Paths } from './paths.js';
+import type { Attachment } from './run.js';
+
+/** Types whose stock rc.d scripts heartbeat-ts implements natively (never run twice). */
+const NATIVE_TYPES = new Set<string>([
+  T.STATUS, T.IP_REQUEST, T.IP_REQUEST_RESP, T.HB_TAKEOVER, T.ASK_RESOURCES, T.STARTING, T.RESOURCE, T.SHUTDONE,
+]);
+
+export interface ResourcesDeps {
+  config: HaConfig;
+  groups: ResourceGroup[];
+  paths: Paths;
+  nodename: string;
+  log: Logger;
+}
+
+/** The environment heartbeat gives resource and rc.d scripts (spec 6.7). */
+export function scriptEnvironment(d: ResourcesDeps): Record<string, string> {
+  const env: Record<string, string> = {
+    HA_CURHOST: d.nodename,
+    HA_DIR: `${d.paths.haDir}/`,
+    HA_RCDIR: `${d.paths.haDir}/rc.d`,
+    HA_RESOURCEDIR: `${d.paths.haDir}/resource.d`,
+    HA_FUNCS: `${d.paths.haDir}//shellfuncs`,
+    HA_DATEFMT: '%Y/%m/%d_%T\t',
+    HA_LOGD: d.config.useLogd ? 'yes' : 'no',
+    HA_debug: String(d.config.debug),
+    OCF_ROOT: '/usr/lib/ocf',
+    HA_NOARCHBIN: '/usr/share/heartbeat',
+    HA_VARLIB: d.paths.stateDir,
+  };
+  if (d.config.logfile) env['HA_LOGFILE'] = d.config.logfile;
+  if (d.config.debugfile) env['HA_DEBUGLOG'] = d.config.debugfile;
+  if (d.config.logfacility) env['HA_LOGFACILITY'] = d.config.logfacility;
+  if (d.config.autoFailback !== 'legacy') env['HA_NICEFAILBACK'] = 'yes';
+  for (const [k, v] of Object.entries(d.config.env)) env[`HA_${k}`] = v;
+  return env;
+}
+
+export class ResourcesAttachment implements Attachment {
+  readonly name = 'resources';
+  readonly controller: ResourceController;
+  readonly groupManager: GroupManager;
+  private node: HeartbeatNode | null = null;
+  private readonly env: Record<string, string>;
+  private notifyQueue: Promise<void> = Promise.resolve();
+  private readonly listeners: (() => void)[] = [];
+
+  constructor(private readonly d: ResourcesDeps) {
+    this.env = scriptEnvironment(d);
+    const runner = new ScriptRunner({
+      resourceDirs: d.paths.resourceDirs,
+      env: this.env,
+      timeoutMs: timeoutsFromEnv(),
+      killGraceMs: 5000,
+      outputFile: d.config.debugfile,
+    });
+    const stopRetryMax = Number(process.env['HA_STOPRETRYMAX'] ?? '10');
+    this.groupManager = new GroupManager({
+      groups: d.groups,
+      myName: d.nodename,
+      runner,
+      log: d.log.script('ResourceManager(default)'),
+      stopRetryMax: Number.isFinite(stopRetryMax) ? stopRetryMax : 10,
+      onUnstoppable: (r) => this.unstoppable(r.spec),
+    });
+    this.controller = new ResourceController({
+      cluster: {
+        myName: d.nodename,
+        send: (m) => this.node?.cluster.send(m) ?? 0,
+        normalNodes: () => (this.node?.cluster.allNodes() ?? [])
+          .filter((n) => n.type === 'normal')
+          .map((n) => ({ name: n.name, status: n.status, anyPacketsYet: n.anyPacketsYet })),
+      },
+      groups: this.groupManager,
+      autoFailback: d.config.autoFailback,
+      clock: systemClock,
+      log: d.log,
+      scriptLog: (tag) => d.log.script(tag),
+    });
+  }
+
+  start(node: HeartbeatNode): void {
+    this.bind(node);
+  }
+
+  rebind(node: HeartbeatNode): void {
+    for (const off of this.listeners.splice(0)) off();
+    this.bind(node);
+  }
+
+  private bind(node: HeartbeatNode): void {
+    this.node = node;
+    const c = node.cluster;
+    const onCommUp = (): void => this.controller.commUp();
+    const onMessage = (msg: HaMsg, from: string, local: boolean): void => {
+      this.controller.message(msg, from, local);
+      this.notifyWorld(msg);
+    };
+    const onDead = (name: string, heardFrom: boolean): void => {
+      if (name === this.d.nodename) return;
+      if (c.node(name)?.type !== 'normal') return;
+      this.controller.nodeDead(name, heardFrom);
+    };
+    c.on('commUp', onCommUp);
+    c.on('message', onMessage);
+    c.on('nodeDead', onDead);
+    this.listeners.push(
+      () => c.off('commUp', onCommUp),
+      () => c.off('message', onMessage),
+      () => c.off('nodeDead', onDead),
+    );
+    // Messaging restarted after a reload: comm is re-established, the
+    // controller keeps its holdings (heartbeat -R semantics).
+  }
+
+  async shutdown(): Promise<void> {
+    await this.controller.giveUpAll();
+    this.controller.stop();
+  }
+
+  /** A resource that will not stop: heartbeat reboots to guarantee release. */
+  private unstoppable(spec: string): void {
+    const action = process.env['HA_STOPFAIL_ACTION'] ?? 'reboot';
+    this.d.log.crit(`Resource ${spec} could not be stopped; action: ${action}.`);
+    if (action === 'reboot') {
+      spawn('reboot', ['-nf'], { stdio: 'ignore', detached: true }).on('error', () => process.kill(process.pid, 'SIGKILL'));
+    } else {
+      process.kill(process.pid, 'SIGKILL');
+    }
+  }
+
+  /**
+   * notify_world for user hooks: `<haDir>/rc.d/<type>` runs (one at a time)
+   * with every string field as HA_<name>, for types heartbeat-ts does not
+   * implement natively.
+   */
+  private notifyWorld(msg: HaMsg): void {
+    const type = (msg.get(F.TYPE) ?? '').toLowerCase();
+    if (type === '' || NATIVE_TYPES.has(type) || !/^[a-z0-9_.-]+$/.test(type)) return;
+    const script = join(this.d.paths.haDir, 'rc.d', type);
+    try {
+      if (!statSync(script).isFile()) return;
+      accessSync(script, constants.X_OK);
+    } catch {
+      return;
+    }
+    const env: Record<string, string> = { ...this.env, HA_OSTATUS: this.node?.cluster.me.status ?? 'active' };
+    for (const [k, v] of Object.entries(msg.toRecord())) env[`HA_${k}`] = v;
+    const log = this.d.log.script('harc(default)');
+    this.notifyQueue = this.notifyQueue.then(() => new Promise<void>((resolve) => {
+      log.info(`Running ${this.d.paths.haDir}//rc.d/${type} ${type}`);
+      const child = spawn(script, [type], { env: { ...process.env, ...env }, stdio: 'ignore', detached: true });
+      const timer = setTimeout(() => {
+        if (child.pid !== undefined) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      }, DEFAULT_TIMEOUTS.start);
+      child.on('error', (err) => { log.error(`cannot run ${script}: ${err.message}`); clearTimeout(timer); resolve(); });
+      child.on('exit', () => { clearTimeout(timer); resolve(); });
+    }));
+  }
+}
+
+function timeoutsFromEnv(): typeof DEFAULT_TIMEOUTS {
+  const read = (name: string, dflt: number): number => {
+    const v = Number(process.env[name]);
+    return Number.isFinite(v) && v > 0 ? v * 1000 : dflt;
+  };
+  return {
+    start: read('HA_START_TIMEOUT', DEFAULT_TIMEOUTS.start),
+    stop: read('HA_STOP_TIMEOUT', DEFAULT_TIMEOUTS.stop),
+    status: read('HA_STATUS_TIMEOUT', DEFAULT_TIMEOUTS.status),
+  };
+}

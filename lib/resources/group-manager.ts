@@ -1,0 +1,176 @@
+/**
+ * Resource groups from haresources, started left to right and stopped right
+ * to left — heartbeat's ResourceManager (spec 10.2), in-process: the same
+ * command lines, the same log lines, no chain of shell scripts in between.
+ */
+import type { Resource, ResourceGroup } from '../config/types.js';
+import type { Logger } from '../util/log.js';
+import { type ScriptResult, ScriptRunner, statusSaysRunning } from './script-runner.js';
+
+export type StopFailureAction = 'reboot' | 'exit';
+
+export interface GroupManagerOptions {
+  groups: ResourceGroup[];
+  myName: string;
+  runner: ScriptRunner;
+  /** Logger in the script layout, tagged `ResourceManager(default)`. */
+  log: Logger;
+  /** HA_STOPRETRYMAX: stop retries, one per second (default 10). */
+  stopRetryMax: number;
+  /** Called when a resource cannot be stopped and still runs (heartbeat reboots). */
+  onUnstoppable: (resource: Resource) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface TakeResult {
+  ok: boolean;
+  /** The resource whose start failed, when ok is false. */
+  failed?: Resource;
+}
+
+export class GroupManager {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly sleep: (ms: number) => Promise<void>;
+  private pending = 0;
+
+  constructor(private readonly o: GroupManagerOptions) {
+    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** Group keys whose preferred owner is `node` (ResourceManager listkeys). */
+  keysOf(node: string): string[] {
+    return this.o.groups.filter((g) => g.node === node).map((g) => g.key);
+  }
+  ourKeys(): string[] {
+    return this.keysOf(this.o.myName);
+  }
+  otherKeys(): string[] {
+    return this.o.groups.filter((g) => g.node !== this.o.myName).map((g) => g.key);
+  }
+  allKeys(): string[] {
+    return this.o.groups.map((g) => g.key);
+  }
+  group(key: string): ResourceGroup | undefined {
+    return this.o.groups.find((g) => g.key === key);
+  }
+  /** True while any group operation is queued or running. */
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
+  /** Serialises group operations: two transitions never interleave. */
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    this.pending++;
+    const next = this.queue.then(work, work).finally(() => {
+      this.pending--;
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** we_own_resource: runs `status` and reads its stdout. */
+  async isRunning(r: Resource): Promise<boolean> {
+    const path = this.o.runner.locate(r.script);
+    if (!path) return false;
+    const res = await this.o.runner.run(path, r, 'status');
+    if (res.timedOut) {
+      this.o.log.error(`${path} status timed out after ${res.durationMs} ms (killed); treating ${r.spec} as not running`);
+      return false;
+    }
+    return statusSaysRunning(res.stdout);
+  }
+
+  takeGroup(key: string): Promise<TakeResult> {
+    return this.enqueue(() => this.acquire(key));
+  }
+
+  giveGroup(key: string): Promise<boolean> {
+    return this.enqueue(() => this.release(key));
+  }
+
+  statGroup(key: string): Promise<'ALL' | 'SOME' | 'NONE'> {
+    return this.enqueue(async () => {
+      const g = this.group(key);
+      if (!g) return 'NONE';
+      let running = 0;
+      for (const r of g.resources) if (await this.isRunning(r)) running++;
+      if (running === 0) return 'NONE';
+      return running === g.resources.length ? 'ALL' : 'SOME';
+    });
+  }
+
+  /** How many resources of all groups are running (the init script's verifyallidle). */
+  async countRunning(): Promise<number> {
+    let n = 0;
+    for (const g of this.o.groups) for (const r of g.resources) if (await this.isRunning(r)) n++;
+    return n;
+  }
+
+  private line(g: ResourceGroup): string {
+    return `${g.node} ${g.resources.map((r) => r.spec).join(' ')}`;
+  }
+
+  private async runOp(r: Resource, op: 'start' | 'stop'): Promise<number> {
+    const path = this.o.runner.locate(r.script);
+    if (!path) {
+      this.o.log.error(`Cannot locate resource script ${r.script}`);
+      return 1;
+    }
+    this.o.log.info(`Running ${this.o.runner.describe(path, r, op)}`);
+    const res: ScriptResult = await this.o.runner.run(path, r, op);
+    if (res.spawnError !== undefined) {
+      this.o.log.error(`Cannot run ${path}: ${res.spawnError}`);
+      return 1;
+    }
+    if (res.timedOut) {
+      this.o.log.error(`${path} ${op} did not finish within ${res.durationMs} ms: killed`);
+      return 1;
+    }
+    const rc = res.code ?? 1;
+    if (rc !== 0) this.o.log.error(`Return code ${rc} from ${path}`);
+    return rc;
+  }
+
+  private async acquire(key: string): Promise<TakeResult> {
+    const g = this.group(key);
+    if (!g) return { ok: true };
+    this.o.log.info(`Acquiring resource group: ${this.line(g)}`);
+    for (const r of g.resources) {
+      if (await this.isRunning(r)) continue;
+      const rc = await this.runOp(r, 'start');
+      if (rc !== 0) {
+        this.o.log.crit(`Giving up resources due to failure of ${r.spec}`);
+        await this.release(key);
+        return { ok: false, failed: r };
+      }
+    }
+    return { ok: true };
+  }
+
+  private async release(key: string): Promise<boolean> {
+    const g = this.group(key);
+    if (!g) return true;
+    this.o.log.info(`Releasing resource group: ${this.line(g)}`);
+    let allStopped = true;
+    for (const r of [...g.resources].reverse()) {
+      let rc = await this.runOp(r, 'stop');
+      for (let retry = 0; rc !== 0 && (this.o.stopRetryMax <= 0 || retry < this.o.stopRetryMax); retry++) {
+        await this.sleep(1000);
+        this.o.log.info(`Retrying failed stop operation [${r.spec}]`);
+        rc = await this.runOp(r, 'stop');
+      }
+      if (rc === 0) continue;
+      if (await this.isRunning(r)) {
+        allStopped = false;
+        this.o.log.crit('Resource STOP failure. Reboot required!');
+        this.o.log.crit('Killing heartbeat ungracefully!');
+        this.o.onUnstoppable(r);
+      } else {
+        this.o.log.error(`Resource script for ${r.spec} probably not LSB-compliant.`);
+        this.o.log.warn(`it (${r.spec}) MUST succeed on a stop when already stopped`);
+        this.o.log.warn('Machine reboot narrowly avoided!');
+      }
+    }
+    return allStopped;
+  }
+}

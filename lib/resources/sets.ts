@@ -1,0 +1,25 @@
+/**
+ * Resource sets of the v1 protocol (spec 4.3): a bitmask of local (groups
+ * whose haresources owner is the node speaking) and foreign (all others).
+ */
+export const RSC = { NONE: 0, LOCAL: 1, FOREIGN: 2, ALL: 3 } as const;
+export type RscSet = 0 | 1 | 2 | 3;
+export const RSC_NAMES = ['none', 'local', 'foreign', 'all'] as const;
+export type RscName = (typeof RSC_NAMES)[number];
+
+export function rscName(set: number): RscName {
+  return RSC_NAMES[set & 3] ?? 'none';
+}
+
+/** Parses a set name; undefined for anything else (`failback` is handled by callers). */
+export function parseRsc(name: string | undefined): RscSet | undefined {
+  const i = RSC_NAMES.indexOf((name ?? '') as RscName);
+  return i < 0 ? undefined : (i as RscSet);
+}
+
+/** The same set seen from the other node: its local is our foreign. */
+export function mirror(set: RscSet): RscSet {
+  if (set === RSC.LOCAL) return RSC.FOREIGN;
+  if (set === RSC.FOREIGN) return RSC.LOCAL;
+  return set;
+}
