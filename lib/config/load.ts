@@ -93,12 +93,12 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
-function readText(path: string): { text: string } | { error: string; missing: boolean } {
+function readText(path: string): { text: string; mode: number } | { error: string } {
   try {
-    return { text: readFileSync(path, 'utf8') };
+    const text = readFileSync(path, 'utf8');
+    return { text, mode: statSync(path).mode };
   } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    return { error: describeError(err), missing };
+    return { error: describeError(err) };
   }
 }
 
@@ -130,7 +130,7 @@ export function loadConfiguration(opts: LoadOptions = {}): LoadResult {
 
   const ak = readText(files.authkeys);
   if ('text' in ak) {
-    const parsed = parseAuthKeys(ak.text, { file: files.authkeys, mode: statSync(files.authkeys).mode });
+    const parsed = parseAuthKeys(ak.text, { file: files.authkeys, mode: ak.mode });
     problems.push(...parsed.problems);
     if (parsed.value !== undefined) result.keys = parsed.value;
   } else {

@@ -210,31 +210,33 @@ export function beforePacemaker(apply: Apply): Apply {
 
 const PCMK_WORDS = ['respawn', 'minimal', 'manual', 'valgrind', 'ccm-only'];
 
-export const setPacemaker: Apply = (v, ctx) => {
-  if (ctx.pacemakerSet) {
-    report(ctx, 'error', 'HACF_DUPLICATE', 'pacemaker/crm directive used multiple times!');
-    return false;
-  }
-  ctx.pacemakerSet = true;
-  const b = PCMK_WORDS.includes(asciiLower(v)) ? true : parseBoolean(v);
-  if (b === undefined) {
-    return badValue(ctx, 'pacemaker', v, `a boolean or one of ${PCMK_WORDS.join(', ')}`);
-  }
-  ctx.cfg.crm = b;
-  if (b) {
-    unimplemented(ctx, 'pacemaker', v,
-      'Pacemaker is not supported; v1 (haresources) resource management is disabled and no cluster resource manager runs');
-  }
-  return true;
-};
+/** `pacemaker` and its historical alias `crm`, which heartbeat applies and records as `pacemaker`. */
+function pacemakerDirective(name: 'pacemaker' | 'crm'): Apply {
+  return (v, ctx) => {
+    if (ctx.pacemakerSet) {
+      report(ctx, 'error', 'HACF_DUPLICATE', 'pacemaker/crm directive used multiple times!');
+      return false;
+    }
+    ctx.pacemakerSet = true;
+    const b = PCMK_WORDS.includes(asciiLower(v)) ? true : parseBoolean(v);
+    if (b === undefined) {
+      return badValue(ctx, name, v, `a boolean or one of ${PCMK_WORDS.join(', ')}`);
+    }
+    ctx.cfg.crm = b;
+    if (b) {
+      unimplemented(ctx, name, v,
+        'Pacemaker is not supported; v1 (haresources) resource management is disabled and no cluster resource manager runs');
+    }
+    if (name === 'crm') {
+      ctx.cfg.raw['pacemaker'] = v;
+      ctx.lineOf.set('pacemaker', ctx.line);
+    }
+    return true;
+  };
+}
 
-/** `crm` is the historical alias: heartbeat applies and records it as `pacemaker`. */
-export const setCrm: Apply = (v, ctx) => {
-  if (!setPacemaker(v, ctx)) return false;
-  ctx.cfg.raw['pacemaker'] = v;
-  ctx.lineOf.set('pacemaker', ctx.line);
-  return true;
-};
+export const setPacemaker: Apply = pacemakerDirective('pacemaker');
+export const setCrm: Apply = pacemakerDirective('crm');
 
 export const setEnv: Apply = (v, ctx) => {
   const eq = v.indexOf('=');

@@ -4,6 +4,7 @@
  * "baud already set", the nice_failback global); here it lives per parse so
  * parsing twice gives the same answer.
  */
+import { isCleanInt } from './text.js';
 import type { ConfigProblem, HaConfig, Severity } from './types.js';
 
 /** Default UDP port when neither `udpport` nor /etc/services says otherwise. */
@@ -128,13 +129,14 @@ export function badValue(ctx: ParseContext, directive: string, value: string, al
 
 /** Heartbeat reads numbers with atoi; warn when that silently drops part of what was written. */
 export function laxNumber(ctx: ParseContext, directive: string, value: string, n: number): void {
-  if (/^[+-]?\d+$/.test(value)) return;
+  if (isCleanInt(value)) return;
   report(ctx, 'warning', 'HACF_LAX_NUMBER',
     `${directive} value [${value}] is not a plain integer; heartbeat reads it as ${n}`);
 }
 
 /** Warns that a directive is accepted and recorded but not acted on by heartbeat-ts. */
 export function unimplemented(ctx: ParseContext, directive: string, value: string, what: string): void {
+  if (ctx.quiet) return;
   ctx.cfg.unimplemented.push({ directive, value, line: ctx.line });
   report(ctx, 'warning', 'HACF_UNIMPLEMENTED',
     `${directive} is accepted but not implemented by heartbeat-ts yet: ${what}`);

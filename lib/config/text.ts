@@ -43,9 +43,8 @@ export function tokens(s: string, set: string = WHITESPACE): string[] {
 
 /**
  * C atoi(): optional leading whitespace, optional sign, then as many digits
- * as there are; anything else stops the scan, no digits gives 0. The result
- * wraps like a 32-bit int would on glibc for sane inputs; huge inputs are
- * clamped rather than reproducing undefined behaviour.
+ * as there are; anything else stops the scan, no digits gives 0. Huge
+ * inputs are clamped rather than reproducing C's undefined behaviour.
  */
 export function atoi(s: string): number {
   const m = /^[ \t\n\r\f\v]*([+-]?)(\d*)/.exec(s);

@@ -35,7 +35,7 @@ const BAD: Record<string, [string, RegExp]> = {
   syslogmsgfmt: ['x', /\[x\].*syslogmsgfmt must be a boolean/],
   coredumps: ['x', /\[x\].*coredumps must be a boolean/],
   crmd_spawns_pengine: ['x', /^Invalid directive value x: crmd_spawns_pengine must be a boolean/],
-  crm: ['sure', /\[sure\].*pacemaker must be a boolean or one of respawn, minimal/],
+  crm: ['sure', /^Illegal value \[sure\] for crm: crm must be a boolean or one of respawn, minimal/],
   pacemaker: ['sure', /\[sure\].*pacemaker must be a boolean or one of/],
   autojoin: ['all', /^Invalid autojoin directive \[all\]: autojoin must be one of none, other, any/],
   uuidfrom: ['host', /^Invalid uuidfrom directive \[host\]: uuidfrom must be one of file, nodename/],
@@ -104,7 +104,7 @@ describe('directive table', () => {
     expect(p.cfg.raw['pacemaker']).toBe('respawn');
     expect(p.cfg.raw['crm']).toBeUndefined();
     expect(only(p, 'HACF_UNIMPLEMENTED').line).toBe(6);
-    expect(p.cfg.unimplemented).toEqual([{ directive: 'pacemaker', value: 'respawn', line: 6 }]);
+    expect(p.cfg.unimplemented).toEqual([{ directive: 'crm', value: 'respawn', line: 6 }]);
   });
 
   it('notes ignored directives with an info and still records them', () => {
