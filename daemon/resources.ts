@@ -111,6 +111,9 @@ export class ResourcesAttachment implements Attachment {
     const c = node.cluster;
     const onCommUp = (): void => this.controller.commUp();
     const onMessage = (msg: HaMsg, from: string, local: boolean): void => {
+      // As in heartbeat, resource handlers exist only once comm is up:
+      // earlier `starting`/`resource` messages are not for us yet.
+      if (!c.isCommUp) return;
       this.controller.message(msg, from, local);
       this.notifyWorld(msg);
     };
