@@ -38,15 +38,21 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     };
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(cmd, [...args], { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+      // Own process group: a deadline ends the command and anything it started.
+      child = spawn(cmd, [...args], { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, detached: true });
     } catch (e) {
       resolve({ code: null, stdout: '', stderr: '', timedOut: false, spawnError: (e as Error).message });
       return;
     }
+    const signalGroup = (sig: NodeJS.Signals): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, sig);
+      } catch { /* already gone */ }
+    };
     const kill = (): void => {
-      try { child.kill('SIGTERM'); } catch { /* already gone */ }
+      signalGroup('SIGTERM');
       // A child that ignores TERM must not outlive its deadline for long.
-      setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, 2000).unref();
+      setTimeout(() => signalGroup('SIGKILL'), 2000).unref();
     };
     const onAbort = (): void => { timedOut = true; kill(); };
     const timer = setTimeout(onAbort, opts.timeoutMs ?? 30_000);
