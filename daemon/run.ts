@@ -2,7 +2,8 @@
  * The daemon process itself (after option handling): pid file, logging,
  * the node, signals, graceful shutdown and reload.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfiguration } from '../lib/config/load.js';
 import { formatProblem } from '../lib/config/problems.js';
 import type { AuthKeys, HaConfig, ResourceGroup } from '../lib/config/types.js';
@@ -57,6 +58,25 @@ function mtime(path: string): number {
   }
 }
 
+/**
+ * Run-time directories heartbeat and the OCF agents expect; /run is often a
+ * tmpfs, so they are created at every start (the init script does the same,
+ * but the daemon may be started directly). rsctmp is emptied, as heartbeat does.
+ */
+function prepareRunDirs(paths: Paths): void {
+  mkdirSync(paths.runDir, { recursive: true });
+  const rsctmp = join(paths.runDir, 'rsctmp');
+  rmSync(rsctmp, { recursive: true, force: true });
+  mkdirSync(rsctmp, { recursive: true });
+  chmodSync(rsctmp, 0o1777);
+  const agents = process.env['HA_RSCTMP'] ?? '/run/resource-agents';
+  try {
+    mkdirSync(agents, { recursive: true, mode: 0o1755 });
+  } catch {
+    /* not fatal: only OCF-based scripts need it */
+  }
+}
+
 export async function runDaemon(ctx: RunContext): Promise<number> {
   const { options, paths } = ctx;
   let config = ctx.config;
@@ -71,7 +91,7 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
   }
   try {
     mkdirSync(paths.stateDir, { recursive: true });
-    mkdirSync(paths.runDir, { recursive: true });
+    prepareRunDirs(paths);
     writePid(paths.pidFile, process.pid);
   } catch (err) {
     log.error(`Cannot write pid file ${paths.pidFile}: ${describeError(err)}`);
