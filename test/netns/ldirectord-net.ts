@@ -15,6 +15,8 @@ export const CLIENT = '192.168.71.2';
 export const DIRECTOR_FRONT = '192.168.71.1';
 export const DIRECTOR_BACK = '192.168.72.1';
 export const RS = ['192.168.72.11', '192.168.72.12'] as const;
+/** Direct routing: everybody on one LAN. */
+export const DR = { vip: '192.168.73.100', client: '192.168.73.2', director: '192.168.73.1', rs: ['192.168.73.11', '192.168.73.12'] } as const;
 
 export function sh(args: string[], input?: string): string {
   return execFileSync(args[0] ?? 'true', args.slice(1), { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -22,7 +24,9 @@ export function sh(args: string[], input?: string): string {
 
 export class LvsLab {
   readonly id = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  readonly ns = { client: `ldc-${this.id}`, director: `ldd-${this.id}`, rs1: `ldr1-${this.id}`, rs2: `ldr2-${this.id}` };
+  readonly ns = { client: `ldc-${this.id}`, director: `ldd-${this.id}`, rs1: `ldr1-${this.id}`, rs2: `ldr2-${this.id}`, sw: `ldsw-${this.id}` };
+  /** The VIP clients use: the NAT lab's or the direct-routing lab's. */
+  vip = VIP;
   readonly dir = mkdtempSync(join(tmpdir(), 'ldlab-'));
   private readonly procs = new Map<string, ChildProcess>();
   private created: string[] = [];
@@ -31,8 +35,33 @@ export class LvsLab {
     return sh(['ip', 'netns', 'exec', ns, ...args], input);
   }
 
+  /**
+   * Direct-routing lab: client, director and real servers plugged into one
+   * bridge that lives in its own switch namespace.
+   */
+  createDr(): void {
+    this.vip = DR.vip;
+    for (const n of Object.values(this.ns)) {
+      sh(['ip', 'netns', 'add', n]);
+      this.created.push(n);
+      this.exec(n, ['ip', 'link', 'set', 'lo', 'up']);
+    }
+    const { client, director, rs1, rs2, sw } = this.ns;
+    this.exec(sw, ['ip', 'link', 'add', 'br0', 'type', 'bridge']);
+    this.exec(sw, ['ip', 'link', 'set', 'br0', 'up']);
+    const hosts: [string, string][] = [[client, DR.client], [director, DR.director], [rs1, DR.rs[0]], [rs2, DR.rs[1]]];
+    hosts.forEach(([n, addr], i) => {
+      sh(['ip', 'link', 'add', 'eth0', 'netns', n, 'type', 'veth', 'peer', 'name', `p${i}`, 'netns', sw]);
+      this.exec(sw, ['ip', 'link', 'set', `p${i}`, 'master', 'br0', 'up']);
+      this.exec(n, ['ip', 'addr', 'add', `${addr}/24`, 'dev', 'eth0']);
+      this.exec(n, ['ip', 'link', 'set', 'eth0', 'up']);
+    });
+    this.exec(director, ['ip', 'addr', 'add', `${DR.vip}/24`, 'dev', 'eth0']);
+  }
+
   create(): void {
     for (const n of Object.values(this.ns)) {
+      if (n === this.ns.sw) continue;
       sh(['ip', 'netns', 'add', n]);
       this.created.push(n);
       this.exec(n, ['ip', 'link', 'set', 'lo', 'up']);
@@ -105,7 +134,7 @@ export class LvsLab {
   /** `count` GETs from the client (optionally from `source`), one connection each; the pages' texts. */
   get(port: number, count: number, source?: string): string[] {
     const iface = source ? ` --interface ${source}` : '';
-    const script = `for i in $(seq ${count}); do curl -s -m 4${iface} http://${VIP}:${port}/ || echo FAILED; done`;
+    const script = `for i in $(seq ${count}); do curl -s -m 4${iface} http://${this.vip}:${port}/ || echo FAILED; done`;
     return this.exec(this.ns.client, ['sh', '-c', script]).split('\n').filter(Boolean);
   }
 
