@@ -25,6 +25,9 @@ export interface NodeDeps {
   clock?: Clock;
 }
 
+/** Interval of the rejected-packets summary (HA_REJECT_REPORT_SECONDS overrides, for tests and operators). */
+const REJECT_REPORT_MS = Math.max(1, Number(process.env['HA_REJECT_REPORT_SECONDS'] ?? '60') || 60) * 1000;
+
 export function readLoadavg(): string {
   try {
     return readFileSync('/proc/loadavg', 'latin1').trim();
@@ -40,6 +43,8 @@ export class HeartbeatNode {
   readonly uuid: Buffer;
   private readonly media: Medium[];
   private hostCacheTimer: NodeJS.Timeout | null = null;
+  private rejectTimer: NodeJS.Timeout | null = null;
+  private lastRejects = { malformed: 0, 'unknown-key': 0, 'bad-digest': 0, replay: 0 };
 
   constructor(private readonly deps: NodeDeps) {
     const { config, keys, paths, log } = deps;
@@ -66,7 +71,29 @@ export class HeartbeatNode {
     this.cluster.on('nodeStatus', () => this.scheduleHostCache());
   }
 
+  /**
+   * One summary line per interval while packets are being rejected, so an
+   * attack or a key mismatch is visible without flooding the log.
+   */
+  private reportRejects(): void {
+    const now = this.auth.snapshot();
+    const delta = {
+      malformed: now.malformed - this.lastRejects.malformed,
+      'unknown-key': now['unknown-key'] - this.lastRejects['unknown-key'],
+      'bad-digest': now['bad-digest'] - this.lastRejects['bad-digest'],
+      replay: now.replay - this.lastRejects.replay,
+    };
+    this.lastRejects = { malformed: now.malformed, 'unknown-key': now['unknown-key'], 'bad-digest': now['bad-digest'], replay: now.replay };
+    const total = delta.malformed + delta['unknown-key'] + delta['bad-digest'] + delta.replay;
+    if (total === 0) return;
+    this.deps.log.warn(
+      `Rejected ${total} packet(s) in the last ${REJECT_REPORT_MS / 1000} s: malformed ${delta.malformed}, unknown-key ${delta['unknown-key']}, bad-digest ${delta['bad-digest']}, replay ${delta.replay} (totals: malformed ${now.malformed}, unknown-key ${now['unknown-key']}, bad-digest ${now['bad-digest']}, replay ${now.replay}, accepted ${now.ok})`,
+    );
+  }
+
   async start(): Promise<void> {
+    this.rejectTimer = setInterval(() => this.reportRejects(), REJECT_REPORT_MS);
+    this.rejectTimer.unref();
     try {
       await this.cluster.start();
     } catch (err) {
@@ -89,6 +116,7 @@ export class HeartbeatNode {
 
   async stop(): Promise<void> {
     if (this.hostCacheTimer) clearTimeout(this.hostCacheTimer);
+    if (this.rejectTimer) clearInterval(this.rejectTimer);
     await this.cluster.stop();
   }
 }
