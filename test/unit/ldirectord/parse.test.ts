@@ -159,3 +159,13 @@ virtual=10.0.0.1:http
     expect(problems).toEqual([expect.objectContaining({ line: 3, code: 'LDCF_UNRESOLVED' })]);
   });
 });
+
+describe('the shipped sample ha.d/ldirectord.cf', () => {
+  it('parses without problems', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(new URL('../../../ha.d/ldirectord.cf', import.meta.url), 'utf8');
+    const r = parse(text);
+    expect(r.problems).toEqual([]);
+    expect(r.value?.virtuals.map((v) => `${v.address}:${v.port}/${v.scheduler}/${v.reals.length}`)).toEqual(['192.168.1.100:80/wrr/2']);
+  });
+});
