@@ -110,9 +110,13 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
   log.info(`Configuration validated. Starting heartbeat ${VERSION}`);
   log.info(`heartbeat: version ${VERSION}`);
 
+  const makeNode = (): HeartbeatNode =>
+    new HeartbeatNode({ config, keys: currentKeys, groups: currentGroups, nodename: ctx.nodename, paths, log });
+  let currentKeys = ctx.keys;
+  let currentGroups = ctx.groups;
   let node: HeartbeatNode;
   try {
-    node = new HeartbeatNode({ config, keys: ctx.keys, groups: ctx.groups, nodename: ctx.nodename, paths, log });
+    node = makeNode();
     await node.start();
   } catch (err) {
     log.error(`Heartbeat not started: ${describeError(err)}`);
@@ -121,38 +125,86 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
     logRoot.close();
     return 1;
   }
-  const attachments = ctx.makeAttachments({ log, config, groups: ctx.groups, paths, nodename: ctx.nodename, options });
+  const newAttachments = (): Attachment[] =>
+    ctx.makeAttachments({ log, config, groups: currentGroups, paths, nodename: ctx.nodename, options });
+  let attachments = newAttachments();
   for (const a of attachments) await a.start(node);
   ctx.notifyReady();
 
   let authMtime = mtime(`${paths.haDir}/authkeys`);
   let hacfMtime = mtime(`${paths.haDir}/ha.cf`);
   let shuttingDown = false;
+  let restarting = false;
   let reloading = false;
   let debugBoost = options.debug;
+
+  /** Gives up every resource, announces `shutdone` and falls silent. */
+  const giveUpAndStop = async (): Promise<void> => {
+    log.info(`Heartbeat shutdown in progress. (${process.pid})`);
+    for (const a of [...attachments].reverse()) {
+      try {
+        await a.shutdown();
+      } catch (err) {
+        log.error(`${a.name}: shutdown failed: ${describeError(err)}`);
+      }
+    }
+    node.cluster.sendShutdone();
+    // Two more statuses after our own shutdone, as heartbeat does, so
+    // peers see the final state before silence.
+    node.cluster.sendLocalStatus();
+    node.cluster.sendLocalStatus();
+    await node.stop();
+  };
 
   const exitCode = await new Promise<number>((resolveExit) => {
     const shutdown = async (): Promise<void> => {
       if (shuttingDown) return;
       shuttingDown = true;
-      log.info(`Heartbeat shutdown in progress. (${process.pid})`);
-      for (const a of [...attachments].reverse()) {
-        try {
-          await a.shutdown();
-        } catch (err) {
-          log.error(`${a.name}: shutdown failed: ${describeError(err)}`);
-        }
-      }
-      node.cluster.once('shutdownComplete', () => undefined);
-      node.cluster.sendShutdone();
-      // Two more statuses after our own shutdone, as heartbeat does, so
-      // peers see the final state before silence.
-      node.cluster.sendLocalStatus();
-      node.cluster.sendLocalStatus();
-      await node.stop();
+      while (restarting) await new Promise((r) => setTimeout(r, 100));
+      await giveUpAndStop();
       log.info(`${ctx.nodename} Heartbeat shutdown complete.`);
       resolveExit(0);
     };
+
+    /**
+     * heartbeat's restart after a healed partition or a lost local
+     * heartbeat: give everything up, wait out a deadtime so peers see us
+     * gone, then start afresh with a new generation.
+     */
+    const restart = async (why: string): Promise<void> => {
+      if (shuttingDown || restarting) return;
+      restarting = true;
+      try {
+        log.info(`Restarting heartbeat: ${why}`);
+        await giveUpAndStop();
+        log.info(`${ctx.nodename} Heartbeat shutdown complete.`);
+        await new Promise((r) => setTimeout(r, config.deadtimeMs + 1000));
+        if (shuttingDown) return;
+        log.info('Heartbeat restart: starting again.');
+        node = makeNode();
+        await node.start();
+        attachments = newAttachments();
+        for (const a of attachments) await a.start(node);
+        watch(node);
+      } catch (err) {
+        log.error(`Restart failed: ${describeError(err)}; exiting.`);
+        resolveExit(1);
+      } finally {
+        restarting = false;
+      }
+    };
+
+    const watch = (n: HeartbeatNode): void => {
+      n.cluster.on('partitionHeal', () => {
+        if (attachments.length === 0) return;
+        n.cluster.sendLocalStatus();
+        setTimeout(() => void restart('cluster partition healed; giving up resources'), 2000);
+      });
+      n.cluster.on('nodeDead', (name) => {
+        if (name === ctx.nodename) void restart('no local heartbeat');
+      });
+    };
+    watch(node);
 
     const reload = async (): Promise<void> => {
       if (reloading || shuttingDown) return;
@@ -177,14 +229,17 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
           log.info('Configuration file changed: restarting communications, keeping resources.');
           config = loaded.config;
           logRoot.reconfigure(sinkConfig(config, options.foreground, debugBoost));
-          const fresh = new HeartbeatNode({ config, keys: loaded.keys, groups: loaded.groups ?? [], nodename: ctx.nodename, paths, log });
+          currentKeys = loaded.keys;
+          const fresh = makeNode();
           await node.stop();
           node = fresh;
           await node.start();
           for (const a of attachments) a.rebind?.(node);
+          watch(node);
         } else {
           authMtime = authNow;
           log.info('Rereading authentication file.');
+          currentKeys = loaded.keys;
           node.auth.setKeys(loaded.keys);
         }
       } catch (err) {
