@@ -1,6 +1,8 @@
 /** Health checks against real servers on loopback speaking each protocol. */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { execFileSync } from 'node:child_process';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,6 +77,20 @@ describe('http negotiate', () => {
     expect(await runCheck('negotiate', { ...c, request: '/old' }, 2000)).toMatchObject({ up: true });
     expect(await runCheck('negotiate', { ...c, httpmethod: 'HEAD', virtualhost: undefined }, 2000)).toMatchObject({ up: true });
     expect(seen[seen.length - 1]).toBe(`HEAD /health 127.0.0.1:${port}`);
+  });
+
+  it('https works with a self-signed certificate and sends SNI from virtualhost', async () => {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=www.example.org', '-days', '2',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const { readFileSync } = await import('node:fs');
+    let sni: string | undefined;
+    const srv = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (q, res) => {
+      sni = (q.socket as import('node:tls').TLSSocket).servername || undefined;
+      res.end('secure page');
+    });
+    const port = await listen(srv);
+    expect(await runCheck('negotiate', ctx(port, { service: 'https', receive: 'secure', virtualhost: 'www.example.org' }), 3000)).toMatchObject({ up: true });
+    expect(sni).toBe('www.example.org');
   });
 
   it('times out on a server that accepts and never answers', async () => {
