@@ -23,6 +23,7 @@ PACKAGES=(
   "util-linux      nsenter"
   "python3         /usr/bin/python3"   # netns-lab's node init
   "curl            curl"
+  "ipvsadm         ipvsadm"     # ldirectord: the IPVS data plane command lines are checked against it
 )
 
 log() { echo "ensure-os-packages: $*" >&2; }
@@ -69,10 +70,12 @@ fi
 cleanup() { if [ "$own_policy" = 1 ]; then rm -f "$POLICY"; fi; }
 trap cleanup EXIT
 
-apt-get update -qq
+# another apt run (a colleague's, unattended-upgrades) may hold the lock for a while
+APT_OPTS=(-o DPkg::Lock::Timeout=300)
+apt-get "${APT_OPTS[@]}" update -qq
 # --no-install-recommends: heartbeat recommends pacemaker and a syslog daemon,
 # which would start cluster services on the host.
-apt-get install -y -qq --no-install-recommends \
+apt-get "${APT_OPTS[@]}" install -y -qq --no-install-recommends \
   -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
 
 # Verify: every package installed, every command present.
