@@ -18,12 +18,15 @@ import {
   authKeys,
   clStatus,
   haCf,
+  httpGet,
   ipAddrs,
   killReal,
   logSize,
+  mounts,
   ping,
   realPids,
   startReal,
+  stopReal,
   waitFor,
   waitForLog,
   writeHaConfig,
@@ -92,6 +95,43 @@ describe('netns harness with real heartbeat 3.0.6', () => {
     expect(p.running()).toBe(false);
   });
 
+  it('simulates partitions, loss and pulled cables, and heals them', async () => {
+    const l = theLab();
+    await l.partition([[1], [2, 'c']]);
+    expect(await ping(l, 'c', l.ip(1), 1)).toBe(false);
+    expect(await ping(l, 'c', l.ip(2), 1)).toBe(true);
+    await l.heal();
+    await expect(l.loss(1, 100)).rejects.toThrow(/use cut/);
+    await l.loss(1, 99); // one echo and its reply both pass with p = 1e-4
+    expect(await ping(l, 'c', l.ip(1), 1)).toBe(false);
+    await l.loss(1, 0);
+    expect(await ping(l, 'c', l.ip(1), 1)).toBe(true);
+    await l.cut(2, 'link');
+    expect((await l.exec(2, ['ip', 'link', 'show', 'eth0'])).stdout).toContain('NO-CARRIER');
+    await l.heal(2);
+    await waitFor(() => ping(l, 'c', l.ip(2), 1), { timeoutMs: 10_000, what: 'node2 reachable after heal' });
+  });
+
+  it('serves HTTP from a node to the client and shows the node its own mounts', async () => {
+    const l = theLab();
+    l.writeFile(1, '/run/www/index.html', 'hello from node1\n');
+    const server = await l.spawn(1, ['python3', '-m', 'http.server', '8080', '--bind', l.ip(1), '--directory', '/run/www']);
+    try {
+      const res = await waitFor(() => httpGet(l, 'c', `http://${l.ip(1)}:8080/index.html`, 2000), {
+        timeoutMs: 15_000,
+        what: 'HTTP 200 from node1',
+        until: (r) => r.status === 200,
+      });
+      expect(res.body).toBe('hello from node1\n');
+    } finally {
+      server.kill('SIGTERM');
+      await server.exited;
+    }
+    expect((await httpGet(l, 'c', `http://${l.ip(1)}:8080/`, 2000)).status).toBe(0);
+    const targets = (await mounts(l, 1)).map((m) => m.target);
+    expect(targets).toEqual(expect.arrayContaining(['/etc/ha.d', '/var/lib/heartbeat', '/run', '/var/log']));
+  });
+
   it('runs real heartbeat on both nodes; they report each other active', async () => {
     const l = theLab();
     const vip = `${l.subnet}.100`;
@@ -150,8 +190,20 @@ describe('netns harness with real heartbeat 3.0.6', () => {
     expect(await ping(l, 'c', vip)).toBe(true);
   });
 
-  it('killReal ends every heartbeat process of a node by host PID', async () => {
+  it('stopReal gives resources up; killReal ends every heartbeat process of a node by host PID', async () => {
     const l = theLab();
+    const vip = `${l.subnet}.100`;
+    const holder = (await holders(l, vip))[0] ?? 0;
+    expect(holder).toBeGreaterThan(0);
+    const other = holder === 1 ? 2 : 1;
+    const after = logSize(l, other);
+    await stopReal(l, holder);
+    expect(await realPids(l, holder)).toEqual([]);
+    expect(await ipAddrs(l, holder)).not.toContain(`${vip}/24`);
+    await waitForLog(l, other, new RegExp(`Received shutdown notice from 'node${holder}'`), { timeoutMs: 30_000, after });
+    await waitFor(() => holders(l, vip), { timeoutMs: 30_000, what: `${vip} moving to node${other}`, until: (h) => h.join() === String(other) });
+    await startReal(l, holder);
+
     const killed = await killReal(l, 2, 'SIGKILL');
     expect(killed.length).toBeGreaterThanOrEqual(4);
     await waitFor(() => realPids(l, 2), { timeoutMs: 10_000, what: 'node2 without heartbeat', until: (p) => p.length === 0 });
@@ -160,9 +212,11 @@ describe('netns harness with real heartbeat 3.0.6', () => {
 
   it('cleans up after a failed up, and sweeps labs whose creator is gone', async () => {
     const mine = (): string[] => existingLabNames().filter((n) => n.startsWith(`hbt${process.pid.toString(36)}`));
+    const before = mine();
+    expect(before).toContain(theLab().labName);
     // a relative LAB_PRIVATE entry makes netns-lab die after namespaces exist
     await expect(Lab.up({ nodes: 2, private: ['relative/dir:empty'] })).rejects.toThrow(/netns-lab up 2 failed/);
-    expect(mine()).toEqual([theLab().labName]);
+    expect(mine()).toEqual(before);
 
     // a lab made by a process that no longer exists
     const dead = spawnSync('true').pid ?? 0;

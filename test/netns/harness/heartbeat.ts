@@ -153,11 +153,18 @@ export async function killReal(lab: Lab, i: number, signal: NodeJS.Signals = 'SI
 /**
  * Runs heartbeat-ts (`node dist/daemon/heartbeat.js -f`) in node i. Its
  * stdout/stderr go to the node's /var/log/heartbeat-ts.out; it logs to the
- * ha.cf logfile itself.
+ * ha.cf logfile itself. `env` adds variables (e.g. HA_REJECT_REPORT_SECONDS).
  */
-export async function startOurs(lab: Lab, i: number, o: { args?: readonly string[] } = {}): Promise<NodeProcess> {
+export async function startOurs(
+  lab: Lab,
+  i: number,
+  o: { args?: readonly string[]; env?: Record<string, string> } = {},
+): Promise<NodeProcess> {
   if (!existsSync(OURS)) throw new Error(`${OURS} missing: run \`npm run build\` first`);
-  return lab.spawn(i, [process.execPath, OURS, '-f', ...(o.args ?? [])], { logFile: lab.path(i, OURS_OUT) });
+  return lab.spawn(i, [process.execPath, OURS, '-f', ...(o.args ?? [])], {
+    logFile: lab.path(i, OURS_OUT),
+    ...(o.env !== undefined ? { env: o.env } : {}),
+  });
 }
 
 /** Host PIDs of node processes running this Node.js binary (heartbeat-ts, whatever its process title). */
@@ -226,7 +233,10 @@ export async function mounts(lab: Lab, i: NodeId): Promise<MountEntry[]> {
 
 /** One ICMP echo from node `from` to addr; true when answered. */
 export async function ping(lab: Lab, from: NodeId, addr: string, timeoutSec = 2): Promise<boolean> {
-  const r = await lab.exec(from, ['ping', '-n', '-c', '1', '-w', String(timeoutSec), addr], {
+  // -W bounds the wait for the reply in both inetutils ping (Debian's heartbeat
+  // pulls it in) and iputils ping; inetutils ignores -w once -c is reached
+  const t = String(timeoutSec);
+  const r = await lab.exec(from, ['ping', '-n', '-c', '1', '-W', t, '-w', t, addr], {
     timeoutMs: (timeoutSec + 5) * 1000,
   });
   return r.code === 0;

@@ -401,9 +401,15 @@ export class Lab {
     await this.tool(['partition', ...groups.map((g) => g.map((id) => this.checkId(id)).join(','))]);
   }
 
-  /** Drops pct % of node id's frames at random (0 clears). */
+  /**
+   * Drops pct % of node id's frames at random (0 clears). 100 is refused:
+   * netns-lab's nft rule only takes 0..99 and a failed rule file would then
+   * break every later cut/partition — use cut(id, 'drop') for total loss.
+   */
   async loss(id: NodeId, pct: number): Promise<void> {
-    if (!Number.isInteger(pct) || pct < 0 || pct > 100) throw new Error(`lab.loss: pct must be 0..100, got ${pct}`);
+    if (!Number.isInteger(pct) || pct < 0 || pct > 99) {
+      throw new Error(`lab.loss: pct must be 0..99, got ${pct} (use cut(id, 'drop') to drop everything)`);
+    }
     await this.tool(['loss', this.checkId(id), String(pct)]);
   }
 
