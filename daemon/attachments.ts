@@ -2,7 +2,8 @@
  * What runs on top of the membership core in the daemon. Resource
  * management and the client API attach here.
  */
-import { ResourcesAttachment } from './resources.js';
+import { RespawnAttachment } from './respawn.js';
+import { ResourcesAttachment, scriptEnvironment } from './resources.js';
 import type { Attachment, RunContext } from './run.js';
 
 export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
@@ -17,5 +18,7 @@ export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
       log: ctx.log,
     }));
   }
+  const env = scriptEnvironment({ config: ctx.config, groups: ctx.groups, paths: ctx.paths, nodename: ctx.nodename, log: ctx.log });
+  if (ctx.config.respawn.length > 0) list.push(new RespawnAttachment(ctx.config, ctx.log, env));
   return list;
 };

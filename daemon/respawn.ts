@@ -1,0 +1,153 @@
+/**
+ * `respawn user command` clients (spec 8.2): started as that user once
+ * communications are up, restarted when they die — except after exit code
+ * 100 — and stopped with SIGTERM at shutdown. A client that keeps dying
+ * right after start is throttled with a growing delay instead of being
+ * restarted in a tight loop (heartbeat slept 1 s, then gave up for good
+ * after ten quick deaths; we keep trying, at most once a minute).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HaConfig, RespawnLine } from '../lib/config/types.js';
+import type { Logger } from '../lib/util/log.js';
+import type { HeartbeatNode } from './node.js';
+import type { Attachment } from './run.js';
+
+/** A death within this long after start counts as "quick". */
+const QUICK_DEATH_MS = 30_000;
+const MAX_BACKOFF_MS = 60_000;
+const STOP_GRACE_MS = 5000;
+
+interface Client {
+  line: RespawnLine;
+  argv: string[];
+  display: string;
+  uid: number;
+  gid: number;
+  child: ChildProcess | null;
+  startedAt: number;
+  quickDeaths: number;
+  timer: NodeJS.Timeout | null;
+}
+
+/**
+ * Heartbeat's own clients named in users' ha.cf (`/usr/lib/heartbeat/ipfail`)
+ * speak heartbeat's C API; on a heartbeat-ts node they are replaced by ours.
+ */
+function substitute(command: string): string[] | undefined {
+  if (basename(command) === 'ipfail' && /\/heartbeat\//.test(command)) {
+    const here = dirname(fileURLToPath(import.meta.url));
+    return [process.execPath, join(here, 'ipfail.js')];
+  }
+  return undefined;
+}
+
+function lookupId(flag: '-u' | '-g', user: string): number | undefined {
+  const r = spawnSync('id', [flag, user], { encoding: 'utf8' });
+  const n = Number(r.stdout.trim());
+  return r.status === 0 && Number.isInteger(n) ? n : undefined;
+}
+
+export class RespawnAttachment implements Attachment {
+  readonly name = 'respawn';
+  private readonly clients: Client[] = [];
+  private stopping = false;
+  private started = false;
+
+  constructor(private readonly config: HaConfig, private readonly log: Logger, private readonly env: Record<string, string>) {
+    for (const line of config.respawn) {
+      const uid = lookupId('-u', line.user);
+      const gid = lookupId('-g', line.user);
+      if (uid === undefined || gid === undefined) {
+        log.error(`respawn: unknown user [${line.user}] for ${line.command} (ha.cf line ${line.line}); client not started`);
+        continue;
+      }
+      const sub = substitute(line.command);
+      const argv = sub ? [...sub, ...line.args] : ['/bin/sh', '-c', `exec ${line.commandLine}`];
+      if (!sub) {
+        try {
+          accessSync(line.command, constants.X_OK);
+        } catch {
+          log.error(`Cannot exec ${line.command}: not an executable file (ha.cf line ${line.line})`);
+          continue;
+        }
+      }
+      this.clients.push({ line, argv, display: line.command, uid, gid, child: null, startedAt: 0, quickDeaths: 0, timer: null });
+    }
+  }
+
+  start(node: HeartbeatNode): void {
+    // Clients start when communications are up, as heartbeat starts them in comm_now_up.
+    const go = (): void => {
+      if (this.started) return;
+      this.started = true;
+      for (const c of this.clients) this.launch(c);
+    };
+    if (node.cluster.isCommUp) go();
+    else node.cluster.once('commUp', go);
+  }
+
+  rebind(node: HeartbeatNode): void {
+    this.start(node);
+  }
+
+  private launch(c: Client): void {
+    if (this.stopping) return;
+    c.timer = null;
+    const child = spawn(c.argv[0] ?? '/bin/sh', c.argv.slice(1), {
+      uid: c.uid,
+      gid: c.gid,
+      env: { ...process.env, ...this.env },
+      stdio: 'ignore',
+      detached: true,
+    });
+    c.child = child;
+    c.startedAt = Date.now();
+    this.log.info(`Starting "${c.display}" as uid ${c.uid}  gid ${c.gid} (pid ${child.pid ?? '?'})`);
+    child.on('error', (err) => this.log.error(`Cannot exec ${c.display}: ${err.message}`));
+    child.on('exit', (code, signal) => this.died(c, code, signal));
+  }
+
+  private died(c: Client, code: number | null, signal: NodeJS.Signals | null): void {
+    c.child = null;
+    if (this.stopping) return;
+    if (code !== null && code !== 0) this.log.error(`Client ${c.display} exited with return code ${code}.`);
+    if (signal !== null) this.log.error(`Client ${c.display} killed by signal ${signal}.`);
+    if (code === 100) {
+      this.log.info(`Client ${c.display} exited with 100: not respawning it.`);
+      return;
+    }
+    const quick = Date.now() - c.startedAt < QUICK_DEATH_MS;
+    c.quickDeaths = quick ? c.quickDeaths + 1 : 0;
+    const delay = c.quickDeaths === 0 ? 0 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (c.quickDeaths - 1));
+    if (delay >= 4000) {
+      this.log.error(`Client ${c.display} "respawning too fast": next start in ${delay / 1000} s (${c.quickDeaths} quick deaths in a row)`);
+    } else {
+      this.log.error(`Respawning client "${c.display}":`);
+    }
+    c.timer = setTimeout(() => this.launch(c), delay);
+  }
+
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    const waits: Promise<void>[] = [];
+    for (const c of this.clients) {
+      if (c.timer) clearTimeout(c.timer);
+      const child = c.child;
+      if (!child?.pid) continue;
+      waits.push(new Promise<void>((resolve) => {
+        const kill = setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, STOP_GRACE_MS);
+        child.once('exit', () => { clearTimeout(kill); resolve(); });
+        try { child.kill('SIGTERM'); } catch { resolve(); }
+      }));
+    }
+    await Promise.all(waits);
+  }
+
+  /** For the API: is a client with this command basename running? */
+  running(name: string): boolean {
+    return this.clients.some((c) => c.child !== null && basename(c.display) === name);
+  }
+}
