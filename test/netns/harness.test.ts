@@ -2,14 +2,16 @@
  * Proves the netns harness with REAL heartbeat 3.0.6 only: a 2-node lab,
  * bcast + sha1, deadtime 5, keepalive 1, initdead 10, node1 owning a VIP.
  *
- * Measured on the 2-core dev machine (2026-11, several runs): `Lab.up` with
- * 2 nodes ~1 s; both init scripts return in ~0.1 s each; both nodes report
- * each other `active` ~1-2 s after the start; the VIP is up on node1 ~12 s
- * after the start (the RQSTDELAY of spec §6.3: 10 s after comm is up);
- * `cut 1 drop` -> node2 logs `node node1: is dead` after ~deadtime (5-6 s) and
- * holds the VIP within ~1 s more; after `heal` both nodes see the partition
- * end, give everything up and re-exec, and are `active` again ~15-25 s later.
- * The measured numbers are printed on every run.
+ * Measured on the 2-core dev machine (2026-11, five runs, the test prints
+ * them every time): `Lab.up` with 2 nodes ~1.1 s; both init scripts return
+ * in ~0.2 s together (the daemon forks into the background); the nodes report
+ * each other `active` ~1.5-2 s after the start; the VIP is up on node1 ~12.5 s
+ * after the start (the 10 s RQSTDELAY of spec §6.3 after comm is up), so a
+ * test needs ~13 s before a 2-node real cluster holds resources. `cut 1 drop`
+ * -> node2 logs `node node1: is dead` 4.6-5.3 s later (deadtime 5) and holds
+ * the VIP ~0.3 s after that. After `heal` both nodes log `returning after
+ * partition`, give everything up and re-exec (~11 s), are `active` again at
+ * ~13 s and the VIP is back on node1 at ~23 s.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
