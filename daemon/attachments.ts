@@ -4,6 +4,8 @@
  */
 import { ApiServer } from './api/server.js';
 import { FifoReader } from './fifo.js';
+import { RespawnAttachment } from './respawn.js';
+import { ResourcesAttachment, scriptEnvironment } from './resources.js';
 import { VERSION, type Attachment, type RunContext } from './run.js';
 
 /** What the API reports as the version (heartbeat reports `3.0.6 (node: <hg id>)`). */
@@ -11,15 +13,24 @@ export const API_VERSION = `${VERSION} (heartbeat-ts 0.1.0)`;
 
 export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   const list: Attachment[] = [];
+  // -M, or a crm/pacemaker cluster: no v1 resource management.
+  const manageResources = !ctx.options.noResources && !ctx.config.crm;
+  if (manageResources) {
+    list.push(new ResourcesAttachment({
+      config: ctx.config,
+      groups: ctx.groups,
+      paths: ctx.paths,
+      nodename: ctx.nodename,
+      log: ctx.log,
+    }));
+  }
+  // Scripts (hb_standby, hb_takeover, rc.d) reach the cluster through the FIFO.
   list.push(new FifoReader({ log: ctx.log, paths: ctx.paths }));
-  // The resource manager, when added, calls api.setResourceSource(...) for rscstatus.
-  const api = new ApiServer({
-    log: ctx.log,
-    config: ctx.config,
-    paths: ctx.paths,
-    manageResources: !ctx.options.noResources && !ctx.config.crm,
-    version: API_VERSION,
-  });
-  list.push(api);
+  // cl_status and API clients. The resource manager's holdings reach `rscstatus`
+  // through api.setResourceSource(...) (until then it answers `none`).
+  list.push(new ApiServer({ log: ctx.log, config: ctx.config, paths: ctx.paths, manageResources, version: API_VERSION }));
+  // Last, so that respawned clients (ipfail) stop before the API closes.
+  const env = scriptEnvironment({ config: ctx.config, groups: ctx.groups, paths: ctx.paths, nodename: ctx.nodename, log: ctx.log });
+  if (ctx.config.respawn.length > 0) list.push(new RespawnAttachment(ctx.config, ctx.log, env));
   return list;
 };
