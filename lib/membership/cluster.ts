@@ -232,7 +232,8 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     if (!ns) msg.mod(F.SEQ, seq.toString(16));
     setField(F.GEN, this.opts.generation.toString(16));
     setField(F.TS, Math.floor(this.clock.wallMs() / 1000).toString(16));
-    setField(F.LOAD, this.opts.loadavg());
+    // heartbeat flags `ld` like `seq`: NS_ messages go without it.
+    if (!ns) msg.mod(F.LOAD, this.opts.loadavg());
     setField(F.TTL, String(this.cfg.hopfudge + this.order.length));
     this.reliability.transmit(msg, seq);
     // Loopback: a node acts on its own messages (resource and standby protocols rely on it).

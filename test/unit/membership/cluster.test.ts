@@ -42,12 +42,12 @@ describe('Cluster (membership core) on an in-process segment', () => {
     for (const c of running.splice(0)) await c.stop();
   });
 
-  async function startNode(hub: Hub, clock: ManualClock, name: string, generation: number, authText?: string): Promise<TestNode> {
+  async function startNode(hub: Hub, clock: ManualClock, name: string, generation: number, authText?: string, hacf?: string): Promise<TestNode> {
     const log = memoryLogger();
     const auth = new Authenticator(keys(authText), { msgfmt: 'classic' });
     const uuid = Buffer.alloc(16, name === 'node1' ? 1 : 2);
     const cluster = new Cluster({
-      config: config(name), myName: name, uuid, generation, signer: auth, media: [hub.medium(name)],
+      config: config(name, hacf), myName: name, uuid, generation, signer: auth, media: [hub.medium(name)],
       clock, log, loadavg: () => '0.00 0.00 0.00 1/1 1', random: () => 0.5,
     });
     running.push(cluster);
@@ -91,6 +91,20 @@ describe('Cluster (membership core) on an in-process segment', () => {
     expect(a.cluster.view('node2')?.links[0]?.status).toBe('dead');
     expect(a.lines).toContain('WARN: node node2: is dead');
     expect(a.lines).toContain('info: Link node2:eth0 dead.');
+  });
+
+  it('leaves ld out of NS_ messages, as heartbeat does (it is flagged like seq)', async () => {
+    const hub = new Hub();
+    const clock = new ManualClock();
+    await startNode(hub, clock, 'node1', 10);
+    await startNode(hub, clock, 'node2', 20);
+    clock.advance(30_000);
+    const msgs = hub.captured.map((c) => (decodeDatagram(c.data) as { ok: true; msg: { get(n: string): string | undefined } }).msg);
+    const acks = msgs.filter((m) => m.get('t') === 'NS_ackmsg');
+    expect(acks.length).toBeGreaterThan(0);
+    for (const m of acks) expect(m.get('ld')).toBeUndefined();
+    const statuses = msgs.filter((m) => m.get('t') === 'status');
+    for (const m of statuses) expect(m.get('ld')).toBe('0.00 0.00 0.00 1/1 1');
   });
 
   it('recovers lost packets by retransmission and acknowledges in-order traffic', async () => {
