@@ -472,6 +472,8 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     const heard = this.order.every((n) => n.anyPacketsYet || n.status === 'dead');
     if (!heard) return;
     this.commState = 'linksup';
+    // The pending check was armed for initdead: deadtime applies from now on.
+    this.scheduleLiveness(this.clock.nowMs() + Math.max(this.cfg.keepaliveMs, 250));
     if (this.flowControl) this.sendReqnodes(0);
     else this.commNowUp();
   }
@@ -518,8 +520,9 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     }, delay);
   }
 
+  /** initdead until every node was heard from (heartbeat's COMM_LINKSUP), then the node's own dead time. */
   private limitFor(n: NodeRecord): number {
-    return this.commState === 'up' ? n.deadtimeMs : this.cfg.initdeadMs;
+    return this.commState === 'init' ? this.cfg.initdeadMs : n.deadtimeMs;
   }
 
   /**

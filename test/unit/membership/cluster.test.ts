@@ -93,6 +93,25 @@ describe('Cluster (membership core) on an in-process segment', () => {
     expect(a.lines).toContain('info: Link node2:eth0 dead.');
   });
 
+  it('applies the dead time, not initdead, to a peer that dies right after comm came up', async () => {
+    const hub = new Hub();
+    const clock = new ManualClock();
+    const text = HACF.replace('initdead 10', 'initdead 30');
+    const a = await startNode(hub, clock, 'node1', 10, undefined, text);
+    const b = await startNode(hub, clock, 'node2', 20, undefined, text);
+    clock.advance(2000);
+    expect(a.cluster.view('node2')?.status).toBe('active');
+    await b.cluster.stop();
+    const deaths: string[] = [];
+    a.cluster.on('nodeDead', (n) => deaths.push(n));
+    // node2 still advertised its start-up dead time (5 s + 2 s): dead ~7 s
+    // after its last status, long before initdead (30 s) runs out.
+    clock.advance(6500);
+    expect(deaths).toEqual([]);
+    clock.advance(1500);
+    expect(deaths).toEqual(['node2']);
+  });
+
   it('leaves ld out of NS_ messages, as heartbeat does (it is flagged like seq)', async () => {
     const hub = new Hub();
     const clock = new ManualClock();
