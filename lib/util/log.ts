@@ -5,7 +5,7 @@
  * destination below turns each record into the exact text lines that users'
  * log greps expect, written synchronously so nothing is lost on kill -9.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pino, type Logger as PinoLogger } from 'pino';
 
@@ -85,27 +85,58 @@ export function formatLogLine(
     : `${opts.entity}[${opts.pid}]: ${haDate(opts.date)} ${word}: ${opts.msg}\n`;
 }
 
+/** How often a file sink checks whether its path was rotated away. */
+export const ROTATION_CHECK_MS = 1000;
+
 /**
- * File sinks opened append-only; `reopen()` after log rotation. A sink that
- * cannot be written is reported once on stderr and then skipped, so a full or
+ * File sinks opened append-only. Log rotation needs no signal: at most once
+ * a second, before a write, the sink compares the inode of its open file
+ * with the one now at its path; when logrotate moved the file away (or it
+ * was deleted) the path is reopened, creating the new file. `reopen()` does
+ * the same on demand: the daemon calls it on SIGHUP. copytruncate rotation
+ * keeps the inode and needs nothing (writes append). A sink that cannot be
+ * written is reported once on stderr and then skipped, so a full or
  * read-only disk never stops the daemon.
  */
 class FileSink {
   private fd: number | null = null;
   private failed = false;
+  private ino = -1;
+  private dev = -1;
+  private lastCheck = 0;
   constructor(readonly path: string) {
     this.open();
   }
   private open(): void {
     try {
       this.fd = openSync(this.path, 'a', 0o644);
+      const st = fstatSync(this.fd);
+      this.ino = st.ino;
+      this.dev = st.dev;
       this.failed = false;
     } catch (err) {
+      if (this.fd !== null) this.close();
       this.fd = null;
       this.reportOnce(err);
     }
+    this.lastCheck = performance.now();
+  }
+  /** Reopens when the path no longer names the file we hold (or a failed open may now work). */
+  private checkRotation(): void {
+    const now = performance.now();
+    if (now - this.lastCheck < ROTATION_CHECK_MS) return;
+    this.lastCheck = now;
+    let moved: boolean;
+    try {
+      const st = statSync(this.path);
+      moved = st.ino !== this.ino || st.dev !== this.dev;
+    } catch {
+      moved = true;
+    }
+    if (moved || this.fd === null) this.reopen();
   }
   write(line: string): void {
+    this.checkRotation();
     if (this.fd === null) return;
     try {
       writeSync(this.fd, line);
