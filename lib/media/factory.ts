@@ -7,6 +7,7 @@ import { HbError } from '../util/errors.js';
 import { BcastMedium } from './bcast.js';
 import { McastMedium } from './mcast.js';
 import type { Medium } from './medium.js';
+import { PingMedium, type PingSigner } from './ping.js';
 import { SerialMedium, type FlowControl } from './serial.js';
 import { UcastMedium } from './ucast.js';
 
@@ -17,6 +18,13 @@ export interface MediaFactoryOptions {
   serialFlowControl?: FlowControl;
   /** Directory for UUCP lock files; default /var/lock. */
   lockDir?: string;
+  /**
+   * Signs the payload the ping media ask their targets to echo (the
+   * daemon's Authenticator). Required for ping and ping_group lines only.
+   */
+  signer?: PingSigner;
+  /** ICMP identifier of the ping media; default pid & 0xffff, as heartbeat. */
+  pingIdent?: number;
 }
 
 export function createMedium(line: MediaLine, opts: MediaFactoryOptions = {}): Medium {
@@ -35,19 +43,32 @@ export function createMedium(line: MediaLine, opts: MediaFactoryOptions = {}): M
         ...(opts.lockDir !== undefined ? { lockDir: opts.lockDir } : {}),
       });
     case 'ping':
-    case 'ping_group':
-      throw new HbError('MEDIA_UNSUPPORTED', `${line.kind} media are not implemented yet (ha.cf line ${line.line})`);
+    case 'ping_group': {
+      if (opts.signer === undefined) {
+        throw new HbError('MEDIA_NO_SIGNER', `${line.kind} (ha.cf line ${line.line}) needs a signer for its payload: pass createMedium(line, { signer })`);
+      }
+      const name = line.kind === 'ping' ? line.host : line.group;
+      const hosts = line.kind === 'ping' ? [line.host] : line.hosts;
+      return new PingMedium({
+        kind: line.kind,
+        name,
+        hosts,
+        signer: opts.signer,
+        ...(opts.pingIdent !== undefined ? { ident: opts.pingIdent } : {}),
+      });
+    }
   }
 }
 
+/** Start lines of the ping media, which need no signer to be described. */
+const PING_DESCRIPTIONS = { ping: 'ping heartbeat started.', ping_group: 'ping group heartbeat started.' } as const;
+
 /**
  * The start lines heartbeat logs (as `glib: <text>`) for these media lines,
- * in order, without opening anything. ping lines are skipped until ping.ts
- * exists. A ucast peer given as a host name appears as written here; the
- * opened medium's description shows the resolved address, as heartbeat does.
+ * in order, without opening anything. A ucast peer given as a host name
+ * appears as written here; the opened medium's description shows the
+ * resolved address, as heartbeat does.
  */
 export function describeMedia(lines: readonly MediaLine[], opts: MediaFactoryOptions = {}): string[] {
-  return lines
-    .filter((l) => l.kind !== 'ping' && l.kind !== 'ping_group')
-    .map((l) => createMedium(l, opts).description);
+  return lines.map((l) => (l.kind === 'ping' || l.kind === 'ping_group' ? PING_DESCRIPTIONS[l.kind] : createMedium(l, opts).description));
 }

@@ -429,7 +429,8 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     const newStatus = (node.type === 'ping' ? 'ping' : status) as NodeStatus;
     if (node.status !== newStatus && node !== this.me) {
       const previous = node.status;
-      if (node.type === 'normal') this.log.info(`Status update for node ${node.name}: status ${newStatus}`);
+      // heartbeat logs this for ping nodes too (`status ping`), and ipfail users grep for it.
+      this.log.info(`Status update for node ${node.name}: status ${newStatus}`);
       node.status = newStatus;
       this.emit('nodeStatus', node.name, newStatus, previous);
       this.publishMembership();

@@ -18,6 +18,7 @@ describe('createMedium / describeMedia', () => {
       'ucast: started on port 694 interface eth1 to 10.0.0.2',
       'UDP multicast heartbeat started for group 225.0.0.1 port 694 interface eth0 (ttl=1 loop=0)',
       'Starting serial heartbeat on tty /dev/ttyS0 (19200 baud)',
+      'ping heartbeat started.',
     ]);
     expect(lines.slice(0, 4).map((l) => [createMedium(l).kind, createMedium(l).linkName])).toEqual([
       ['bcast', 'eth0'],
@@ -33,10 +34,10 @@ describe('createMedium / describeMedia', () => {
     );
   });
 
-  it('refuses ping media for now with MEDIA_UNSUPPORTED', () => {
+  it('refuses ping media without a signer for their payload (MEDIA_NO_SIGNER)', () => {
     for (const l of lines.slice(4)) {
       expect(() => createMedium(l)).toThrow(HbError);
-      expect(() => createMedium(l)).toThrow(/ping media are not implemented yet \(ha\.cf line 7\)/);
+      expect(() => createMedium(l)).toThrow(/ping \(ha\.cf line 7\) needs a signer/);
     }
     let code: string | undefined;
     try {
@@ -44,6 +45,6 @@ describe('createMedium / describeMedia', () => {
     } catch (e) {
       code = (e as HbError).code;
     }
-    expect(code).toBe('MEDIA_UNSUPPORTED');
+    expect(code).toBe('MEDIA_NO_SIGNER');
   });
 });

@@ -1,0 +1,13 @@
+{
+  # Raw ICMP sockets for the ping media (see hb_icmp.c). Plain C against
+  # Node-API: no V8 ABI, so one build works on every later Node version and
+  # nothing beyond Node's own headers is needed to compile it.
+  "targets": [
+    {
+      "target_name": "hb_icmp",
+      "sources": ["hb_icmp.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
+    }
+  ]
+}
