@@ -1,0 +1,90 @@
+/**
+ * Two real membership cores on an in-process segment (manual clock), each
+ * with a real ApiServer on a unix socket in a temporary directory, for the
+ * API, cl_status and FIFO tests.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Authenticator } from '../../../lib/auth/index.js';
+import { parseAuthKeys } from '../../../lib/config/authkeys.js';
+import { parseHaCf } from '../../../lib/config/hacf.js';
+import type { HaConfig } from '../../../lib/config/types.js';
+import { Cluster } from '../../../lib/membership/cluster.js';
+import { ManualClock } from '../../../lib/util/clock.js';
+import { memoryLogger } from '../../../lib/util/log.js';
+import { ApiServer } from '../../../daemon/api/server.js';
+import type { ResourceStatusSource } from '../../../daemon/api/types.js';
+import type { Paths } from '../../../daemon/paths.js';
+import { Hub } from '../membership/hub.js';
+
+export const HACF = `keepalive 1
+deadtime 5
+warntime 3
+initdead 10
+bcast eth0
+node node1 node2
+auto_failback on
+crm no
+apiauth testclient uid=root
+`;
+
+export function config(name: string, text = HACF): HaConfig {
+  const r = parseHaCf(text, { file: 'ha.cf', nodename: name });
+  if (!r.value) throw new Error(JSON.stringify(r.problems));
+  return r.value;
+}
+
+export interface ApiNode {
+  name: string;
+  cluster: Cluster;
+  api: ApiServer;
+  paths: Paths;
+  lines: string[];
+}
+
+export interface ApiLab {
+  hub: Hub;
+  clock: ManualClock;
+  nodes: ApiNode[];
+  dir: string;
+  close(): Promise<void>;
+}
+
+export async function apiLab(o: { text?: string; resources?: ResourceStatusSource; manageResources?: boolean } = {}): Promise<ApiLab> {
+  const hub = new Hub();
+  const clock = new ManualClock();
+  const dir = mkdtempSync(join(tmpdir(), 'hbts-api-'));
+  const keys = parseAuthKeys('auth 1\n1 sha1 secret\n', { file: 'authkeys', mode: 0o100600 }).value;
+  if (!keys) throw new Error('authkeys');
+  const nodes: ApiNode[] = [];
+  for (const [i, name] of ['node1', 'node2'].entries()) {
+    const log = memoryLogger();
+    const cfg = config(name, o.text);
+    const cluster = new Cluster({
+      config: cfg, myName: name, uuid: Buffer.alloc(16, i + 1), generation: 10 + i,
+      signer: new Authenticator(keys, { msgfmt: 'classic' }), media: [hub.medium(name)],
+      clock, log, loadavg: () => '0.00 0.00 0.00 1/1 1', random: () => 0.5,
+    });
+    await cluster.start();
+    const paths: Paths = { haDir: dir, stateDir: join(dir, name), runDir: join(dir, name, 'run'), pidFile: join(dir, name, 'pid'), resourceDirs: [] };
+    const api = new ApiServer({
+      log, config: cfg, paths, manageResources: o.manageResources ?? true, version: '3.0.6 (test)',
+      ...(o.resources ? { resources: o.resources } : {}),
+    });
+    api.start({ cluster });
+    nodes.push({ name, cluster, api, paths, lines: log.lines });
+  }
+  clock.advance(3000);
+  for (const n of nodes) await n.api.ready();
+  return {
+    hub, clock, nodes, dir,
+    async close() {
+      for (const n of nodes) {
+        await n.api.shutdown();
+        await n.cluster.stop();
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
