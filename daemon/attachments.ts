@@ -15,20 +15,24 @@ export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   const list: Attachment[] = [];
   // -M, or a crm/pacemaker cluster: no v1 resource management.
   const manageResources = !ctx.options.noResources && !ctx.config.crm;
+  let resources: ResourcesAttachment | undefined;
   if (manageResources) {
-    list.push(new ResourcesAttachment({
+    resources = new ResourcesAttachment({
       config: ctx.config,
       groups: ctx.groups,
       paths: ctx.paths,
       nodename: ctx.nodename,
       log: ctx.log,
-    }));
+    });
+    list.push(resources);
   }
   // Scripts (hb_standby, hb_takeover, rc.d) reach the cluster through the FIFO.
   list.push(new FifoReader({ log: ctx.log, paths: ctx.paths }));
-  // cl_status and API clients. The resource manager's holdings reach `rscstatus`
-  // through api.setResourceSource(...) (until then it answers `none`).
-  list.push(new ApiServer({ log: ctx.log, config: ctx.config, paths: ctx.paths, manageResources, version: API_VERSION }));
+  // cl_status and API clients; `rscstatus` reports the controller's holdings.
+  list.push(new ApiServer({
+    log: ctx.log, config: ctx.config, paths: ctx.paths, manageResources, version: API_VERSION,
+    ...(resources ? { resources: resources.controller } : {}),
+  }));
   // Last, so that respawned clients (ipfail) stop before the API closes.
   const env = scriptEnvironment({ config: ctx.config, groups: ctx.groups, paths: ctx.paths, nodename: ctx.nodename, log: ctx.log });
   if (ctx.config.respawn.length > 0) list.push(new RespawnAttachment(ctx.config, ctx.log, env));
