@@ -57,6 +57,9 @@ export class UdpLink {
   private recv: Socket | undefined;
   private sendSock: Socket | undefined;
   private closed = false;
+  /** Datagrams handed to dgram whose send has not completed yet. */
+  private inFlight = 0;
+  private readonly onDrained: (() => void)[] = [];
 
   constructor(
     private readonly cfg: UdpLinkConfig,
@@ -120,17 +123,38 @@ export class UdpLink {
         err,
       );
     };
+    this.inFlight++;
+    const done = (): void => {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const f of this.onDrained.splice(0)) f();
+    };
     try {
       sock.send(data, cfg.destPort, cfg.destAddress, (err) => {
+        done();
         if (err) fail(err);
       });
     } catch (err) {
+      done();
       fail(err);
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes both sockets once the datagrams already sent have left (bounded
+   * by drainMs): dgram sends complete asynchronously, and closing at once
+   * silently drops them — a daemon's last words (`shutdone`) included.
+   */
+  async close(drainMs = 1000): Promise<void> {
     this.closed = true;
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainMs);
+        this.onDrained.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
     const socks = [this.recv, this.sendSock].filter((s): s is Socket => s !== undefined);
     this.recv = undefined;
     this.sendSock = undefined;
