@@ -171,6 +171,10 @@ export class ResourceController {
     }
     if (this.iHold === RSC.ALL) {
       this.otherIsStable = true;
+      // A shutdown delayed while the peer was in flux (it announced its own
+      // shutdown, then its shutdone was lost) may go on now: nothing else
+      // would ever re-check it.
+      this.shutdownIfNeeded();
       return;
     }
     if (!(this.iHold & RSC.LOCAL)) this.reqOurResources(true);

@@ -169,4 +169,25 @@ describe('resource controller with two nodes (nice_failback)', () => {
     await until('node2 takes over after shutdone', () => holds(n2), 5000);
     expect(n2.lines).toContain("info: Received shutdown notice from 'node1'.");
   }, 60_000);
+
+  it('a shutdown delayed by a departing peer goes on when that peer is declared dead (its shutdone lost)', async () => {
+    const { start, holds } = setup('off');
+    const n1 = await start('node1', 1);
+    const n2 = await start('node2', 2);
+    await until('node1 holds web', () => holds(n1) && n1.ctl.isStable() && n2.ctl.isStable());
+    // node1 holds `all` (node2 went standby), so node2's death needs no takeover message
+    n2.ctl.requestStandby(RSC.ALL);
+    await until('node1 holds all', () => n1.ctl.rscstatus() === 'all' && n2.ctl.rscstatus() === 'none');
+    // node2 shuts down: `resource … isstable=0 info=shutdown` reaches node1, its shutdone does not
+    await n2.ctl.giveUpAll();
+    await until('node1 sees node2 unstable', () => !n1.ctl.otherIsStable);
+    n2.ctl.stop();
+    await n2.cluster.stop();
+    let released = false;
+    void n1.ctl.giveUpAll().then(() => { released = true; });
+    expect(n1.lines).toContain('WARN: Shutdown delayed until current resource activity finishes.');
+    await until('node1 declares node2 dead', () => n1.lines.includes('WARN: node node2: is dead'));
+    await until('node1 finishes its shutdown', () => released && !holds(n1), 5000);
+    expect(n1.lines).toContain('info: All HA resources relinquished.');
+  }, 60_000);
 });
