@@ -43,7 +43,9 @@ export function newNode(name: string, type: NodeType, linkNames: string[], deadt
   return {
     name,
     type,
-    status: type === 'ping' ? 'dead' : 'init',
+    // Ping nodes too start in init, as in heartbeat's add_node: comm-up then
+    // waits for their first reply or for initdead, like for any other node.
+    status: 'init',
     uuid: undefined,
     deadtimeMs,
     lastStatusMs: 0,

@@ -85,8 +85,9 @@ export class Reliability {
   }
 
   private sendAll(netstring: Buffer, classic: Buffer | undefined): void {
+    // Ping media get every message too, as in heartbeat: they act on status
+    // heartbeats only (an echo request per status) and ignore the rest.
     for (const m of this.o.media) {
-      if (m.kind === 'ping' || m.kind === 'ping_group') continue;
       m.send(m.kind === 'serial' && classic ? classic : netstring);
     }
   }
