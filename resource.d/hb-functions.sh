@@ -21,6 +21,7 @@
 #
 # Only POSIX sh plus `local` (dash, bash and busybox ash all have it).
 
+# shellcheck disable=SC2034 # the codes are for the scripts that source this
 HB_OK=0
 HB_ERR_GENERIC=1
 HB_ERR_ARGS=2
@@ -190,6 +191,7 @@ hb_kill_pidfile() {
 	if hb_pidfile_alive "$1"; then
 		read -r pid <"$1"
 		kids=$(ps -o pid= --ppid "$pid" 2>/dev/null)
+		# shellcheck disable=SC2086 # one argument per child pid
 		kill "$pid" $kids 2>/dev/null
 	fi
 	rm -f "$1"

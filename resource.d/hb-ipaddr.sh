@@ -168,7 +168,7 @@ hb_ipaddr_parse() {
 	IP=${spec%%/*}
 	rest=${spec#"$IP"}
 	rest=${rest#/}
-	BITS= DEV= LABEL= BRD=
+	BITS='' DEV='' LABEL='' BRD=''
 	if ! hb_ip_valid "$IP"; then
 		hb_err "'$IP' is not an IPv4 address (expected ip[/cidr[/dev[/broadcast]]], e.g. 10.0.0.100/24/eth0)"
 		hb_finish "$OP" "$HB_ERR_ARGS"
@@ -329,6 +329,7 @@ EOF
 hb_ipaddr_main() {
 	MODE=$1
 	OP=$2
+	# shellcheck disable=SC2034 # read by hb_log
 	HB_INSTANCE=${MODE}_${3%%/*}
 	hb_ipaddr_parse "$3"
 	case $OP in
