@@ -36,6 +36,24 @@ export function readLoadavg(): string {
   }
 }
 
+/**
+ * Prefixes a medium's open failure with the ha.cf line that configured it:
+ * an interface that does not exist is only found at start, and the operator
+ * should not have to guess which of several media lines is wrong.
+ */
+function withOrigin(medium: Medium, origin: string): Medium {
+  const open = medium.open.bind(medium);
+  medium.open = async (onPacket, onError) => {
+    try {
+      await open(onPacket, onError);
+    } catch (err) {
+      const code = err instanceof HbError ? err.code : 'MEDIA_OPEN';
+      throw new HbError(code, `${origin}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return medium;
+}
+
 export class HeartbeatNode {
   readonly cluster: Cluster;
   readonly auth: Authenticator;
@@ -55,7 +73,9 @@ export class HeartbeatNode {
     }
     this.generation = nextGeneration(paths.stateDir, config.hbgenmethod, clock.wallMs(), log);
     this.uuid = config.uuidfrom === 'nodename' ? uuidFromNodename(deps.nodename) : loadOrCreateUuid(paths.stateDir, log);
-    this.media = config.media.filter((m) => m.kind !== 'ping' && m.kind !== 'ping_group').map((m) => createMedium(m, { udpport: config.udpport }));
+    this.media = config.media
+      .filter((m) => m.kind !== 'ping' && m.kind !== 'ping_group')
+      .map((m) => withOrigin(createMedium(m, { udpport: config.udpport }), `${paths.haDir}/ha.cf:${m.line}`));
     this.cluster = new Cluster({
       config,
       myName: deps.nodename,
