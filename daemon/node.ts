@@ -74,8 +74,7 @@ export class HeartbeatNode {
     this.generation = nextGeneration(paths.stateDir, config.hbgenmethod, clock.wallMs(), log);
     this.uuid = config.uuidfrom === 'nodename' ? uuidFromNodename(deps.nodename) : loadOrCreateUuid(paths.stateDir, log);
     this.media = config.media
-      .filter((m) => m.kind !== 'ping' && m.kind !== 'ping_group')
-      .map((m) => withOrigin(createMedium(m, { udpport: config.udpport }), `${paths.haDir}/ha.cf:${m.line}`));
+      .map((m) => withOrigin(createMedium(m, { udpport: config.udpport, signer: this.auth }), `${paths.haDir}/ha.cf:${m.line}`));
     this.cluster = new Cluster({
       config,
       myName: deps.nodename,
