@@ -130,6 +130,19 @@ export class Failover {
     await this.expectNobodyHolds();
   }
 
+  /**
+   * A clean slate between cases, whatever the previous one left: every
+   * node "rebooted" (all processes gone, /run emptied, VIP and disk
+   * released), links healed, every node counted by the monitor.
+   */
+  async resetAll(): Promise<void> {
+    await this.lab.heal();
+    for (const m of this.members) {
+      await rebootCleanup(this.lab, m.id, { vip: this.o.vip, ...(this.o.mountDir !== undefined ? { mountDir: this.o.mountDir } : {}) });
+      this.monitor.include(m.id);
+    }
+  }
+
   /** Throws with the monitor's timeline if the VIP or disk was ever on two counted nodes. */
   expectNoDoubleHolding(): void {
     const v = this.monitor.violations;
