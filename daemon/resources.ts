@@ -3,7 +3,7 @@
  * resource scripts, and user rc.d hooks (notify_world) for message types
  * heartbeat-ts does not handle natively.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HaConfig, ResourceGroup } from '../lib/config/types.js';
@@ -139,15 +139,21 @@ export class ResourcesAttachment implements Attachment {
     this.controller.stop();
   }
 
-  /** A resource that will not stop: heartbeat reboots to guarantee release. */
+  /**
+   * A resource that will not stop: heartbeat reboots to guarantee release.
+   * Nothing may reach the peers after this (no shutdone, no more status):
+   * a shutdone would let them take the resource over at once while it still
+   * runs here. So the reboot runs synchronously, and if it returns at all we
+   * die silently; the peers then find us dead after deadtime.
+   */
   private unstoppable(spec: string): void {
     const action = process.env['HA_STOPFAIL_ACTION'] ?? 'reboot';
     this.d.log.crit(`Resource ${spec} could not be stopped; action: ${action}.`);
     if (action === 'reboot') {
-      spawn('reboot', ['-nf'], { stdio: 'ignore', detached: true }).on('error', () => process.kill(process.pid, 'SIGKILL'));
-    } else {
-      process.kill(process.pid, 'SIGKILL');
+      const r = spawnSync('reboot', ['-nf'], { stdio: 'ignore', timeout: 10_000 });
+      this.d.log.crit(`Unable to force reboot (${r.error?.message ?? `reboot exited with ${String(r.status ?? r.signal)}`}); killing heartbeat.`);
     }
+    process.kill(process.pid, 'SIGKILL');
   }
 
   /**
