@@ -199,9 +199,10 @@ export class FaultCluster {
     rmSync(this.lab.path(i, `/run/faultres/${name}.${fault}`), { force: true });
   }
 
-  /** Whether FaultRes NAME runs on node i (its marker file exists). */
+  /** Whether FaultRes NAME runs on node i (its tmpfs is mounted in the node; a node whose init is gone holds nothing). */
   faultResRunning(i: number, name: string): boolean {
-    return this.lab.readFile(i, `/run/faultres/${name}.running`) !== undefined;
+    const pid = nodeInitPid(this.lab, i);
+    return pid !== undefined && hasMount(pid, faultResDir(name));
   }
 
   /** FaultRes calls on node i: `<epoch> NAME op rc` lines. */
@@ -252,7 +253,9 @@ export type Probe = (lab: Lab, i: number, initPid: number) => boolean;
 
 export const vipProbe = (vip: string): Probe => (_lab, _i, pid) => localAddrs(pid).has(vip);
 export const mountProbe = (dir: string): Probe => (_lab, _i, pid) => hasMount(pid, dir);
-export const faultResProbe = (name: string): Probe => (lab, i) => lab.readFile(i, `/run/faultres/${name}.running`) !== undefined;
+/** Where FaultRes NAME mounts its tmpfs while it runs. */
+export const faultResDir = (name: string): string => `/run/faultres/mnt/${name}`;
+export const faultResProbe = (name: string): Probe => mountProbe(faultResDir(name));
 
 /**
  * Samples who holds what every intervalMs. Nodes whose init is gone (a
@@ -272,9 +275,12 @@ export class HoldingMonitor {
     return this;
   }
 
+  /** Stops sampling, after one last sample so the timeline ends with the final state. */
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.timer === undefined) return;
+    clearInterval(this.timer);
     this.timer = undefined;
+    this.sample();
   }
 
   now(): number {
