@@ -4,7 +4,7 @@
  * resource scripts installed into a node's /etc/ha.d/resource.d, the
  * standby tools, and "who answers HTTP on the VIP" from the client.
  */
-import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   httpGet,
@@ -28,6 +28,7 @@ export const DEBIAN_HB_TAKEOVER = '/usr/share/heartbeat/hb_takeover';
 
 export const OURS_HB_STANDBY = join(REPO_ROOT, 'bin/hb_standby');
 export const OURS_HB_TAKEOVER = join(REPO_ROOT, 'bin/hb_takeover');
+export const OURS_CL_STATUS = join(REPO_ROOT, 'bin/cl_status');
 
 export type Kind = 'ours' | 'real';
 
@@ -58,13 +59,18 @@ export function installScript(lab: Lab, i: number, path: string, text: string): 
   lab.writeFile(i, path, text, 0o755);
 }
 
-/** Host PIDs of heartbeat-ts daemons in node i (by command line: other Node.js programs are not it). */
+/**
+ * Host PIDs of heartbeat-ts daemons in node i: Node.js processes running
+ * dist/daemon/heartbeat.js (other Node.js programs, and the nsenter that
+ * started it with the same words on its command line, are not it).
+ */
 export async function oursDaemonPids(lab: Lab, i: number): Promise<number[]> {
+  const node = realpathSync(process.execPath);
   const out: number[] = [];
   for (const p of await lab.pids(i)) {
     try {
       const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      if (argv.includes(OURS)) out.push(p);
+      if (realpathSync(`/proc/${p}/exe`) === node && argv[1] === OURS) out.push(p);
     } catch {
       // ended meanwhile
     }
