@@ -58,6 +58,8 @@ export class ResourceController {
   private foreignWorkDone = false;
   private announced = false;
   private rqstTimer: TimerHandle | null = null;
+  /** When the RQSTDELAY after the first `rscrcvd` runs out (clock.nowMs). */
+  private rqstDueMs: number | null = null;
   private readonly timers = new Set<TimerHandle>();
   private readonly standby: StandbyProtocol;
   private readonly me: string;
@@ -186,6 +188,7 @@ export class ResourceController {
   private processResources(type: string, msg: HaMsg, fromMe: boolean): void {
     this.shutdownIfNeeded();
     if (!this.nice) return;
+    const before = this.state;
     let next = this.state;
     if (type === T.STARTING && !fromMe) {
       if (this.state === 'starting') {
@@ -261,13 +264,27 @@ export class ResourceController {
         }
       }
     }
-    this.state = next;
-    if (this.state === 'rscrcvd' && this.rqstTimer === null) {
-      // Both nodes starting and neither stable: take our own groups after RQSTDELAY.
-      this.rqstTimer = this.o.clock.setTimer(() => this.requestDelayExpired(), this.o.requestDelayMs ?? RQSTDELAY_MS);
-    }
+    // Our own replies above loop back synchronously (heartbeat queues them):
+    // a state they already moved on is the later one and stands.
+    if (this.state === before) this.state = next;
+    if (this.state === 'rscrcvd') this.armRequestDelay();
     this.audit();
     this.shutdownIfNeeded();
+  }
+
+  /**
+   * Both nodes starting and neither stable: take our own groups RQSTDELAY
+   * after the first `rscrcvd`. Like heartbeat's polled deadline, it is kept
+   * when it passes in another state and acted on once `rscrcvd` is back.
+   */
+  private armRequestDelay(): void {
+    const now = this.o.clock.nowMs();
+    this.rqstDueMs ??= now + (this.o.requestDelayMs ?? RQSTDELAY_MS);
+    if (this.rqstTimer !== null) return;
+    this.rqstTimer = this.o.clock.setTimer(() => {
+      this.rqstTimer = null;
+      this.requestDelayExpired();
+    }, Math.max(0, this.rqstDueMs - now));
   }
 
   private requestDelayExpired(): void {
