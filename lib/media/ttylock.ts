@@ -4,15 +4,16 @@
  *
  * Name: `LCK..` + the device path without `/dev/`, keeping only letters and
  * digits (`/dev/ttyS0` → `LCK..ttyS0`, `/dev/pts/3` → `LCK..pts3`), as
- * heartbeat's ttylock names it, so both lock the same file. For paths
- * outside /dev we use the base name with the same filtering.
+ * heartbeat's ttylock names it, so both lock the same file. Like it, we
+ * drop the first five characters of any path (`/tmp/x/A` → `LCK..xA`,
+ * not `LCK..A`) and keep at most 63 characters of the name.
  * Content: the pid as 10 right-aligned ASCII digits and a newline.
  * Taking the lock: write a private temp file, then link() it to the lock
  * name, which fails if a lock exists; a lock whose process is gone is stale
  * and removed. A lock held by a live process (this one included) is refused.
  */
 import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HbError } from '../util/errors.js';
 import { errnoOf } from './report.js';
@@ -21,8 +22,8 @@ export const DEFAULT_LOCK_DIR = '/var/lock';
 const LOCK_LEN = 11;
 
 export function lockNameFor(device: string): string {
-  const tail = device.startsWith('/dev/') ? device.slice('/dev/'.length) : basename(device);
-  return `LCK..${tail.replace(/[^A-Za-z0-9]/g, '')}`;
+  // glue's st_ttylock skips strlen("/dev/") characters whatever the path is.
+  return `LCK..${device.slice('/dev/'.length).replace(/[^A-Za-z0-9]/g, '').slice(0, 63)}`;
 }
 
 export interface TtyLock {

@@ -14,6 +14,9 @@ describe('ttylock', () => {
     expect(lockNameFor('/dev/pts/3')).toBe('LCK..pts3');
     expect(lockNameFor('/dev/ttyUSB1')).toBe('LCK..ttyUSB1');
     expect(lockNameFor('/tmp/hb-link.a')).toBe('LCK..hblinka');
+    // outside /dev, glue's st_ttylock still drops exactly five characters
+    expect(lockNameFor('/tmp/hbts-serial-8119-z46Ahu/A')).toBe('LCK..hbtsserial8119z46AhuA');
+    expect(lockNameFor(`/dev/${'x'.repeat(80)}`)).toBe(`LCK..${'x'.repeat(63)}`);
   });
 
   it('writes the pid as 10 ASCII characters and a newline, and releases only its own lock', async () => {
