@@ -3,7 +3,7 @@
  * node switched from Heartbeat keeps its identity and generation history.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { HbError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
@@ -17,13 +17,19 @@ function writeDurably(path: string, data: Buffer | string, mode = 0o644): void {
   const tmp = `${path}.tmp${process.pid}`;
   const fd = openSync(tmp, 'w', mode);
   try {
-    if (typeof data === 'string') writeSync(fd, data);
-    else writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      if (typeof data === 'string') writeSync(fd, data);
+      else writeSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    // A full disk must not also collect one stray temporary file per attempt.
+    rmSync(tmp, { force: true });
+    throw err;
   }
-  renameSync(tmp, path);
 }
 
 /**
