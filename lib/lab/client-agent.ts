@@ -8,8 +8,11 @@
  *
  * Output, one JSON object per line, times in wall-clock ms:
  *   {"ev":"ready","t":…}
- *   {"ev":"http","t":…,"node":"node2","sent":…}   every finished request ("" = no answer)
- *   {"ev":"udp","t":…,"src":"10.77.0.11"}         every datagram, with --udp
+ *   {"ev":"http","t":…,"node":"node2","sent":…}   every finished request ("" = no answer,
+ *                                                  then "err" says why: ECONNREFUSED = the
+ *                                                  address is up but nothing listens yet)
+ *   {"ev":"udp","t":…,"src":"10.77.0.11"}         every status heartbeat heard, with --udp
+ *                                                  (other messages, e.g. acks, are not heartbeats)
  */
 import { createSocket } from 'node:dgram';
 import { request } from 'node:http';
@@ -44,27 +47,28 @@ const emit = (o: Record<string, unknown>): void => {
 function probeLoop(url: string, intervalMs: number, timeoutMs: number): void {
   const u = new URL(url);
   let inFlight = 0;
-  const report = (node: string, sent: number): void => emit({ ev: 'http', t: now(), node, sent });
+  const report = (node: string, sent: number, err?: string): void =>
+    emit(err === undefined ? { ev: 'http', t: now(), node, sent } : { ev: 'http', t: now(), node, sent, err });
   const probe = (): void => {
     if (inFlight >= 20) return; // the server is unreachable: enough attempts pending
     inFlight++;
     const sent = now();
     let done = false;
-    const finish = (node: string): void => {
+    const finish = (node: string, err?: string): void => {
       if (done) return;
       done = true;
       inFlight--;
-      report(node, sent);
+      report(node, sent, err);
     };
     const req = request({ host: u.hostname, port: u.port === '' ? 80 : Number(u.port), path: u.pathname, agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => { body += d; });
       res.on('end', () => finish(res.statusCode === 200 ? (/\bnode\d+\b/.exec(body)?.[0] ?? '?') : ''));
-      res.on('error', () => finish(''));
+      res.on('error', () => finish('', 'response'));
     });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => finish(''));
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', (e: NodeJS.ErrnoException) => finish('', e.code ?? 'error'));
     req.end();
   };
   setInterval(probe, intervalMs);
@@ -73,7 +77,10 @@ function probeLoop(url: string, intervalMs: number, timeoutMs: number): void {
 
 function udpListen(port: number): void {
   const s = createSocket({ type: 'udp4', reuseAddr: true });
-  s.on('message', (_msg, rinfo) => emit({ ev: 'udp', t: now(), src: rinfo.address }));
+  s.on('message', (msg, rinfo) => {
+    // `t=status` in either wire format (classic `t=status\n`, netstring `(0)t=status,`)
+    if (msg.includes('t=status')) emit({ ev: 'udp', t: now(), src: rinfo.address });
+  });
   s.on('error', (err) => {
     process.stderr.write(`client-agent: udp ${port}: ${err.message}\n`);
     process.exit(1);

@@ -55,7 +55,7 @@ export interface NodeProcess {
 
 /** Where netns-lab is: $HB_NETNS_LAB, else shared/lab/netns-lab beside the repository. */
 export function netnsLabPath(): string {
-  const candidates = [process.env['HB_NETNS_LAB'], resolve(REPO_ROOT, '../shared/lab/netns-lab'), '/work/shared/lab/netns-lab'];
+  const candidates = [process.env['HB_NETNS_LAB'], resolve(REPO_ROOT, '../shared/lab/netns-lab')];
   for (const p of candidates) if (p !== undefined && existsSync(p)) return p;
   throw new Error('netns-lab not found: put shared/lab/netns-lab beside the repository or set HB_NETNS_LAB');
 }

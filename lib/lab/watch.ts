@@ -115,6 +115,8 @@ export interface HttpEvent {
   /** node that answered, '' when the request failed */
   node: string;
   sent: number;
+  /** why there was no answer: ECONNREFUSED (the address is up, nothing listens), TIMEOUT, … */
+  err?: string;
 }
 
 /** The client agent (client-agent.js) running in the lab's client namespace. */
@@ -138,7 +140,7 @@ export class ClientProbe {
     let ready = false;
     probe.proc = await lab.spawn('c', argv, {
       onLine: (line) => {
-        let ev: { ev?: string; t?: number; node?: string; sent?: number; src?: string };
+        let ev: { ev?: string; t?: number; node?: string; sent?: number; src?: string; err?: string };
         try {
           ev = JSON.parse(line) as typeof ev;
         } catch {
@@ -146,7 +148,7 @@ export class ClientProbe {
         }
         if (ev.ev === 'ready') ready = true;
         else if (ev.ev === 'http' && typeof ev.t === 'number') {
-          const e: HttpEvent = { t: ev.t, node: ev.node ?? '', sent: ev.sent ?? ev.t };
+          const e: HttpEvent = { t: ev.t, node: ev.node ?? '', sent: ev.sent ?? ev.t, ...(ev.err !== undefined ? { err: ev.err } : {}) };
           probe.http.push(e);
           for (const fn of probe.listeners) fn(e);
         } else if (ev.ev === 'udp' && typeof ev.t === 'number' && typeof ev.src === 'string') {
@@ -179,6 +181,11 @@ export class ClientProbe {
   /** First answer from `node` seen at or after time `after`. */
   firstAnswer(node: string, after: number): HttpEvent | undefined {
     return this.http.find((e) => e.t >= after && e.node === node);
+  }
+
+  /** First sign after `after` that the address answers at all: `node`'s page, or a refused connection. */
+  firstReachable(node: string, after: number): HttpEvent | undefined {
+    return this.http.find((e) => e.t >= after && (e.node === node || e.err === 'ECONNREFUSED'));
   }
 
   /** Last answer from `node` seen before time `before` (the end of that node's service). */

@@ -1,0 +1,169 @@
+/**
+ * What every benchmark scenario shares: the run context (options, results,
+ * cleanup, progress output) and a two-or-more-node cluster of one daemon
+ * kind in its own lab, observed through node logs and the client probe.
+ */
+import { spawnSync } from 'node:child_process';
+import type { Cleanup } from '../lib/lab/cleanup.js';
+import {
+  type ClusterSpec, daemonPids, HA_LOG, installScripts, type Kind, logTail, startDaemon, WEB_NAME, writeClusterConfig,
+} from '../lib/lab/hacluster.js';
+import { NetLab } from '../lib/lab/lab.js';
+import { nowMs } from '../lib/lab/proc.js';
+import { ClientProbe, LogWatch } from '../lib/lab/watch.js';
+import type { Recorder } from './report.js';
+
+export const LAB_PREFIX = 'hbb';
+export const VIP_HOST = 100;
+
+export interface BenchOptions {
+  quick: boolean;
+  reps: number;
+  /** runs of the (long) sustained-deadtime ladder */
+  reps4: number;
+  only: readonly string[];
+  outDir: string;
+  /** experiment: run heartbeat-ts under SCHED_RR priority 1 (chrt), as Heartbeat runs itself */
+  oursRealtime: boolean;
+}
+
+export class BenchContext {
+  constructor(
+    readonly opts: BenchOptions,
+    readonly rec: Recorder,
+    readonly cleanup: Cleanup,
+  ) {}
+
+  say(text: string): void {
+    const t = new Date().toISOString().slice(11, 19);
+    process.stdout.write(`${t} ${text}\n`);
+  }
+
+  /** Creates a lab whose removal is guaranteed (also on Ctrl-C). */
+  async lab(nodes: number): Promise<{ lab: NetLab; release: () => void }> {
+    let release: () => void = () => undefined;
+    const lab = await NetLab.up({ nodes, prefix: LAB_PREFIX }, (l) => {
+      release = this.cleanup.add(`lab ${l.name}`, () => {
+        const left = l.destroy();
+        if (left.length > 0) this.say(`cleanup of ${l.name} left traces: ${left.join('; ')}`);
+      });
+    });
+    return { lab, release: () => release() };
+  }
+}
+
+/** Timing settings as the table prints them. */
+export function settingLabel(keepaliveMs: number, deadtimeMs: number): string {
+  const t = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+  return `keepalive ${t(keepaliveMs)} / deadtime ${t(deadtimeMs)}`;
+}
+
+/** The two-node service group every resource scenario uses. */
+export function serviceSpec(lab: NetLab, keepaliveMs: number, deadtimeMs: number, autoFailback = true): ClusterSpec {
+  return {
+    nodes: 2,
+    keepaliveMs,
+    deadtimeMs,
+    initdeadMs: Math.max(10_000, 2 * deadtimeMs),
+    autoFailback,
+    auth: 'sha1',
+    haresources: `node1 IPaddr::${lab.subnet}.${VIP_HOST}/24/eth0 ${WEB_NAME}\n`,
+  };
+}
+
+/** Every thread of every heartbeat-ts daemon of the lab to SCHED_RR 1 (what Heartbeat does to itself). */
+async function realtime(lab: NetLab): Promise<void> {
+  for (const i of lab.ids()) {
+    for (const pid of await daemonPids(lab, i, 'ours')) {
+      const r = spawnSync('chrt', ['-a', '-r', '-p', '1', String(pid)], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`chrt -a -r -p 1 ${pid}: ${r.stderr.trim()}`);
+    }
+  }
+}
+
+/** A started cluster: lab, per-node log watchers, the client probe. */
+export class BenchCluster {
+  readonly logs: LogWatch[];
+  private constructor(
+    readonly lab: NetLab,
+    readonly kind: Kind,
+    readonly probe: ClientProbe | undefined,
+    readonly tStart: number,
+    private readonly release: () => void,
+  ) {
+    this.logs = lab.ids().map((i) => new LogWatch(lab.path(i, HA_LOG), { fromStart: true, pollMs: 250 }));
+  }
+
+  get vip(): string {
+    return `${this.lab.subnet}.${VIP_HOST}`;
+  }
+
+  /**
+   * Lab, configuration, scripts, probe; then every node's daemon started at
+   * once (tStart = just before). `spec` gets the lab to place the VIP.
+   */
+  static async start(
+    ctx: BenchContext,
+    kind: Kind,
+    nodes: number,
+    spec: (lab: NetLab) => ClusterSpec,
+    probe: { httpIntervalMs?: number; udp?: boolean } = {},
+  ): Promise<BenchCluster> {
+    const { lab, release } = await ctx.lab(nodes);
+    try {
+      writeClusterConfig(lab, spec(lab));
+      for (const i of lab.ids()) installScripts(lab, i, kind);
+      let p: ClientProbe | undefined;
+      if (probe.httpIntervalMs !== undefined || probe.udp === true) {
+        p = await ClientProbe.start(lab, {
+          ...(probe.httpIntervalMs !== undefined ? { url: `http://${lab.subnet}.${VIP_HOST}/`, intervalMs: probe.httpIntervalMs, timeoutMs: 300 } : {}),
+          ...(probe.udp === true ? { udpPort: 694, keepUdp: true } : {}),
+        });
+      }
+      const tStart = nowMs();
+      const c = new BenchCluster(lab, kind, p, tStart, release);
+      await Promise.all(lab.ids().map((i) => startDaemon(lab, i, kind)));
+      if (kind === 'ours' && ctx.opts.oursRealtime) await realtime(lab);
+      return c;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  log(i: number): LogWatch {
+    const w = this.logs[i - 1];
+    if (w === undefined) throw new Error(`no node${i}`);
+    return w;
+  }
+
+  /** Last lines of every node's log, for failure messages. */
+  tails(lines = 8): string {
+    return this.lab.ids().map((i) => `--- node${i} (${this.kind}) ---\n${logTail(this.lab, i, lines)}`).join('\n');
+  }
+
+  destroy(): void {
+    this.probe?.stop();
+    for (const w of this.logs) w.close();
+    this.release();
+  }
+}
+
+/** Runs fn for each repetition and daemon kind, alternating kinds; failures are recorded, not fatal. */
+export async function repeat(
+  ctx: BenchContext,
+  scenario: string,
+  reps: number,
+  fn: (kind: Kind, rep: number) => Promise<void>,
+): Promise<void> {
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const kind of ['real', 'ours'] as const) {
+      try {
+        await fn(kind, rep);
+      } catch (err) {
+        ctx.say(`  ${scenario} rep ${rep} ${kind}: FAILED: ${(err as Error).message.split('\n')[0] ?? ''}`);
+        ctx.rec.failure(scenario, `rep ${rep} ${kind}`, err);
+      }
+    }
+  }
+}

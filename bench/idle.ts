@@ -1,0 +1,97 @@
+/**
+ * Scenario 5: what a node costs when nothing happens — CPU (% of one core)
+ * and memory over a window, for 2 nodes and for 8, 16 and 32 nodes on
+ * bcast (how it grows with cluster size) — and then how long it takes every
+ * survivor to agree that a killed node is dead.
+ */
+import { crashDaemon, daemonPids, type ClusterSpec, type Kind } from '../lib/lab/hacluster.js';
+import { cpuMs, memOf, nowMs, sleep } from '../lib/lab/proc.js';
+import { type BenchContext, BenchCluster } from './cluster.js';
+import { fmt } from './report.js';
+
+function spec(n: number): ClusterSpec {
+  return { nodes: n, keepaliveMs: 1000, deadtimeMs: 5000, initdeadMs: 30_000, autoFailback: false, auth: 'sha1', haresources: '' };
+}
+
+async function nodeUsage(c: BenchCluster, kind: Kind): Promise<Array<{ pids: number[]; cpu: number }>> {
+  const out: Array<{ pids: number[]; cpu: number }> = [];
+  for (const i of c.lab.ids()) {
+    const pids = await daemonPids(c.lab, i, kind);
+    out.push({ pids, cpu: pids.reduce((s, p) => s + (cpuMs(p) ?? 0), 0) });
+  }
+  return out;
+}
+
+export async function idleCost(ctx: BenchContext): Promise<void> {
+  const sc = 'idle';
+  const sizes = ctx.opts.quick ? [2, 8] : [2, 8, 16, 32];
+  const windowMs = ctx.opts.quick ? 15_000 : 60_000;
+  for (const n of sizes) {
+    const setting = `${n} nodes, bcast, keepalive 1s / deadtime 5s, ${windowMs / 1000} s window`;
+    const runs = n === 2 ? (ctx.opts.quick ? 2 : ctx.opts.reps) : 1;
+    const kills = n === 2 ? 1 : Math.min(ctx.opts.quick ? 2 : 5, n - 2);
+    for (let run = 1; run <= runs; run++) {
+      for (const kind of ['real', 'ours'] as const) {
+        ctx.say(`[5] idle cost, ${n} nodes, ${kind}, run ${run}/${runs}`);
+        const add = (metric: string, unit: string, v: number): void =>
+          ctx.rec.add({ scenario: sc, metric, setting, daemon: kind, unit, better: 'lower' }, v);
+        let c: BenchCluster | undefined;
+        try {
+          c = await BenchCluster.start(ctx, kind, n, () => spec(n), { udp: true });
+          const cl = c;
+          await Promise.all(cl.lab.ids().map((i) => cl.log(i).wait(/Comm_now_up/, { timeoutMs: 120_000 })));
+          // past the startup negotiation (RQSTDELAY 10 s) and its garbage: steady state only
+          await sleep(15_000);
+          const before = await nodeUsage(cl, kind);
+          const t0 = nowMs();
+          await sleep(windowMs);
+          const after = await nodeUsage(cl, kind);
+          const t1 = nowMs();
+          const cpuPct: number[] = [];
+          before.forEach((b, k) => {
+            const a = after[k];
+            if (a === undefined || a.pids.join() !== b.pids.join()) return; // restarted meanwhile: no figure
+            const pct = ((a.cpu - b.cpu) / (t1 - t0)) * 100;
+            cpuPct.push(pct);
+            add('CPU per node (% of one core)', '%', pct);
+            const mem = a.pids.map(memOf);
+            add('RSS per node (all its processes)', 'MiB', mem.reduce((s, m) => s + (m?.rssKb ?? 0), 0) / 1024);
+            add('PSS per node (shared pages split)', 'MiB', mem.reduce((s, m) => s + (m?.pssKb ?? 0), 0) / 1024);
+          });
+          const avg = cpuPct.reduce((s, x) => s + x, 0) / Math.max(1, cpuPct.length);
+          ctx.say(`  CPU per node: mean ${avg.toFixed(3)} % over ${cpuPct.length} nodes`);
+          // Kill nodes one at a time, highest first; every survivor must log it dead.
+          for (let k = 0; k < kills; k++) {
+            const victim = n - k;
+            const survivors = cl.lab.ids().filter((i) => i < victim);
+            const marks = survivors.map((i) => cl.log(i).mark());
+            const { t: tKill } = await crashDaemon(cl.lab, victim, kind);
+            const re = new RegExp(`node node${victim}: is dead`);
+            const seen = await Promise.all(survivors.map((i, j) => cl.log(i).wait(re, { from: marks[j] ?? 0, timeoutMs: 30_000 })));
+            const last = Math.max(...seen.map((l) => l.t));
+            add('kill → every survivor says "is dead"', 'ms', last - tKill);
+            const heard = (cl.probe?.udp.get(cl.lab.ip(victim)) ?? []).filter((t) => t <= tKill + 2);
+            const lastHb = heard[heard.length - 1];
+            if (lastHb !== undefined) add('last heartbeat → every survivor says "is dead"', 'ms', last - lastHb);
+            ctx.say(`  node${victim} killed: all ${survivors.length} survivors agree after ${fmt(last - tKill, 'ms')} (spread ${fmt(last - Math.min(...seen.map((l) => l.t)), 'ms')})`);
+            await sleep(1000);
+          }
+        } catch (err) {
+          ctx.say(`  FAILED: ${(err as Error).message.split('\n')[0] ?? ''}`);
+          ctx.rec.failure(sc, `${n} nodes ${kind} run ${run}`, `${(err as Error).message}\n${c?.tails(5) ?? ''}`);
+        } finally {
+          c?.destroy();
+        }
+      }
+    }
+    if (n === 2) {
+      const ours = ctx.rec.median(sc, 'CPU per node (% of one core)', setting, 'ours');
+      ctx.rec.target({
+        scenario: sc,
+        target: 'idle CPU under 0.5 % of a core per node at keepalive 1 s (2 nodes)',
+        figure: ours === undefined ? 'no data' : `heartbeat-ts median ${ours.toFixed(3)} %`,
+        met: ours === undefined ? undefined : ours < 0.5,
+      });
+    }
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Scenarios 1-3, on the two-node service group `node1 IPaddr::VIP hb-demo-web`
+ * with the client asking the VIP who serves it every 10 ms:
+ *   1. crash failover (kill -9 + link cut) → first HTTP answer from node2,
+ *      split into detection and takeover;
+ *   2. graceful switchover with hb_standby, and stop through the init script;
+ *   3. cold start of both nodes → the VIP answering.
+ */
+import { crashDaemon, type Kind, standby, stopDaemon } from '../lib/lab/hacluster.js';
+import { sleep } from '../lib/lab/proc.js';
+import { type BenchContext, BenchCluster, repeat, serviceSpec, settingLabel } from './cluster.js';
+import { fmt } from './report.js';
+
+const PROBE_MS = 10;
+const START_TIMEOUT = 120_000;
+const ms = (v: number): string => fmt(v, 'ms');
+
+function timings(ctx: BenchContext): Array<[number, number]> {
+  return ctx.opts.quick ? [[100, 500]] : [[1000, 5000], [100, 500]];
+}
+
+/** 1. kill -9 of node1's daemon and its cable pulled; node2 must detect and take over. */
+export async function crashFailover(ctx: BenchContext): Promise<void> {
+  const sc = 'failover';
+  for (const [ka, dt] of timings(ctx)) {
+    const setting = settingLabel(ka, dt);
+    const add = (kind: Kind, metric: string, v: number): void =>
+      ctx.rec.add({ scenario: sc, metric, setting, daemon: kind, unit: 'ms', better: 'lower' }, v);
+    ctx.say(`[1] crash failover, ${setting}`);
+    await repeat(ctx, sc, ctx.opts.reps, async (kind, rep) => {
+      const c = await BenchCluster.start(ctx, kind, 2, (lab) => serviceSpec(lab, ka, dt), { httpIntervalMs: PROBE_MS, udp: true });
+      try {
+        const probe = c.probe!;
+        await probe.waitAnswer('node1', { after: c.tStart, timeoutMs: START_TIMEOUT });
+        await sleep(Math.max(1500, 4 * ka)); // steady state
+        const mark = c.log(2).mark();
+        const { t: tKill } = await crashDaemon(c.lab, 1, kind);
+        await c.lab.cut(1, 'link');
+        const dead = await c.log(2).wait(/node node1: is dead/, { from: mark, timeoutMs: dt + 30_000 });
+        const served = await probe.waitAnswer('node2', { after: tKill, timeoutMs: 60_000 });
+        const script = c.log(2).find(/Running \S*\/IPaddr\S* \S+ start/, mark);
+        const reachable = probe.firstReachable('node2', dead.t);
+        const heard = (probe.udp.get(c.lab.ip(1)) ?? []).filter((t) => t <= tKill + 2);
+        const lastHb = heard[heard.length - 1];
+        add(kind, 'crash → node2 answers (total)', served.t - tKill);
+        if (lastHb !== undefined) add(kind, 'detection: last heartbeat → "is dead"', dead.t - lastHb);
+        add(kind, 'takeover: "is dead" → node2 answers', served.t - dead.t);
+        if (script !== undefined) add(kind, 'reaction: "is dead" → IPaddr start runs', script.t - dead.t);
+        if (reachable !== undefined) add(kind, 'VIP up: "is dead" → VIP reachable on node2', reachable.t - dead.t);
+        ctx.say(`  rep ${rep} ${kind.padEnd(4)}: total ${ms(served.t - tKill)}, detection ${lastHb === undefined ? '?' : ms(dead.t - lastHb)}, takeover ${ms(served.t - dead.t)}`);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n${c.tails()}`);
+      } finally {
+        c.destroy();
+      }
+    });
+    const takeover = ctx.rec.median(sc, 'takeover: "is dead" → node2 answers', setting, 'ours');
+    ctx.rec.target({
+      scenario: sc,
+      target: `takeover within 50 ms (median) of the declaration of death, ${setting}`,
+      figure: takeover === undefined ? 'no data' : `heartbeat-ts median ${ms(takeover)}`,
+      met: takeover === undefined ? undefined : takeover <= 50,
+    });
+    const o = ctx.rec.median(sc, 'crash → node2 answers (total)', setting, 'ours');
+    const r = ctx.rec.median(sc, 'crash → node2 answers (total)', setting, 'real');
+    ctx.rec.target({
+      scenario: sc,
+      target: `failover never slower than Heartbeat at the same settings, ${setting}`,
+      figure: o === undefined || r === undefined ? 'no data' : `medians ${ms(o)} vs ${ms(r)}`,
+      met: o === undefined || r === undefined ? undefined : o <= r,
+    });
+  }
+}
+
+/** 2. hb_standby on node1 (node2 takes over), then node2 stopped through the init script (node1 takes over). */
+export async function gracefulSwitchover(ctx: BenchContext): Promise<void> {
+  const sc = 'switchover';
+  const [ka, dt] = [1000, 5000];
+  const setting = settingLabel(ka, dt);
+  const add = (kind: Kind, metric: string, v: number): void =>
+    ctx.rec.add({ scenario: sc, metric, setting, daemon: kind, unit: 'ms', better: 'lower' }, v);
+  ctx.say(`[2] graceful switchover, ${setting}`);
+  await repeat(ctx, sc, ctx.opts.reps, async (kind, rep) => {
+    const c = await BenchCluster.start(ctx, kind, 2, (lab) => serviceSpec(lab, ka, dt), { httpIntervalMs: PROBE_MS });
+    try {
+      const probe = c.probe!;
+      await probe.waitAnswer('node1', { after: c.tStart, timeoutMs: START_TIMEOUT });
+      await sleep(2000);
+      const t0 = performance.timeOrigin + performance.now();
+      await standby(c.lab, 1, kind);
+      const on2 = await probe.waitAnswer('node2', { after: t0, timeoutMs: 60_000 });
+      const last1 = probe.lastAnswerBefore('node1', on2.t);
+      add(kind, 'hb_standby: command → node2 answers', on2.t - t0);
+      if (last1 !== undefined && last1.t > t0) add(kind, 'hb_standby: service gap', on2.t - last1.t);
+      await sleep(3000);
+      const t1 = performance.timeOrigin + performance.now();
+      const stopped = stopDaemon(c.lab, 2, kind).then(() => performance.timeOrigin + performance.now());
+      const on1 = await probe.waitAnswer('node1', { after: t1, timeoutMs: 90_000 });
+      const tStopped = await stopped;
+      const last2 = probe.lastAnswerBefore('node2', on1.t);
+      add(kind, 'init script stop: command → node1 answers', on1.t - t1);
+      if (last2 !== undefined && last2.t > t1) add(kind, 'init script stop: service gap', on1.t - last2.t);
+      add(kind, 'init script stop: command → daemon gone', tStopped - t1);
+      ctx.say(`  rep ${rep} ${kind.padEnd(4)}: standby ${ms(on2.t - t0)}, stop ${ms(on1.t - t1)} (stop done ${ms(tStopped - t1)})`);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${c.tails()}`);
+    } finally {
+      c.destroy();
+    }
+  });
+}
+
+/** 3. both daemons started at once; until both are active, and until the VIP answers. */
+export async function coldStart(ctx: BenchContext): Promise<void> {
+  const sc = 'coldstart';
+  const settings: Array<[number, number]> = ctx.opts.quick ? [[1000, 5000]] : [[1000, 5000], [100, 500]];
+  for (const [ka, dt] of settings) {
+    const setting = settingLabel(ka, dt);
+    const add = (kind: Kind, metric: string, v: number): void =>
+      ctx.rec.add({ scenario: sc, metric, setting, daemon: kind, unit: 'ms', better: 'lower' }, v);
+    ctx.say(`[3] cold start, ${setting}`);
+    await repeat(ctx, sc, ctx.opts.reps, async (kind, rep) => {
+      const c = await BenchCluster.start(ctx, kind, 2, (lab) => serviceSpec(lab, ka, dt), { httpIntervalMs: PROBE_MS });
+      try {
+        const served = await c.probe!.waitAnswer('node1', { after: c.tStart, timeoutMs: START_TIMEOUT });
+        const up = await Promise.all([1, 2].map((i) => c.log(i).wait(/Comm_now_up/, { timeoutMs: 5000 })));
+        const active = Math.max(...up.map((l) => l.t));
+        add(kind, 'start → both nodes active', active - c.tStart);
+        add(kind, 'start → VIP answers', served.t - c.tStart);
+        ctx.say(`  rep ${rep} ${kind.padEnd(4)}: active ${ms(active - c.tStart)}, VIP ${ms(served.t - c.tStart)}`);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n${c.tails()}`);
+      } finally {
+        c.destroy();
+      }
+    });
+  }
+}
