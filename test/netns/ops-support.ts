@@ -1,0 +1,96 @@
+/**
+ * Helpers for the operations tests: heartbeat-ts's tools and init script
+ * next to the real ones, output normalisation for comparisons, and a second
+ * heartbeat link (eth1, a veth between node1 and node2) that can be cut
+ * without touching eth0.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { ExecResult, Lab } from './harness/lab.js';
+import { REPO_ROOT } from './harness/lab.js';
+
+export const OUR_TOOLS = {
+  cl_status: join(REPO_ROOT, 'bin/cl_status'),
+  hb_standby: join(REPO_ROOT, 'bin/hb_standby'),
+  hb_takeover: join(REPO_ROOT, 'bin/hb_takeover'),
+  heartbeat: join(REPO_ROOT, 'bin/heartbeat'),
+  init: join(REPO_ROOT, 'daemon/init.d/heartbeat'),
+};
+
+export const REAL_TOOLS = {
+  cl_status: '/usr/bin/cl_status',
+  hb_standby: '/usr/share/heartbeat/hb_standby',
+  hb_takeover: '/usr/share/heartbeat/hb_takeover',
+  init: '/etc/init.d/heartbeat',
+};
+
+/** Environment that makes our init script run the checkout's daemon and hb_standby. */
+export const OUR_INIT_ENV: Record<string, string> = {
+  HEARTBEAT_TS_DAEMON: OUR_TOOLS.heartbeat,
+  HEARTBEAT_TS_STANDBY: OUR_TOOLS.hb_standby,
+};
+
+export interface ToolRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `Nov 23 00:23:16 node1 cl_status: [752]: ERROR: …` -> `<LOG> ERROR: …` */
+export function normalizeLog(text: string): string {
+  return text.replace(/^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ cl_status: \[\d+\]: /gm, '<LOG> ');
+}
+
+/** The version both report differs in its parenthesis: `3.0.6 (node: <hg id>)` / `3.0.6 (heartbeat-ts …)`. */
+export function normalizeVersion(text: string): string {
+  return text.replace(/3\.0\.6 \([^)\n]*\)/g, '3.0.6 (…)');
+}
+
+/** Replaces node names by their role, so node1's view of itself matches node2's view of itself. */
+export function byRole(text: string, self: string, peer: string): string {
+  return text.split(self).join('<SELF>').split(peer).join('<PEER>');
+}
+
+export async function run(lab: Lab, i: number, argv: readonly string[], env?: Record<string, string>): Promise<ToolRun> {
+  const r: ExecResult = await lab.exec(i, argv, { timeoutMs: 30_000, ...(env ? { env } : {}) });
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Adds eth1 to node1 and node2: a veth pair made inside their namespaces
+ * (so it disappears with the lab), 10.78.<n>.1/.2 per lab run.
+ */
+export function addSecondLink(lab: Lab): void {
+  const ns1 = lab.netns(1);
+  const ns2 = lab.netns(2);
+  const sh = (args: string[]): void => {
+    const p = spawnSync('ip', args, { encoding: 'utf8' });
+    if (p.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${p.stderr}`);
+  };
+  sh(['-n', ns1, 'link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', ns2]);
+  sh(['-n', ns1, 'addr', 'add', '10.78.0.1/24', 'brd', '+', 'dev', 'eth1']);
+  sh(['-n', ns2, 'addr', 'add', '10.78.0.2/24', 'brd', '+', 'dev', 'eth1']);
+  sh(['-n', ns1, 'link', 'set', 'eth1', 'up']);
+  sh(['-n', ns2, 'link', 'set', 'eth1', 'up']);
+}
+
+const NFT_TABLE = 'hbtops';
+
+/**
+ * Silently drops what node i receives on `iface` (the interface stays up,
+ * and sending still succeeds: an output drop would fail the senders' sendto
+ * with EPERM, which is not what a dead link looks like).
+ */
+export async function dropIface(lab: Lab, i: number, iface: string): Promise<void> {
+  const rules = [
+    `table inet ${NFT_TABLE} {`,
+    `  chain in { type filter hook prerouting priority -300; iifname "${iface}" drop; }`,
+    '}',
+  ].join('\n');
+  const r = await lab.exec(i, ['nft', '-f', '-'], { input: `${rules}\n` });
+  if (r.code !== 0) throw new Error(`nft in node ${i} failed: ${r.stderr}`);
+}
+
+export async function undropIface(lab: Lab, i: number): Promise<void> {
+  await lab.exec(i, ['nft', 'delete', 'table', 'inet', NFT_TABLE]);
+}
