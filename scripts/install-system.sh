@@ -17,7 +17,9 @@
 #   /usr/lib/heartbeat-ts/             the application: dist/, the production
 #                                      node_modules, package.json, bin/
 #   /usr/lib/heartbeat-ts/installed-files  what was installed (manifest), read
-#                                      by uninstall-system.sh
+#                                      by uninstall-system.sh (installed beside it)
+#   /var/lib/heartbeat                 created if missing (and, with --prefix,
+#                                      var/run/heartbeat, var/lock/subsys, var/log)
 #
 # Usage: install-system.sh [--root DIR | --prefix DIR] [--force] [--node PATH]
 #   --root DIR    install into DIR as if it were / (a chroot or image being
@@ -236,7 +238,7 @@ ensure_dir /var/lib/heartbeat s
 if [ -n "$FINAL" ]; then
   ensure_dir /var/run/heartbeat s
   ensure_dir /var/lock/subsys s
-  ensure_dir /var/log
+  ensure_dir /var/log s
 fi
 
 # Directories an earlier installation created and this one did not revisit.

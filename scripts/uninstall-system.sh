@@ -6,8 +6,8 @@
 #   * files install-system replaced with --force get their originals back;
 #   * directories it created are removed when empty; with --purge the state
 #     directories it created (/var/lib/heartbeat, and under --prefix
-#     var/run/heartbeat and var/lock/subsys) are emptied first and changed
-#     samples are removed too.
+#     var/run/heartbeat, var/lock/subsys and var/log) are emptied first and
+#     changed samples are removed too.
 # Files it did not create stay, whatever they are.
 #
 # Usage: uninstall-system.sh [--root DIR | --prefix DIR] [--purge]
