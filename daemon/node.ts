@@ -68,9 +68,7 @@ export class HeartbeatNode {
     const { config, keys, paths, log } = deps;
     const clock = deps.clock ?? systemClock;
     this.auth = new Authenticator(keys, { msgfmt: config.msgfmt });
-    if (this.auth.isCrc()) {
-      log.warn('Authentication method crc protects against accidents only: anyone on the network can forge packets. Use sha1.');
-    }
+    this.warnIfCrc();
     this.generation = nextGeneration(paths.stateDir, config.hbgenmethod, clock.wallMs(), log);
     this.uuid = config.uuidfrom === 'nodename' ? uuidFromNodename(deps.nodename) : loadOrCreateUuid(paths.stateDir, log);
     this.media = config.media
@@ -88,6 +86,18 @@ export class HeartbeatNode {
     });
     // Keep the host cache current as peers' uuids become known, as heartbeat does.
     this.cluster.on('nodeStatus', () => this.scheduleHostCache());
+  }
+
+  private warnIfCrc(): void {
+    if (this.auth.isCrc()) {
+      this.deps.log.warn('Authentication method crc protects against accidents only: anyone on the network can forge packets. Use sha1.');
+    }
+  }
+
+  /** New authkeys (reload): from now on only these keys sign and verify. */
+  setKeys(keys: AuthKeys): void {
+    this.auth.setKeys(keys);
+    this.warnIfCrc();
   }
 
   /**

@@ -240,7 +240,7 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
           authMtime = authNow;
           log.info('Rereading authentication file.');
           currentKeys = loaded.keys;
-          node.auth.setKeys(loaded.keys);
+          node.setKeys(loaded.keys);
         }
       } catch (err) {
         log.error(`Reload failed: ${describeError(err)}; keeping the running configuration.`);
