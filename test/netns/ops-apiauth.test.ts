@@ -1,0 +1,102 @@
+/**
+ * apiauth: a cl_status run by a user the configuration does not allow is
+ * refused, by heartbeat-ts as by Heartbeat 3.0.6 (node1 real, node2 ours,
+ * `apiauth anon uid=root`, cl_status run as nobody). The daemon decides from
+ * the kernel's view of the peer, so a client cannot claim another identity.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authKeys, haCf, killOurs, readLog, startOurs, startReal, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
+import { Lab } from './harness/lab.js';
+import { normalizeLog, OUR_TOOLS, REAL_TOOLS, run, type ToolRun } from './ops-support.js';
+
+const REAL = 1;
+const OURS = 2;
+let lab: Lab | undefined;
+function theLab(): Lab {
+  if (!lab) throw new Error('lab not up');
+  return lab;
+}
+
+/** cl_status as another user (setpriv keeps the real binary's setgid bit working). */
+async function clsAs(i: number, args: string[], groups: string[] = []): Promise<ToolRun> {
+  const tool = i === REAL ? REAL_TOOLS.cl_status : OUR_TOOLS.cl_status;
+  const ids = ['setpriv', '--reuid=nobody', '--regid=nogroup', ...(groups.length > 0 ? [`--groups=${groups.join(',')}`] : ['--clear-groups'])];
+  const r = await run(theLab(), i, [...ids, tool, ...args]);
+  return { code: r.code, stdout: r.stdout, stderr: normalizeLog(r.stderr) };
+}
+
+function configure(extra: string[]): void {
+  for (const i of theLab().ids()) {
+    writeHaConfig(theLab(), i, {
+      hacf: haCf({ media: 'bcast', nodes: ['node1', 'node2'], keepalive: 1, deadtime: 5, initdead: 10, extra }),
+      authkeys: authKeys('sha1'),
+      haresources: '',
+    });
+  }
+}
+
+async function startBoth(): Promise<void> {
+  await startReal(theLab(), REAL);
+  await startOurs(theLab(), OURS);
+  for (const i of [REAL, OURS]) {
+    const tool = i === REAL ? REAL_TOOLS.cl_status : OUR_TOOLS.cl_status;
+    await waitFor(() => run(theLab(), i, [tool, 'nodestatus', `node${3 - i}`]), { timeoutMs: 30_000, what: `node${i} sees its peer`, until: (r) => r.stdout === 'active\n' });
+  }
+}
+
+async function stopBoth(): Promise<void> {
+  await stopReal(theLab(), REAL);
+  await killOurs(theLab(), OURS, 'SIGTERM', 30_000);
+}
+
+beforeAll(async () => {
+  lab = await Lab.up({ nodes: 2 });
+}, 120_000);
+
+afterAll(async () => {
+  try {
+    if (lab?.isUp) {
+      await stopReal(lab, REAL).catch(() => undefined);
+      await killOurs(lab, OURS, 'SIGKILL').catch(() => undefined);
+    }
+  } finally {
+    await lab?.down();
+  }
+}, 120_000);
+
+describe('apiauth', () => {
+  it('refuses a casual client that `apiauth anon` does not list, as Heartbeat 3.0.6 does', async () => {
+    configure(['apiauth anon uid=root']);
+    await startBoth();
+    try {
+      for (const args of [['hbstatus'], ['hbstatus', '-v'], ['listnodes'], ['nodestatus', 'node1'], ['hbparameter', '-p', 'keepalive']]) {
+        expect(await clsAs(OURS, args), args.join(' ')).toEqual(await clsAs(REAL, args));
+      }
+      expect(await clsAs(OURS, ['hbstatus', '-v'])).toEqual({
+        code: 0, stdout: 'Heartbeat is apparently running on this machine, but refuses my connection\n(client failed authorization)\n', stderr: '',
+      });
+      expect(await clsAs(OURS, ['listnodes'])).toEqual({
+        code: 1, stdout: '', stderr: '<LOG> ERROR: Cannot signon with heartbeat\n<LOG> ERROR: REASON: client failed authorization\n',
+      });
+      expect(readLog(theLab(), OURS)).toMatch(/heartbeat: \[\d+\]: WARN: Client \[\d+\] pid \d+ failed authorization \[client failed authorization\]/);
+      // root is listed
+      expect((await run(theLab(), OURS, [OUR_TOOLS.cl_status, 'listnodes'])).stdout).toBe('node2\nnode1\n');
+    } finally {
+      await stopBoth();
+    }
+  }, 180_000);
+
+  it('with the default entries: anon is root or group haclient', async () => {
+    configure([]);
+    await startBoth();
+    try {
+      // Debian's cl_status is setgid haclient, so anybody passes there; ours
+      // cannot be setgid (a script), so members of haclient pass instead.
+      expect(await clsAs(REAL, ['listnodes'])).toMatchObject({ code: 0, stdout: 'node2\nnode1\n' });
+      expect(await clsAs(OURS, ['listnodes'], ['haclient'])).toMatchObject({ code: 0, stdout: 'node2\nnode1\n' });
+      expect(await clsAs(OURS, ['listnodes'])).toMatchObject({ code: 1, stderr: expect.stringContaining('REASON: client failed authorization') as unknown as string });
+    } finally {
+      await stopBoth();
+    }
+  }, 180_000);
+});
