@@ -120,8 +120,10 @@ export class ScriptRunner {
         resolve({ code, stdout, stderr, timedOut, spawnError, durationMs: Date.now() - started });
       };
       child.on('error', (err) => finish(null, err.message));
-      // 'close' waits for stdio to end; a daemon the script started may keep
-      // stdout open, so settle on 'exit' and give the pipes a moment.
+      // Settle when stdio has ended ('close', right after the exit as a rule);
+      // a daemon the script started may keep a pipe open, so 'exit' also
+      // settles after giving the pipes a moment.
+      child.on('close', (code) => finish(code));
       child.on('exit', (code) => setTimeout(() => finish(code), 20));
     });
   }
