@@ -39,13 +39,18 @@ export async function crashFailover(ctx: BenchContext): Promise<void> {
         const dead = await c.log(2).wait(/node node1: is dead/, { from: mark, timeoutMs: dt + 30_000 });
         const served = await probe.waitAnswer('node2', { after: tKill, timeoutMs: 60_000 });
         const script = c.log(2).find(/Running \S*\/IPaddr\S* \S+ start/, mark);
+        const web = c.log(2).find(/Running \S*\/hb-demo-web\s+start/, mark);
         const reachable = probe.firstReachable('node2', dead.t);
         const heard = (probe.udp.get(c.lab.ip(1)) ?? []).filter((t) => t <= tKill + 2);
         const lastHb = heard[heard.length - 1];
         add(kind, 'crash → node2 answers (total)', served.t - tKill);
-        if (lastHb !== undefined) add(kind, 'detection: last heartbeat → "is dead"', dead.t - lastHb);
+        if (lastHb !== undefined) {
+          add(kind, 'last heartbeat → node2 answers', served.t - lastHb);
+          add(kind, 'detection: last heartbeat → "is dead"', dead.t - lastHb);
+        }
         add(kind, 'takeover: "is dead" → node2 answers', served.t - dead.t);
         if (script !== undefined) add(kind, 'reaction: "is dead" → IPaddr start runs', script.t - dead.t);
+        if (web !== undefined) add(kind, 'IPaddr done: "is dead" → web start runs', web.t - dead.t);
         if (reachable !== undefined) add(kind, 'VIP up: "is dead" → VIP reachable on node2', reachable.t - dead.t);
         ctx.say(`  rep ${rep} ${kind.padEnd(4)}: total ${ms(served.t - tKill)}, detection ${lastHb === undefined ? '?' : ms(dead.t - lastHb)}, takeover ${ms(served.t - dead.t)}`);
       } catch (err) {
@@ -61,12 +66,13 @@ export async function crashFailover(ctx: BenchContext): Promise<void> {
       figure: takeover === undefined ? 'no data' : `heartbeat-ts median ${ms(takeover)}`,
       met: takeover === undefined ? undefined : takeover <= 50,
     });
-    const o = ctx.rec.median(sc, 'crash → node2 answers (total)', setting, 'ours');
-    const r = ctx.rec.median(sc, 'crash → node2 answers (total)', setting, 'real');
+    // From the last heartbeat, not from the kill: the kill falls anywhere in a keepalive interval.
+    const o = ctx.rec.median(sc, 'last heartbeat → node2 answers', setting, 'ours');
+    const r = ctx.rec.median(sc, 'last heartbeat → node2 answers', setting, 'real');
     ctx.rec.target({
       scenario: sc,
       target: `failover never slower than Heartbeat at the same settings, ${setting}`,
-      figure: o === undefined || r === undefined ? 'no data' : `medians ${ms(o)} vs ${ms(r)}`,
+      figure: o === undefined || r === undefined ? 'no data' : `last heartbeat → node2 answers, medians ${ms(o)} vs ${ms(r)}`,
       met: o === undefined || r === undefined ? undefined : o <= r,
     });
   }
