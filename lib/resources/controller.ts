@@ -191,6 +191,13 @@ export class ResourceController {
     const before = this.state;
     let next = this.state;
     if (type === T.STARTING && !fromMe) {
+      // `starting` means the other node (re)started: a standby exchange with its
+      // previous run can never finish, and would hold us "unstable" (no shutdown,
+      // no failback) until the one-hour standby timeout.
+      if (this.standby.active) {
+        this.log.info('Cancelling pending standby operation: the other node restarted.');
+        this.standby.cancel();
+      }
       if (this.state === 'starting') {
         next = 'bothstarting';
         this.foreignWorkDone = true;
