@@ -27,6 +27,8 @@ import {
 
 /** A client that does not read its events is dropped past this much queued output. */
 const MAX_PENDING_OUTPUT = 1024 * 1024;
+/** Connections beyond this are closed at once (each one costs a credential lookup). */
+const MAX_SESSIONS = 128;
 
 export interface ApiServerOptions {
   log: Logger;
@@ -59,6 +61,7 @@ export class ApiServer {
   private config: HaConfig;
   private resources: ResourceStatusSource;
   private clientGeneration = 0;
+  private overloadLogged = false;
   private readonly onCommUp = (): void => this.listen();
 
   constructor(private readonly o: ApiServerOptions) {
@@ -159,6 +162,13 @@ export class ApiServer {
   // ---------------------------------------------------------------- sessions
 
   private accept(sock: Socket): void {
+    if (this.sessions.size >= MAX_SESSIONS) {
+      if (!this.overloadLogged) this.o.log.warn(`More than ${MAX_SESSIONS} API connections: refusing new ones until some close`);
+      this.overloadLogged = true;
+      sock.destroy();
+      return;
+    }
+    this.overloadLogged = false;
     // Ask the kernel who this is right away, while the client is surely alive.
     const creds = peerCredentials(sock);
     const s: Session = {
