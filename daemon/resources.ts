@@ -4,8 +4,9 @@
  * heartbeat-ts does not handle natively.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { HaConfig, ResourceGroup } from '../lib/config/types.js';
 import { ResourceController } from '../lib/resources/controller.js';
 import { GroupManager } from '../lib/resources/group-manager.js';
@@ -31,7 +32,23 @@ export interface ResourcesDeps {
   log: Logger;
 }
 
-/** The environment heartbeat gives resource and rc.d scripts (spec 6.7). */
+/**
+ * The heartbeat-ts tree this code runs from: the nearest directory above
+ * this file that holds dist/daemon/ (a checkout, or /usr/lib/heartbeat-ts).
+ */
+export function installRoot(start: string = dirname(fileURLToPath(import.meta.url))): string | undefined {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'dist', 'daemon'))) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * The environment heartbeat gives resource and rc.d scripts (spec 6.7),
+ * plus HEARTBEAT_TS_HOME and HEARTBEAT_TS_NODE (unless already set): our own
+ * scripts (resource.d/ldirectord) run programs of this tree, and a copy of
+ * them in /etc/ha.d/resource.d cannot find the tree from its own path.
+ */
 export function scriptEnvironment(d: ResourcesDeps): Record<string, string> {
   const env: Record<string, string> = {
     HA_CURHOST: d.nodename,
@@ -51,6 +68,9 @@ export function scriptEnvironment(d: ResourcesDeps): Record<string, string> {
   if (d.config.logfacility) env['HA_LOGFACILITY'] = d.config.logfacility;
   if (d.config.autoFailback !== 'legacy') env['HA_NICEFAILBACK'] = 'yes';
   for (const [k, v] of Object.entries(d.config.env)) env[`HA_${k}`] = v;
+  const home = installRoot();
+  if (process.env['HEARTBEAT_TS_HOME'] === undefined && home !== undefined) env['HEARTBEAT_TS_HOME'] = home;
+  if (process.env['HEARTBEAT_TS_NODE'] === undefined) env['HEARTBEAT_TS_NODE'] = process.execPath;
   return env;
 }
 
