@@ -107,10 +107,11 @@ export class ResourcesAttachment implements Attachment {
         send: (m) => this.node?.cluster.send(m) ?? 0,
         normalNodes: () => (this.node?.cluster.allNodes() ?? [])
           .filter((n) => n.type === 'normal')
-          .map((n) => ({ name: n.name, status: n.status, anyPacketsYet: n.anyPacketsYet })),
+          .map((n) => ({ name: n.name, status: n.status, anyPacketsYet: n.anyPacketsYet, statusKnown: n.lastStatusMs > 0 })),
       },
       groups: this.groupManager,
       autoFailback: d.config.autoFailback,
+      peerStatusWaitMs: 2 * d.config.keepaliveMs + 500,
       clock: systemClock,
       log: d.log,
       scriptLog: (tag) => d.log.script(tag),
@@ -142,13 +143,22 @@ export class ResourcesAttachment implements Attachment {
       if (c.node(name)?.type !== 'normal') return;
       this.controller.nodeDead(name, heardFrom);
     };
+    // Legacy: a restarted peer asks us for its groups only if it has seen
+    // our status `active` by its comm-up; an ack of its first packets can
+    // reach it before our next heartbeat and make it take them without
+    // asking while we hold them (a heartbeat race). Our status goes first.
+    const onPeerRestart = (): void => {
+      if (this.d.config.autoFailback === 'legacy' && c.isCommUp) c.sendLocalStatus();
+    };
     c.on('commUp', onCommUp);
     c.on('message', onMessage);
     c.on('nodeDead', onDead);
+    c.on('peerRestart', onPeerRestart);
     this.listeners.push(
       () => c.off('commUp', onCommUp),
       () => c.off('message', onMessage),
       () => c.off('nodeDead', onDead),
+      () => c.off('peerRestart', onPeerRestart),
     );
     // Messaging restarted after a reload: comm is re-established, the
     // controller keeps its holdings (heartbeat -R semantics).

@@ -21,8 +21,11 @@ export type ResourceState = 'init' | 'starting' | 'bothstarting' | 'rscrcvd' | '
 export interface ClusterAccess {
   readonly myName: string;
   send(msg: HaMsg): number;
-  /** Normal nodes with their status. */
-  normalNodes(): { name: string; status: string; anyPacketsYet: boolean }[];
+  /**
+   * Normal nodes with their status. `statusKnown` false: packets came from
+   * the node but no status message yet (its status is only our default).
+   */
+  normalNodes(): { name: string; status: string; anyPacketsYet: boolean; statusKnown?: boolean }[];
 }
 
 export interface ControllerOptions {
@@ -37,6 +40,8 @@ export interface ControllerOptions {
   requestDelayMs?: number;
   /** Delay before a failed group start asks for standby (heartbeat: 30 s). */
   failedStartStandbyDelayMs?: number;
+  /** Legacy: longest wait at comm-up for heard peers to tell their status (about two keepalives). */
+  peerStatusWaitMs?: number;
 }
 
 const RQSTDELAY_MS = 10_000;
@@ -106,8 +111,26 @@ export class ResourceController {
       this.o.cluster.send(new HaMsg().add(F.TYPE, T.STARTING));
       this.state = 'starting';
     } else {
-      this.reqOurResources(false);
+      this.legacyAcquireWhenPeersKnown(this.o.clock.nowMs() + (this.o.peerStatusWaitMs ?? 5000));
     }
+  }
+
+  /**
+   * Legacy asks a peer for our groups only when it counts as `active`. Right
+   * after comm-up a peer heard only through a non-status packet (an ack of
+   * our first messages, sent before its next heartbeat) is still `init` in
+   * our table, so we would take our groups without asking while it holds
+   * them — a race heartbeat has. We wait, bounded, for its status first.
+   */
+  private legacyAcquireWhenPeersKnown(deadlineMs: number): void {
+    if (this.shutdownInProgress) return;
+    const unknown = this.o.cluster.normalNodes()
+      .some((n) => n.name !== this.me && n.status !== 'dead' && n.anyPacketsYet && n.statusKnown === false);
+    if (unknown && this.o.clock.nowMs() < deadlineMs) {
+      this.later(100, () => this.legacyAcquireWhenPeersKnown(deadlineMs));
+      return;
+    }
+    this.reqOurResources(false);
   }
 
   message(msg: HaMsg, from: string, local: boolean): void {
