@@ -7,6 +7,7 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  CL_STATUS,
   httpGet,
   logSize,
   OURS,
@@ -138,6 +139,17 @@ export class Member {
 
   logSize(): number {
     return logSize(this.lab, this.id);
+  }
+
+  /**
+   * `cl_status rscstatus` on this node (each daemon with its own suite's
+   * cl_status): local/foreign/all/none once stable, `transition` while a
+   * resource change is under way on either side.
+   */
+  async rscstatus(): Promise<string> {
+    const argv = this.kind === 'ours' ? [OURS_CL_STATUS, 'rscstatus'] : [CL_STATUS, 'rscstatus'];
+    const r = await this.lab.exec(this.id, argv, { timeoutMs: 20_000, env: { HEARTBEAT_TS_NODE: process.execPath } });
+    return r.code === 0 ? r.stdout.trim() : `exit ${r.code}: ${r.stdout.trim()} ${r.stderr.trim()}`;
   }
 
   /**

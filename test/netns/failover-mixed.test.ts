@@ -124,9 +124,11 @@ describe.sequential.each(CASES)('mixed cluster, auto_failback $mode, group owned
 
     it('hb_takeover on the owner moves the group back; hb_standby on it moves it away again', async () => {
       const f = F();
+      await f.waitStable();
       await f.member(owner).takeover();
       await f.waitServedBy(owner, 60_000);
       await f.expectSoleHolder(owner);
+      await f.waitStable();
       await f.member(owner).standby();
       await f.waitServedBy(other, 60_000);
       await f.expectSoleHolder(other);
@@ -151,9 +153,11 @@ describe.sequential.each(CASES)('mixed cluster, auto_failback $mode, group owned
   if (mode === 'on') {
     it('hb_standby on the owner hands the group over; hb_takeover on it takes it back', async () => {
       const f = F();
+      await f.waitStable();
       await f.member(owner).standby();
       await f.waitServedBy(other, 60_000);
       await f.expectSoleHolder(other);
+      await f.waitStable();
       await f.member(owner).takeover();
       await f.waitServedBy(owner, 60_000);
       await f.expectSoleHolder(owner);
@@ -165,6 +169,7 @@ describe.sequential.each(CASES)('mixed cluster, auto_failback $mode, group owned
     it('legacy has no standby: hb_standby is refused and the group stays', async () => {
       const f = F();
       const size = logSize(f.lab, owner);
+      await f.waitStable();
       await f.member(owner).standby();
       await waitForLog(f.lab, owner, /Standby mode only implemented when nice_failback on/, { timeoutMs: 15_000, after: size });
       await f.keepsServing(owner, 5000);

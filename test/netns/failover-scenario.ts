@@ -60,6 +60,24 @@ export class Failover {
     }
   }
 
+  /**
+   * Waits until every member reports a stable resource state (rscstatus is
+   * not `transition`). A standby request made while the other side is
+   * still settling is refused by the requester ("Other side is in flux")
+   * yet accepted by its peer, which then waits an hour for a handshake that
+   * never comes — heartbeat's protocol, so the tests ask when stable, as an
+   * administrator checking cl_status would.
+   */
+  async waitStable(timeoutMs = 30_000): Promise<void> {
+    const stable = new Set(['local', 'foreign', 'all', 'none']);
+    await waitFor(() => Promise.all(this.members.map((m) => m.rscstatus())), {
+      timeoutMs,
+      intervalMs: 300,
+      what: 'every node stable (cl_status rscstatus)',
+      until: (v) => v.every((x) => stable.has(x)),
+    });
+  }
+
   private async holdsVip(i: number): Promise<boolean> {
     return (await ipAddrs(this.lab, i)).includes(`${this.o.vip}/24`);
   }

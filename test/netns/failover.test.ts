@@ -158,6 +158,7 @@ describe.sequential('two heartbeat-ts nodes, auto_failback on', () => {
 
   it('hb_standby on node1 hands the group to node2', async () => {
     const f = F();
+    await f.waitStable();
     const t0 = Date.now();
     await f.member(1).standby();
     await f.waitServedBy(2, 60_000);
@@ -168,6 +169,7 @@ describe.sequential('two heartbeat-ts nodes, auto_failback on', () => {
 
   it('hb_takeover on node1 takes it back', async () => {
     const f = F();
+    await f.waitStable();
     const t0 = Date.now();
     await f.member(1).takeover();
     await f.waitServedBy(1, 60_000);
@@ -213,6 +215,7 @@ describe.sequential('two heartbeat-ts nodes, auto_failback off', () => {
 
   it('hb_takeover on node1 moves the group to node1', async () => {
     const f = F();
+    await f.waitStable();
     await f.member(1).takeover();
     await f.waitServedBy(1, 60_000);
     await f.expectSoleHolder(1);
@@ -221,6 +224,7 @@ describe.sequential('two heartbeat-ts nodes, auto_failback off', () => {
 
   it('hb_standby on node1 moves it back to node2', async () => {
     const f = F();
+    await f.waitStable();
     await f.member(1).standby();
     await f.waitServedBy(2, 60_000);
     await f.expectSoleHolder(2);
