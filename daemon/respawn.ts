@@ -10,6 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isHeartbeatIpfail } from '../lib/config/load.js';
 import type { HaConfig, RespawnLine } from '../lib/config/types.js';
 import type { Logger } from '../lib/util/log.js';
 import type { HeartbeatNode } from './node.js';
@@ -37,7 +38,7 @@ interface Client {
  * speak heartbeat's C API; on a heartbeat-ts node they are replaced by ours.
  */
 function substitute(command: string): string[] | undefined {
-  if (basename(command) === 'ipfail' && /\/heartbeat\//.test(command)) {
+  if (isHeartbeatIpfail(command)) {
     const here = dirname(fileURLToPath(import.meta.url));
     return [process.execPath, join(here, 'ipfail.js')];
   }

@@ -118,7 +118,7 @@ describe('loadConfiguration', () => {
     const d = tempDir();
     write(join(d, 'plain'), '');
     write(join(d, 'prog'), '#!/bin/sh\n', 0o644);
-    const cf = `${HA_CF}serial /dev/null ${join(d, 'nope')} ${join(d, 'plain')}\nrespawn root ${join(d, 'prog')}\nrespawn root /bin/sh -c true\n`;
+    const cf = `${HA_CF}serial /dev/null ${join(d, 'nope')} ${join(d, 'plain')}\nrespawn root ${join(d, 'prog')}\nrespawn root /bin/sh -c true\nrespawn hacluster /nonexistent/heartbeat/ipfail\n`;
     const r = load(haDir({ haCf: cf }));
     expect(r.problems.filter((p) => p.severity === 'error').map((p) => [p.line, p.message])).toEqual([
       [6, `Nonexistent serial port [${join(d, 'nope')}] in config file`],
