@@ -7,7 +7,7 @@
  * after ten quick deaths; we keep trying, at most once a minute).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, chownSync, constants } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isHeartbeatIpfail } from '../lib/config/load.js';
@@ -20,6 +20,8 @@ import type { Attachment } from './run.js';
 const QUICK_DEATH_MS = 30_000;
 const MAX_BACKOFF_MS = 60_000;
 const STOP_GRACE_MS = 5000;
+/** The user heartbeat's own clients run as (HA_CCMUSER). */
+const API_USER = 'hacluster';
 
 interface Client {
   line: RespawnLine;
@@ -79,11 +81,33 @@ export class RespawnAttachment implements Attachment {
     }
   }
 
+  /**
+   * heartbeat hands its log files to hacluster at start, so that its clients
+   * (ipfail runs as hacluster) can append to them; so do we.
+   */
+  private shareLogFiles(): void {
+    const uid = lookupId('-u', API_USER);
+    const gid = lookupId('-g', API_USER);
+    if (uid === undefined || gid === undefined) {
+      this.log.error(`respawn: entry for user ${API_USER} not found: log files keep their owner`);
+      return;
+    }
+    for (const f of [this.config.logfile, this.config.debugfile]) {
+      if (f === undefined || f === '/dev/null') continue;
+      try {
+        chownSync(f, uid, gid);
+      } catch (err) {
+        this.log.warn(`respawn: failed to chown ${f}: ${(err as Error).message}`);
+      }
+    }
+  }
+
   start(node: HeartbeatNode): void {
     // Clients start when communications are up, as heartbeat starts them in comm_now_up.
     const go = (): void => {
       if (this.started) return;
       this.started = true;
+      if (this.clients.length > 0) this.shareLogFiles();
       for (const c of this.clients) this.launch(c);
     };
     if (node.cluster.isCommUp) go();
