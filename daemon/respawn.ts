@@ -8,6 +8,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, chownSync, constants } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isHeartbeatIpfail } from '../lib/config/load.js';
@@ -121,6 +122,7 @@ export class RespawnAttachment implements Attachment {
   private launch(c: Client): void {
     if (this.stopping) return;
     c.timer = null;
+    this.log.info(`Starting child client "${c.display}" (${c.uid},${c.gid})`);
     const child = spawn(c.argv[0] ?? '/bin/sh', c.argv.slice(1), {
       uid: c.uid,
       gid: c.gid,
@@ -132,14 +134,15 @@ export class RespawnAttachment implements Attachment {
     c.startedAt = Date.now();
     this.log.info(`Starting "${c.display}" as uid ${c.uid}  gid ${c.gid} (pid ${child.pid ?? '?'})`);
     child.on('error', (err) => this.log.error(`Cannot exec ${c.display}: ${err.message}`));
-    child.on('exit', (code, signal) => this.died(c, code, signal));
+    const pid = child.pid ?? 0;
+    child.on('exit', (code, signal) => this.died(c, pid, code, signal));
   }
 
-  private died(c: Client, code: number | null, signal: NodeJS.Signals | null): void {
+  private died(c: Client, pid: number, code: number | null, signal: NodeJS.Signals | null): void {
     c.child = null;
     if (this.stopping) return;
     if (code !== null && code !== 0) this.log.error(`Client ${c.display} exited with return code ${code}.`);
-    if (signal !== null) this.log.error(`Client ${c.display} killed by signal ${signal}.`);
+    if (signal !== null) this.log.error(`Client ${c.display} (pid=${pid}) killed by signal ${osConstants.signals[signal] ?? signal}.`);
     if (code === 100) {
       this.log.info(`Client ${c.display} exited with 100: not respawning it.`);
       return;
@@ -162,10 +165,20 @@ export class RespawnAttachment implements Attachment {
       if (c.timer) clearTimeout(c.timer);
       const child = c.child;
       if (!child?.pid) continue;
+      const pid = child.pid;
+      // Clients run in their own process group (detached): signal all of it, as heartbeat does.
+      const signal = (sig: NodeJS.Signals): void => {
+        try {
+          process.kill(-pid, sig);
+        } catch {
+          try { child.kill(sig); } catch { /* gone */ }
+        }
+      };
       waits.push(new Promise<void>((resolve) => {
-        const kill = setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, STOP_GRACE_MS);
+        const kill = setTimeout(() => signal('SIGKILL'), STOP_GRACE_MS);
         child.once('exit', () => { clearTimeout(kill); resolve(); });
-        try { child.kill('SIGTERM'); } catch { resolve(); }
+        this.log.info(`killing ${c.display} process group ${pid} with signal 15`);
+        signal('SIGTERM');
       }));
     }
     await Promise.all(waits);
