@@ -100,6 +100,8 @@ export function startIpfail(input: IpfailStartInput, env: IpfailEnv): IpfailStar
   } else {
     log.error("Couldn't get auto_failback setting.");
   }
+  // The client has its callbacks and filter by now (setfmode in the C program).
+  log.debug('Setting message filter mode');
   log.debug('Starting node walk');
   let partner: string | undefined;
   for (const n of input.nodes) {

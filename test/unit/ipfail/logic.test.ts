@@ -90,6 +90,7 @@ describe('startIpfail (main() after sign-on)', () => {
     expect(r.take()).toEqual([
       'debug: [We are node1]',
       'debug: auto_failback -> 1 (YES)',
+      'debug: Setting message filter mode',
       'debug: Starting node walk',
       'debug: Cluster node: node1: status: active',
       'debug: Cluster node: node2: status: active',
