@@ -100,6 +100,18 @@ async function holds(l: Lab, i: number): Promise<{ vip: boolean; gw: boolean; ta
   };
 }
 
+/**
+ * Both daemons report a stable resource state (cl_status rscstatus): a
+ * standby asked for while the other side is in flux is refused, as in
+ * heartbeat, so it is asked for when stable, as an administrator would.
+ */
+async function waitStable(l: Lab): Promise<void> {
+  const stable = ['local', 'foreign', 'all', 'none'];
+  await waitFor(() => Promise.all(l.ids().map((i) => new Member(l, i, 'ours').rscstatus())), {
+    timeoutMs: 30_000, intervalMs: 300, what: 'both directors stable (cl_status rscstatus)', until: (v) => v.every((x) => stable.includes(x)),
+  });
+}
+
 function noDoubleHolding(): void {
   for (const m of monitors) expect(m.violations, m.timeline()).toEqual([]);
   expect(nft?.violations, nft?.timeline()).toEqual([]);
@@ -179,6 +191,7 @@ describe.sequential('two heartbeat-ts directors with IPaddr + ldirectord (nftabl
   it('hb_standby on node1, then hb_takeover: the group moves to node2 and back while both live, the table never on both', async () => {
     const l = L();
     const node1 = new Member(l, 1, 'ours');
+    await waitStable(l);
     let t = Date.now();
     await node1.standby();
     await waitFor(() => holds(l, 2), { timeoutMs: 60_000, what: 'the group on node2', until: (h) => h.vip && h.gw && h.table });
@@ -190,6 +203,7 @@ describe.sequential('two heartbeat-ts directors with IPaddr + ldirectord (nftabl
     }
     expectAlternating(await gets(l, 10));
 
+    await waitStable(l);
     t = Date.now();
     await node1.takeover();
     await waitFor(() => holds(l, 1), { timeoutMs: 60_000, what: 'the group back on node1', until: (h) => h.vip && h.gw && h.table });
