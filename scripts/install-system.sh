@@ -152,10 +152,21 @@ install_link() {   # install_link TARGET REL: only where nothing is
   record l "$target" "$rel"
 }
 
+# Our own tree under $LIB, in bulk (hundreds of files): paths relative to the
+# repository, listed in a file; always replaced.
+install_program_tree() {
+  local list=$1
+  sed -n 's|/[^/]*$||p' "$list" | sort -u > "$STAGE/tree-dirs"
+  while read -r d; do ensure_dir "$LIB/$d"; done < "$STAGE/tree-dirs"
+  (cd "$REPO" && tar -cf - --no-recursion -T "$list") | (cd "$R$LIB" && tar -xf - --no-same-owner)
+  (cd "$R$LIB" && tr '\n' '\0' < "$list" | xargs -0 sha256sum) > "$STAGE/tree-sums"
+  while read -r sum path; do record f "$sum" "$LIB/$path"; done < "$STAGE/tree-sums"
+}
+
 # ---------------------------------------------------------------- the application
 ensure_dir "$LIB"
 (cd "$REPO" && find dist -type f ! -name '*.map' | sort) > "$STAGE/dist-files"
-while read -r f; do install_file "$REPO/$f" "$LIB/$f" 644 program; done < "$STAGE/dist-files"
+install_program_tree "$STAGE/dist-files"
 install_file "$REPO/package.json" "$LIB/package.json" 644 program
 for t in heartbeat cl_status hb_standby hb_takeover; do install_file "$REPO/bin/$t" "$LIB/bin/$t" 755 program; done
 install_file "$REPO/scripts/uninstall-system.sh" "$LIB/uninstall-system.sh" 755 program
@@ -165,11 +176,7 @@ install_file "$REPO/scripts/uninstall-system.sh" "$LIB/uninstall-system.sh" 755 
 while read -r d; do
   (cd "$REPO" && find "$d" -path "$d/node_modules" -prune -o -type f -print)
 done < "$STAGE/deps" | sort -u > "$STAGE/dep-files"
-# (loops read files, not pipes: install_file must run in this shell to record)
-while read -r f; do
-  mode=644; [ -x "$REPO/$f" ] && mode=755
-  install_file "$REPO/$f" "$LIB/$f" $mode program
-done < "$STAGE/dep-files"
+install_program_tree "$STAGE/dep-files"
 
 # ---------------------------------------------------------------- commands
 wrapper() {   # wrapper TOOL: the script put on PATH
