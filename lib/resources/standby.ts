@@ -4,7 +4,7 @@
  * the requester included (through loopback), runs this same machine.
  * `rsc_hold` is the set the requester gives up, in the requester's terms.
  */
-import type { Clock } from '../util/clock.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { F, T } from '../wire/fields.js';
 import { HaMsg } from '../wire/message.js';
@@ -39,7 +39,8 @@ export interface StandbyDeps {
 
 export class StandbyProtocol {
   private phase: Phase = 'not';
-  private runningUntilMs = 0;
+  private deadlineMs = 0;
+  private deadlineTimer: TimerHandle | null = null;
   private rsctype: RscSet = RSC.ALL;
 
   private readonly log: Logger;
@@ -52,22 +53,32 @@ export class StandbyProtocol {
 
   /** No standby operation in progress (heartbeat: going_standby == NOT and no timer). */
   get idle(): boolean {
-    return this.phase === 'not' && this.runningUntilMs === 0;
+    return this.phase === 'not' && this.deadlineMs === 0;
   }
   get active(): boolean {
     return this.phase !== 'not';
   }
 
+  /**
+   * The standby deadline. heartbeat only looked at it when a message
+   * arrived; with a dead peer nothing arrives, so a timer checks it too.
+   */
+  private setDeadline(at: number): void {
+    this.deadlineMs = at;
+    this.deadlineTimer?.cancel();
+    this.deadlineTimer = at === 0 ? null : this.clock.setTimer(() => this.checkTimeout(), Math.max(1, at - this.clock.nowMs() + 1));
+  }
+
   cancel(): void {
     this.phase = 'not';
-    this.runningUntilMs = 0;
+    this.setDeadline(0);
   }
 
   /** The timer check heartbeat runs before processing each message. */
   checkTimeout(): void {
-    if (this.runningUntilMs === 0) return;
-    if (this.clock.nowMs() >= this.runningUntilMs) {
-      this.runningUntilMs = 0;
+    if (this.deadlineMs === 0) return;
+    if (this.clock.nowMs() >= this.deadlineMs) {
+      this.setDeadline(0);
       this.host.otherIsStable = true;
       this.phase = 'not';
       this.log.warn('No reply to standby request.  Standby request cancelled.');
@@ -93,8 +104,8 @@ export class StandbyProtocol {
       return;
     }
     const now = this.clock.nowMs();
-    if (this.runningUntilMs !== 0 && now < this.runningUntilMs && info.toLowerCase() === 'me') {
-      const secs = Math.ceil((this.runningUntilMs - now) / 1000);
+    if (this.deadlineMs !== 0 && now < this.deadlineMs && info.toLowerCase() === 'me') {
+      const secs = Math.ceil((this.deadlineMs - now) / 1000);
       this.log.warn(`Standby in progress- new request from ${from} ignored [${secs} seconds left]`);
       return;
     }
@@ -118,18 +129,18 @@ export class StandbyProtocol {
         this.host.otherIsStable = false;
         this.log.info(`${from} wants to go standby [${rscName(rtype)}]`);
         if (fromMe) {
-          this.runningUntilMs = now + STANDBY_INIT_TO_MS;
+          this.setDeadline(now + STANDBY_INIT_TO_MS);
           this.phase = 'me';
         } else {
           this.phase = 'other';
           this.send(this.rsctype, 'other');
-          this.runningUntilMs = now + STANDBY_RSC_TO_MS;
+          this.setDeadline(now + STANDBY_RSC_TO_MS);
         }
         break;
       case 'me':
         if (!fromMe) {
           this.rsctype = rtype;
-          this.runningUntilMs = now + STANDBY_RSC_TO_MS;
+          this.setDeadline(now + STANDBY_RSC_TO_MS);
           if (info.toLowerCase() === 'other') {
             this.log.info(`standby: ${from} can take our ${rscName(rtype)} resources`);
             this.giveUp(rtype);
@@ -140,7 +151,7 @@ export class StandbyProtocol {
           this.log.info(`Local standby process completed [${rscName(rtype)}].`);
           this.phase = 'done';
           this.host.iHold = (this.host.iHold & ~this.rsctype & 3) as RscSet;
-          this.runningUntilMs = now + STANDBY_RSC_TO_MS;
+          this.setDeadline(now + STANDBY_RSC_TO_MS);
         } else {
           ignored = true;
         }
@@ -148,7 +159,7 @@ export class StandbyProtocol {
       case 'other':
         this.rsctype = rtype;
         if (info === 'done') {
-          this.runningUntilMs = now + STANDBY_RSC_TO_MS;
+          this.setDeadline(now + STANDBY_RSC_TO_MS);
           if (!fromMe) {
             this.log.info(`standby: acquire [${rscName(rtype)}] resources from ${from}`);
             this.acquire(rtype, 'done');
@@ -163,7 +174,7 @@ export class StandbyProtocol {
       case 'done':
         this.rsctype = rtype;
         if (info === 'done') {
-          this.runningUntilMs = 0;
+          this.setDeadline(0);
           this.phase = 'not';
           if (fromMe) {
             this.log.info(`Standby resource acquisition done [${rscName(rtype)}].`);
