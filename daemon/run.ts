@@ -24,6 +24,8 @@ export interface Attachment {
   shutdown(): Promise<void>;
   /** Messaging restarted with a new node (reload of ha.cf): rebind, keep state. */
   rebind?(node: HeartbeatNode): void;
+  /** The configuration changed (reload): take what applies at run time (apiauth, parameters). */
+  reconfigure?(config: HaConfig): void;
 }
 
 export interface RunContext {
@@ -234,7 +236,10 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
           await node.stop();
           node = fresh;
           await node.start();
-          for (const a of attachments) a.rebind?.(node);
+          for (const a of attachments) {
+            a.reconfigure?.(config);
+            a.rebind?.(node);
+          }
           watch(node);
         } else {
           authMtime = authNow;
