@@ -12,8 +12,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crashOurs, oursDaemonPids, startOursEnv, stopOurs } from './failover-cluster.js';
-import { createLoopDisk, ExclusivityMonitor, type LoopDisk, preserveLogs, runToken, unmountEverywhere } from './failover-support.js';
+import { startOursEnv, stopOurs } from './failover-cluster.js';
+import { createLoopDisk, ExclusivityMonitor, type LoopDisk, runToken, teardownDiskLab } from './failover-support.js';
 import { authKeys, haCf, ipAddrs, mounts, ping, readLog, waitFor, waitForLog, writeHaConfig } from './harness/heartbeat.js';
 import { Lab } from './harness/lab.js';
 
@@ -58,21 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   monitor?.stop();
-  const problems: string[] = [];
-  if (lab?.isUp === true) {
-    for (const i of lab.ids()) {
-      try {
-        if ((await oursDaemonPids(lab, i)).length > 0) await crashOurs(lab, i);
-      } catch (err) {
-        problems.push((err as Error).message);
-      }
-    }
-    await unmountEverywhere(lab, MOUNT_DIR);
-    preserveLogs(lab, 'dropin');
-  }
-  await lab?.down();
-  problems.push(...(disk?.release() ?? []));
-  if (problems.length > 0) throw new Error(`teardown: ${problems.join('; ')}`);
+  await teardownDiskLab(lab, disk, MOUNT_DIR, 'dropin');
 }, 120_000);
 
 describe("heartbeat-ts with Debian's IPaddr and Filesystem", () => {

@@ -299,6 +299,32 @@ export function preserveLogs(lab: Lab, label: string): string {
   return dest;
 }
 
+/**
+ * afterAll of a lab with a shared disk: keeps the logs, kills every
+ * process of the lab, unmounts the disk everywhere, removes the lab and
+ * detaches the loop device — each step even when an earlier one failed.
+ */
+export async function teardownDiskLab(lab: Lab | undefined, disk: LoopDisk | undefined, mountDir: string, label: string): Promise<void> {
+  const problems: string[] = [];
+  const step = async (what: string, work: () => Promise<unknown> | unknown): Promise<void> => {
+    try {
+      await work();
+    } catch (err) {
+      problems.push(`${what}: ${(err as Error).message}`);
+    }
+  };
+  if (lab?.isUp === true) {
+    await step('keeping logs', () => preserveLogs(lab, label));
+    await step('killing lab processes', async () => {
+      for (const i of lab.ids()) signalAll(await lab.pids(i), 'SIGKILL');
+    });
+    await step('unmounting', () => unmountEverywhere(lab, mountDir));
+  }
+  await step('lab down', () => lab?.down());
+  problems.push(...(disk?.release() ?? []));
+  if (problems.length > 0) throw new Error(`teardown: ${problems.join('; ')}`);
+}
+
 /** A random token for this run (written into the disk, checked in HTTP answers). */
 export function runToken(): string {
   return randomBytes(6).toString('hex');
