@@ -81,7 +81,10 @@ function mutate(r: () => number, seed: Buffer): Buffer {
   switch (Math.floor(r() * 8)) {
     case 0: {
       const n = 1 + Math.floor(r() * 4);
-      for (let k = 0; k < n; k++) b[at()] ^= 1 << Math.floor(r() * 8);
+      for (let k = 0; k < n; k++) {
+        const i = at();
+        b[i] = (b[i] ?? 0) ^ (1 << Math.floor(r() * 8));
+      }
       return b;
     }
     case 1:

@@ -1,3 +1,4 @@
+import type { MediaLine } from '../../../lib/config/types.js';
 /**
  * The ping media with the real raw socket, on loopback only (127.0.0.0/8
  * answers echo requests in the kernel). The namespace tests cover real links,
@@ -188,14 +189,14 @@ describe('the raw ICMP socket', () => {
 
 describe('factory', () => {
   it('builds ping media from ha.cf lines with the signer, and describes them without one', () => {
-    const lines = [
+    const lines: MediaLine[] = [
       { kind: 'ping', host: '10.0.0.254', line: 3 },
       { kind: 'ping_group', group: 'gw', hosts: ['10.0.0.1', '10.0.0.2'], line: 4 },
-    ] as const;
+    ];
     expect(describeMedia(lines)).toEqual(['ping heartbeat started.', 'ping group heartbeat started.']);
     const [p, g] = lines.map((l) => createMedium(l, { signer: auth, pingIdent: 0x10203 }));
     expect([p?.kind, p?.linkName, (p as PingMedium).ident]).toEqual(['ping', '10.0.0.254', 0x0203]);
     expect([g?.kind, g?.linkName]).toEqual(['ping_group', 'gw']);
-    expect(() => createMedium(lines[0])).toThrow(/ping \(ha\.cf line 3\) needs a signer/);
+    expect(() => createMedium(lines[0] as MediaLine)).toThrow(/ping \(ha\.cf line 3\) needs a signer/);
   });
 });
