@@ -20,7 +20,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clStatus, killOurs, killReal, waitForLog } from './harness/heartbeat.js';
+import { clStatus, oursPids, realPids, waitForLog } from './harness/heartbeat.js';
+import { signalAll } from './harness/proc.js';
 import { Lab } from './harness/lab.js';
 import { checkWire } from './interop-wire.js';
 import {
@@ -64,9 +65,11 @@ async function seesActive(lab: Lab, on: number, kind: Kind, of: string, after: n
 /** kill -9 of node `victim`'s daemon; returns ms until node `watcher` logs it dead. */
 async function killAndTime(lab: Lab, victim: number, victimKind: Kind, watcher: number): Promise<number> {
   const at = logSize(lab, watcher);
-  const t0 = performance.now();
-  const pids = victimKind === 'real' ? await killReal(lab, victim, 'SIGKILL') : await killOurs(lab, victim, 'SIGKILL');
+  // PIDs first (a netns-lab call, slow on a loaded machine), then the clock and the signal
+  const pids = victimKind === 'real' ? await realPids(lab, victim) : await oursPids(lab, victim);
   expect(pids.length).toBeGreaterThan(0);
+  const t0 = performance.now();
+  signalAll(pids, 'SIGKILL');
   await waitForLog(lab, watcher, new RegExp(`node ${lab.name(victim)}: is dead`), { timeoutMs: 30_000, after: at });
   return Math.round(performance.now() - t0);
 }

@@ -4,7 +4,8 @@
  * crc, md5 and sha1 both daemons are reconfigured and restarted in it.
  *
  * Each side must see the other `active` with link eth0 `up`: the real node
- * through its cl_status, ours through its ha-log. A wrong digest on either
+ * through its cl_status, ours through its ha-log and its own cl_status. The
+ * three media run side by side. A wrong digest on either
  * side would leave the peer silent (the real node rejects it without
  * a word at its default debug level), so this also proves each method's
  * wire encoding against libplumb's.
