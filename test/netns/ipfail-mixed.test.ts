@@ -1,0 +1,88 @@
+/**
+ * ipfail in a mixed cluster (issue 4, "Must show"): one node runs Debian's
+ * real Heartbeat 3.0.6 with its own ipfail (/usr/libexec/heartbeat/ipfail),
+ * the other heartbeat-ts with ours; the two ipfails talk through their
+ * daemons (hbapi-clstat join, num_ping_nodes, you_are_dead, abort_giveup:
+ * spec 4.4 and 12) and give up through the standby protocol. Both roles:
+ * first the real node loses the gateway, then the heartbeat-ts node does.
+ * Same ha.cf on both nodes of a case; each case has its own lab.
+ *
+ * The log checks are the same for both implementations (IpfailScenario):
+ * heartbeat's ipfail and ours write the same lines in the same layout.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kind } from './failover-cluster.js';
+import { preserveLogs } from './failover-support.js';
+import { logSize } from './harness/heartbeat.js';
+import { REPO_ROOT, type Lab } from './harness/lab.js';
+import { runCommand } from './harness/proc.js';
+import { IPFAIL_LIBEXEC, IpfailScenario, configure, esc, ipfailLab, ipfailProcs, linesSince } from './ipfail-support.js';
+
+beforeAll(async () => {
+  // Our daemon and its ipfail run from dist/; tsc emits even when someone else's file has a type error.
+  const build = await runCommand(['npx', 'tsc', '-p', REPO_ROOT], { env: process.env, timeoutMs: 240_000 });
+  if (build.code !== 0 && !/error TS/.test(build.stdout)) throw new Error(`build failed: ${build.stderr}`);
+}, 300_000);
+
+const CASES: Array<{ kinds: [Kind, Kind]; name: string }> = [
+  { kinds: ['real', 'ours'], name: 'real heartbeat loses the gateway, heartbeat-ts takes over' },
+  { kinds: ['ours', 'real'], name: 'heartbeat-ts loses the gateway, real heartbeat takes over' },
+];
+
+describe.sequential.each(CASES)('mixed ipfail: $name', ({ kinds }) => {
+  let lab: Lab | undefined;
+  let sc: IpfailScenario | undefined;
+  const S = (): IpfailScenario => {
+    if (sc === undefined) throw new Error('lab not up');
+    return sc;
+  };
+
+  beforeAll(async () => {
+    lab = await ipfailLab(kinds);
+    configure(lab, IPFAIL_LIBEXEC);
+    sc = new IpfailScenario(lab, kinds, `ipfail-mixed ${kinds.join('+')}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    sc?.monitor.stop();
+    if (sc !== undefined) console.log(`[ipfail-mixed ${kinds.join('+')}] measured:\n  ${sc.measurements.join('\n  ')}`);
+    if (lab?.isUp === true) preserveLogs(lab, `ipfail-mixed-${kinds.join('-')}`);
+    await lab?.down();
+  }, 120_000);
+
+  it('both start; node1 serves; each node runs its own ipfail as hacluster, and they compare counts', async () => {
+    const s = S();
+    await s.start();
+    for (const i of [1, 2]) {
+      const [p] = await ipfailProcs(s.lab, i);
+      const want = kinds[i - 1] === 'real' ? [IPFAIL_LIBEXEC] : [process.execPath, `${REPO_ROOT}/dist/daemon/ipfail.js`];
+      expect(p?.argv).toEqual(want);
+    }
+  });
+
+  it('node1 loses the gateway: the group moves to node2, with the decisions in both logs', async () => {
+    const s = S();
+    await s.expectCutLogs(await s.cutNode1FromGateway());
+    await s.fo.keepsServing(2, 4000);
+    s.fo.expectNoDoubleHolding();
+  });
+
+  it('the path heals: counts balance and auto_failback brings the group back to node1', async () => {
+    const s = S();
+    await s.expectHealLogs(await s.healGateway());
+    await s.fo.keepsServing(1, 3000);
+    s.fo.expectNoDoubleHolding();
+  });
+
+  it('a graceful stop ends both ipfails (each daemon signals its client)', async () => {
+    const s = S();
+    const sizes = [logSize(s.lab, 1), logSize(s.lab, 2)];
+    await s.stop();
+    for (const i of [1, 2]) {
+      const killed = new RegExp(`info: killing ${esc(IPFAIL_LIBEXEC)} process group \\d+ with signal 15`);
+      expect(linesSince(s.lab, i, sizes[i - 1] ?? 0, killed)).toHaveLength(1);
+      expect(await ipfailProcs(s.lab, i)).toEqual([]);
+    }
+    s.fo.expectNoDoubleHolding();
+  });
+});
