@@ -23,6 +23,7 @@ PACKAGES=(
   "util-linux      nsenter"
   "python3         /usr/bin/python3"   # netns-lab's node init
   "curl            curl"
+  "kmod            modprobe"    # Debian's Filesystem agent refuses to run without modprobe
   "ipvsadm         ipvsadm"     # ldirectord: the IPVS data plane command lines are checked against it
 )
 
