@@ -16,9 +16,11 @@ import type { Logger } from '../util/log.js';
 import { F, T, isUnsequencedType } from '../wire/fields.js';
 import { HaMsg } from '../wire/message.js';
 import type { ClusterEvents, MembershipChange } from './events.js';
-import { newNode, type LinkStatus, type NodeRecord, type NodeStatus, type NodeView } from './nodes.js';
+import { newNode, toView, type LinkStatus, type NodeRecord, type NodeStatus, type NodeView } from './nodes.js';
+import { CommUp } from './comm-up.js';
+import { Liveness } from './liveness.js';
 import { Reliability, type Signer } from './reliability.js';
-import { freshSeqState, trackSequence } from './sequencing.js';
+import { freshSeqState, parseHex, trackSequence } from './sequencing.js';
 import { uuidToText } from './state-files.js';
 
 export interface ClusterOptions {
@@ -35,14 +37,12 @@ export interface ClusterOptions {
   random?: () => number;
 }
 
-type CommState = 'init' | 'linksup' | 'up';
 
 /** Rate limit for repeated complaints about bad packets (one line per key per interval). */
 const BADPACK_LOG_INTERVAL_MS = 10_000;
 /** Extra dead time advertised during the first seconds after start (spec 5.4). */
 const START_DEADTIME_BONUS_MS = 2000;
 const START_BONUS_DURATION_MS = 5000;
-const REQNODES_RETRY_MS = 1000;
 
 export class Cluster extends EventEmitter<ClusterEvents> {
   readonly me: NodeRecord;
@@ -52,20 +52,15 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly reliability: Reliability;
-  private commState: CommState = 'init';
+  private readonly comm: CommUp;
   private flowControl = true;
   private advertisedDeadtimeMs: number;
   private readonly timers: TimerHandle[] = [];
-  private livenessTimer: TimerHandle | null = null;
-  private livenessDueMs = Infinity;
-  private lastLivenessCheckMs = 0;
-  private reqnodesTimer: TimerHandle | null = null;
-  private gotRepnodes = false;
+  private readonly liveness: Liveness;
   private lastMembers: string[] = [];
   private readonly badpackLogged = new Map<string, number>();
   private stopped = false;
   readonly startedAtMs: number;
-  private readonly sentLocalCount = { status: 0 };
 
   constructor(private readonly opts: ClusterOptions) {
     super();
@@ -87,7 +82,31 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     me.uuid = opts.uuid;
     this.advertisedDeadtimeMs = this.cfg.deadtimeMs;
     this.startedAtMs = this.clock.nowMs();
-    this.lastLivenessCheckMs = this.startedAtMs;
+    this.liveness = new Liveness({
+      order: this.order,
+      me,
+      keepaliveMs: this.cfg.keepaliveMs,
+      deadtimeMs: this.cfg.deadtimeMs,
+      limitFor: (n) => this.limitFor(n),
+      markDead: (n) => this.markDead(n),
+      setLinkStatus: (n, l, st) => this.setLinkStatus(n, l, st),
+      afterCheck: () => {
+        this.comm.check();
+      },
+      stalled: (ms) => {
+        this.log.warn(`Main loop was stalled for ${ms} ms: deferring dead-node decisions until peers are heard again.`);
+        this.emit('stalled', ms);
+      },
+    }, this.clock, this.startedAtMs);
+    this.comm = new CommUp({
+      order: this.order,
+      me,
+      flowControl: () => this.flowControl,
+      send: (m) => this.send(m),
+      // The pending liveness check was armed for initdead: deadtime applies from now on.
+      linksUp: () => this.liveness.schedule(this.clock.nowMs() + Math.max(this.cfg.keepaliveMs, 250)),
+      commNowUp: () => this.commNowUp(),
+    }, this.clock);
     this.reliability = new Reliability({
       cluster: this,
       signer: opts.signer,
@@ -111,7 +130,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     return this.opts.generation;
   }
   get isCommUp(): boolean {
-    return this.commState === 'up';
+    return this.comm.state === 'up';
   }
   get flowControlEnabled(): boolean {
     return this.flowControl;
@@ -168,7 +187,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       this.sendLocalStatus();
     }
     this.timers.push(this.clock.setRepeating(() => this.sendLocalStatus(), this.cfg.keepaliveMs));
-    this.scheduleLiveness(this.clock.nowMs() + this.cfg.initdeadMs);
+    this.liveness.schedule(this.clock.nowMs() + this.cfg.initdeadMs);
   }
 
   /** Stops timers and closes media; the node simply falls silent. */
@@ -176,8 +195,8 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) t.cancel();
-    this.livenessTimer?.cancel();
-    this.reqnodesTimer?.cancel();
+    this.liveness.stop();
+    this.comm.stop();
     this.reliability.stop();
     for (const n of this.order) for (const t of n.rexmitTimers.values()) t.cancel();
     await Promise.all(this.opts.media.map((m) => m.close().catch(() => undefined)));
@@ -204,7 +223,6 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       .add(F.STATUS, this.me.status)
       .add(F.DEADTIME, this.advertisedDeadtimeMs.toString(16));
     if (this.flowControl) m.add(F.PROTOCOL, '1');
-    this.sentLocalCount.status++;
     this.send(m);
   }
 
@@ -368,15 +386,15 @@ export class Cluster extends EventEmitter<ClusterEvents> {
         this.reliability.onAck(node, msg);
         break;
       case T.REQNODES:
-        this.onReqnodes(node);
+        this.comm.onReqnodes(node);
         break;
       case T.REPNODES:
-        if (node !== this.me) this.onRepnodes();
+        if (node !== this.me) this.comm.onRepnodes();
         break;
       default:
         this.emit('message', msg, node.name, node === this.me && medium === null);
     }
-    if (this.commState === 'init') this.checkCommUp();
+    this.comm.check();
   }
 
   private lookup(name: string, uuid: Buffer | undefined): NodeRecord | undefined {
@@ -453,54 +471,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     this.emit('partitionHeal', node.name);
   }
 
-  private onReqnodes(from: NodeRecord): void {
-    if (from === this.me) return;
-    const nodelist = this.order.filter((n) => n.type === 'normal').map((n) => `${n.name} `).join('');
-    this.send(new HaMsg().add(F.TO, from.name).add(F.TYPE, T.REPNODES).add(F.NODELIST, nodelist).add(F.DELNODELIST, ' '));
-  }
-
-  private onRepnodes(): void {
-    this.gotRepnodes = true;
-    this.reqnodesTimer?.cancel();
-    this.reqnodesTimer = null;
-    this.commNowUp();
-  }
-
-  // ---------------------------------------------------------------- comm up
-
-  private checkCommUp(): void {
-    if (this.commState !== 'init') return;
-    const heard = this.order.every((n) => n.anyPacketsYet || n.status === 'dead');
-    if (!heard) return;
-    this.commState = 'linksup';
-    // The pending check was armed for initdead: deadtime applies from now on.
-    this.scheduleLiveness(this.clock.nowMs() + Math.max(this.cfg.keepaliveMs, 250));
-    if (this.flowControl) this.sendReqnodes(0);
-    else this.commNowUp();
-  }
-
-  private sendReqnodes(startIndex: number): void {
-    if (this.gotRepnodes || this.stopped) return;
-    const peers = this.order.filter((n) => n !== this.me && n.type === 'normal');
-    let target: NodeRecord | undefined;
-    let index = startIndex >= peers.length ? 0 : startIndex;
-    for (; index < peers.length; index++) {
-      const p = peers[index];
-      if (p && p.status !== 'dead') { target = p; break; }
-    }
-    if (!target) {
-      this.gotRepnodes = true;
-      this.commNowUp();
-      return;
-    }
-    this.send(new HaMsg().add(F.TYPE, T.REQNODES).add(F.TO, target.name));
-    const next = index;
-    this.reqnodesTimer = this.clock.setTimer(() => this.sendReqnodes(next), REQNODES_RETRY_MS);
-  }
-
   private commNowUp(): void {
-    if (this.commState === 'up') return;
-    this.commState = 'up';
     this.log.info('Comm_now_up(): updating status to active');
     this.setLocalStatus('active');
     this.publishMembership();
@@ -509,72 +480,9 @@ export class Cluster extends EventEmitter<ClusterEvents> {
 
   // ---------------------------------------------------------------- liveness
 
-  private scheduleLiveness(dueMs: number): void {
-    if (this.stopped || dueMs >= this.livenessDueMs) return;
-    this.livenessTimer?.cancel();
-    this.livenessDueMs = dueMs;
-    const delay = Math.max(1, dueMs - this.clock.nowMs());
-    this.livenessTimer = this.clock.setTimer(() => {
-      this.livenessDueMs = Infinity;
-      this.livenessTimer = null;
-      this.checkLiveness(dueMs);
-    }, delay);
-  }
-
   /** initdead until every node was heard from (heartbeat's COMM_LINKSUP), then the node's own dead time. */
   private limitFor(n: NodeRecord): number {
-    return this.commState === 'init' ? this.cfg.initdeadMs : n.deadtimeMs;
-  }
-
-  /**
-   * Declares dead every node whose deadline passed. A timer that fires far
-   * too late means our own process was stalled (SIGSTOP, swap, a hung
-   * disk): the silence we measured is ours, not the peers', so judgement is
-   * deferred by one keepalive window to let queued packets be read first.
-   */
-  private checkLiveness(dueMs: number): void {
-    if (this.stopped) return;
-    const now = this.clock.nowMs();
-    const lateness = now - dueMs;
-    const stallThreshold = Math.max(this.cfg.keepaliveMs * 2, 1000);
-    if (lateness > stallThreshold) {
-      this.log.warn(`Main loop was stalled for ${Math.round(lateness)} ms: deferring dead-node decisions until peers are heard again.`);
-      this.emit('stalled', Math.round(lateness));
-      const grace = now - Math.min(...this.order.map((n) => this.limitFor(n))) + Math.max(this.cfg.keepaliveMs * 2, 500);
-      for (const n of this.order) {
-        if (n.status !== 'dead' && n.lastStatusMs > 0) n.lastStatusMs = Math.max(n.lastStatusMs, grace);
-        for (const l of n.links) if (l.status === 'up') l.lastHeardMs = Math.max(l.lastHeardMs, grace);
-      }
-    }
-    this.lastLivenessCheckMs = now;
-    const epoch = this.startedAtMs;
-    let next = Infinity;
-    for (const n of this.order) {
-      const limit = this.limitFor(n);
-      const last = n.lastStatusMs > 0 ? n.lastStatusMs : epoch;
-      if (n.status !== 'dead') {
-        if (now - last > limit) {
-          this.markDead(n);
-        } else {
-          next = Math.min(next, last + limit);
-        }
-      }
-    }
-    // Links: heartbeat applies one limit to every link (that of the last node).
-    const last = this.order[this.order.length - 1];
-    const linkLimit = last ? this.limitFor(last) : this.cfg.deadtimeMs;
-    for (const n of this.order) {
-      if (n === this.me) continue;
-      for (const l of n.links) {
-        if (l.status !== 'up') continue;
-        if (now - l.lastHeardMs > linkLimit) this.setLinkStatus(n, l, 'dead');
-        else next = Math.min(next, l.lastHeardMs + linkLimit);
-      }
-    }
-    if (this.commState === 'init') this.checkCommUp();
-    // Re-check at least every deadtime so late statuses keep being judged.
-    next = Math.min(next, now + Math.max(this.cfg.keepaliveMs, 250));
-    this.scheduleLiveness(next + 1);
+    return this.comm.state === 'init' ? this.cfg.initdeadMs : n.deadtimeMs;
   }
 
   private markDead(n: NodeRecord): void {
@@ -605,22 +513,4 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     const change: MembershipChange = { members, joined, left };
     this.emit('membership', change);
   }
-}
-
-function toView(n: NodeRecord): NodeView {
-  return {
-    name: n.name,
-    type: n.type,
-    status: n.status,
-    uuid: n.uuid ? uuidToText(n.uuid) : undefined,
-    links: n.links.map((l) => ({ name: l.name, status: l.status })),
-    weight: n.weight,
-    site: n.site,
-  };
-}
-
-/** Parses heartbeat's `%lx` fields strictly (hex digits only). */
-export function parseHex(text: string): number | undefined {
-  if (!/^[0-9a-fA-F]{1,13}$/.test(text)) return undefined;
-  return parseInt(text, 16);
 }

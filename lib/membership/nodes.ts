@@ -4,6 +4,7 @@
  */
 import type { TimerHandle } from '../util/clock.js';
 import { freshSeqState, type SeqState } from './sequencing.js';
+import { uuidToText } from './state-files.js';
 
 export type NodeStatus = 'init' | 'up' | 'active' | 'dead' | 'ping';
 export type NodeType = 'normal' | 'ping';
@@ -71,4 +72,16 @@ export interface NodeView {
   links: { name: string; status: LinkStatus }[];
   weight: number;
   site: string;
+}
+
+export function toView(n: NodeRecord): NodeView {
+  return {
+    name: n.name,
+    type: n.type,
+    status: n.status,
+    uuid: n.uuid ? uuidToText(n.uuid) : undefined,
+    links: n.links.map((l) => ({ name: l.name, status: l.status })),
+    weight: n.weight,
+    site: n.site,
+  };
 }

@@ -92,3 +92,9 @@ export function firstMissing(state: SeqState): number | undefined {
   for (const s of state.missing) if (min === undefined || s < min) min = s;
   return min;
 }
+
+/** Parses heartbeat's `%lx` fields strictly (hex digits only). */
+export function parseHex(text: string): number | undefined {
+  if (!/^[0-9a-fA-F]{1,13}$/.test(text)) return undefined;
+  return parseInt(text, 16);
+}
