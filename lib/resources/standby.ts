@@ -162,8 +162,9 @@ export class StandbyProtocol {
           this.setDeadline(now + STANDBY_RSC_TO_MS);
           if (!fromMe) {
             this.log.info(`standby: acquire [${rscName(rtype)}] resources from ${from}`);
-            this.acquire(rtype, 'done');
+            // Phase first: with nothing to acquire, our `done` loops back before acquire() returns.
             this.phase = 'done';
+            this.acquire(rtype, 'done');
           } else {
             ignored = true;
           }

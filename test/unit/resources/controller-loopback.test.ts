@@ -90,4 +90,30 @@ describe('resource controller start-up with synchronous loopback', () => {
     expect(released).toBe(true);
     expect(ctl.state).toBe('shutdown');
   });
+
+  it('a standby with nothing for us to acquire completes (our `done` loops back before the acquisition returns)', async () => {
+    const { ctl, clock, log, fromNode2 } = node1();
+    ctl.commUp();
+    fromNode2(new HaMsg().add(F.TYPE, T.STARTING));
+    fromNode2(new HaMsg().add(F.TYPE, T.RESOURCE).add(F.RSC_HOLD, 'none').add(F.RTYPE, 'full').add(F.ISSTABLE, '0'));
+    clock.advance(10_001);
+    await flush();
+    fromNode2(new HaMsg().add(F.TYPE, T.RESOURCE).add(F.RSC_HOLD, 'none').add(F.RTYPE, 'full').add(F.ISSTABLE, '1'));
+    await flush();
+    expect(ctl.state).toBe('stable');
+    // node2 (auto_failback) hands back its foreign set: for us, no group at all
+    fromNode2(new HaMsg().add(F.TYPE, T.ASK_RESOURCES).add(F.RSC_HOLD, 'foreign').add(F.INFO, 'me'));
+    fromNode2(new HaMsg().add(F.TYPE, T.ASK_RESOURCES).add(F.RSC_HOLD, 'foreign').add(F.INFO, 'done'));
+    await flush();
+    expect(log.lines.filter((l) => l.includes('Ignored standby message'))).toEqual([]);
+    expect(log.lines).toContain('info: Standby resource acquisition done [foreign].');
+    // node2, done as well, says it is stable again; then nothing holds our shutdown
+    fromNode2(new HaMsg().add(F.TYPE, T.RESOURCE).add(F.RSC_HOLD, 'none').add(F.RTYPE, 'full').add(F.ISSTABLE, '1'));
+    let released = false;
+    void ctl.giveUpAll().then(() => {
+      released = true;
+    });
+    for (let k = 0; k < 50 && !released; k++) await flush();
+    expect(released).toBe(true);
+  });
 });
