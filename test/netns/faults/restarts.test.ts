@@ -102,6 +102,9 @@ describe.concurrent('kill -9 and restart', () => {
     const at1 = c.logSize(1);
     await c.start(1);
     await c.waitActive(1, 30_000, at1);
+    // node1 must have heard node2's current generation before node2 crashes again,
+    // otherwise the restarted node2 is simply its first contact (no restart to log).
+    await c.waitLog(1, /Status update for node node2: status active/, 20_000, at1);
     const [g2, g3] = await crashRestart(c, 2);
     expect(g3).toBe(g2 + 1);
     await c.waitLog(1, /Heartbeat restart on node node2/, 20_000, at1);
