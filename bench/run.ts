@@ -19,7 +19,8 @@ import { type BenchContext as Ctx, BenchContext, type BenchOptions, LAB_PREFIX }
 import { sustainedDeadtime } from './deadtime.js';
 import { idleCost } from './idle.js';
 import { messagingPath } from './messaging.js';
-import { Recorder } from './report.js';
+import { resultsMarkdown } from './markdown.js';
+import { Recorder, type Results } from './report.js';
 import { coldStart, crashFailover, gracefulSwitchover } from './service.js';
 
 const SCENARIOS: Array<{ name: string; title: string; run: (ctx: Ctx) => Promise<void> }> = [
@@ -32,21 +33,24 @@ const SCENARIOS: Array<{ name: string; title: string; run: (ctx: Ctx) => Promise
 ];
 
 const USAGE = `usage: node dist/bench/run.js [--quick] [--only NAME[,NAME…]] [--reps N] [--reps4 N] [--out DIR] [--ours-realtime]
+       node dist/bench/run.js --markdown results/bench-…/results.json
   scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}
   --quick   fewer repetitions, sizes and settings, short windows (a sanity run)
   --reps    repetitions per figure (default 5; --quick 2)
   --reps4   runs of the 5-minute deadtime ladder per load (default 1)
   --out     results directory (default results/bench-<timestamp>)
+  --markdown FILE[,FILE…]  print results.json files as Markdown tables (runs nothing)
   --ours-realtime  experiment: heartbeat-ts daemons moved to SCHED_RR 1 with chrt, as Heartbeat
                    runs itself (\`realtime on\`); the settings column says so`;
 
-function parse(argv: string[]): BenchOptions | string {
+function parse(argv: string[]): BenchOptions | { markdown: string } | string {
   let quick = false;
   let reps: number | undefined;
   let reps4 = 1;
   let only: string[] = [];
   let out: string | undefined;
   let oursRealtime = false;
+  let report: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -61,6 +65,7 @@ function parse(argv: string[]): BenchOptions | string {
       else if (a === '--reps4') reps4 = Number(value());
       else if (a === '--out') out = value();
       else if (a === '--ours-realtime') oursRealtime = true;
+      else if (a === '--markdown') report = value();
       else if (a === '-h' || a === '--help') return USAGE;
       else return `unknown argument ${a}\n${USAGE}`;
     } catch (err) {
@@ -71,6 +76,7 @@ function parse(argv: string[]): BenchOptions | string {
   const r = reps ?? (quick ? 2 : 5);
   if (!Number.isInteger(r) || r < 1 || !Number.isInteger(reps4) || reps4 < 1) return `--reps/--reps4 need a positive integer\n${USAGE}`;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  if (report !== undefined) return { markdown: report };
   return { quick, reps: r, reps4, only, outDir: out ?? join(REPO_ROOT, 'results', `bench-${stamp}`), oursRealtime };
 }
 
@@ -90,6 +96,14 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${o}\n`);
     return o === USAGE ? 0 : 2;
   }
+  const titles = Object.fromEntries(SCENARIOS.map((s) => [s.name, s.title]));
+  if ('markdown' in o) {
+    // several files (comma-separated) are merged: scenarios run at different times
+    const all = o.markdown.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as Results);
+    const merged: Results = { ...all[0]!, series: all.flatMap((r) => r.series), targets: all.flatMap((r) => r.targets), failures: all.flatMap((r) => r.failures) };
+    process.stdout.write(resultsMarkdown(merged, titles));
+    return 0;
+  }
   if (process.getuid?.() !== 0) {
     process.stderr.write('bench: needs root (network namespaces)\n');
     return 1;
@@ -100,8 +114,12 @@ async function main(argv: string[]): Promise<number> {
   const rec = new Recorder(hostInfo(), { ...o });
   const cleanup = new Cleanup().install();
   const ctx = new BenchContext(o, rec, cleanup);
+  // A stray rejection is a bench bug: record it and go on, the hour of data so far must not be lost.
+  process.on('unhandledRejection', (err) => {
+    ctx.say(`unhandled rejection: ${err instanceof Error ? err.message : String(err)}`);
+    rec.failure('bench', 'unhandled rejection', err);
+  });
   const chosen = SCENARIOS.filter((s) => o.only.length === 0 || o.only.includes(s.name));
-  const titles = Object.fromEntries(SCENARIOS.map((s) => [s.name, s.title]));
   const save = (): void => {
     rec.results.finished = new Date().toISOString();
     writeFileSync(join(o.outDir, 'results.json'), `${JSON.stringify(rec.results, null, 2)}\n`);

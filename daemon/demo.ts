@@ -96,8 +96,9 @@ function preflight(): string | undefined {
 function claimLabName(n: Narrator): string | undefined {
   if (!NetLab.exists(LAB)) return undefined;
   const owner = NetLab.owner(LAB);
-  if (owner?.kept === true) return `a demo cluster left by --keep is still up: remove it with \`npm run demo -- --down\` first`;
-  if (owner?.alive === true) return `another demo is running (pid ${owner.pid}); wait for it or stop it`;
+  if (owner === undefined) return `a lab named ${LAB} exists that the demo did not make: remove it with \`LAB_NAME=${LAB} netns-lab down\``;
+  if (owner.kept === true) return `a demo cluster left by --keep is still up: remove it with \`npm run demo -- --down\` first`;
+  if (owner.alive) return `another demo is running (pid ${owner.pid}); wait for it or stop it`;
   n.say(`removing the leftovers of an interrupted demo (${LAB})`);
   const left = destroyLab(LAB);
   return left.length > 0 ? `could not remove the old demo lab: ${left.join('; ')}` : undefined;
@@ -240,7 +241,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const owner = NetLab.owner(LAB);
-    if (owner?.alive === true && owner.kept !== true) {
+    if (owner === undefined) {
+      process.stderr.write(`demo: the lab ${LAB} was not made by the demo: remove it with \`LAB_NAME=${LAB} netns-lab down\`\n`);
+      return 1;
+    }
+    if (owner.alive && owner.kept !== true) {
       process.stderr.write(`demo: the demo (pid ${owner.pid}) is still running: stop it with Ctrl-C instead\n`);
       return 1;
     }
