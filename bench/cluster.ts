@@ -4,6 +4,8 @@
  * kind in its own lab, observed through node logs and the client probe.
  */
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import type { Cleanup } from '../lib/lab/cleanup.js';
 import {
   type ClusterSpec, daemonPids, HA_LOG, installScripts, type Kind, logTail, startDaemon, WEB_NAME, writeClusterConfig,
@@ -81,9 +83,22 @@ async function realtime(lab: NetLab): Promise<void> {
   }
 }
 
+/** Beyond these the machine is drowning (a cluster in a restart storm): the lab is removed at once. */
+const MAX_TASKS = 1500;
+const MAX_LOAD_PER_CPU = 25;
+
+function hostTasks(): number {
+  let n = 0;
+  for (const e of readdirSync('/proc')) if (e.charCodeAt(0) >= 48 && e.charCodeAt(0) <= 57) n++;
+  return n;
+}
+
 /** A started cluster: lab, per-node log watchers, the client probe. */
 export class BenchCluster {
   readonly logs: LogWatch[];
+  /** why the watchdog removed the lab, if it did */
+  tripped: string | undefined;
+  private readonly watchdog: NodeJS.Timeout;
   private constructor(
     readonly lab: NetLab,
     readonly kind: Kind,
@@ -92,6 +107,16 @@ export class BenchCluster {
     private readonly release: () => void,
   ) {
     this.logs = lab.ids().map((i) => new LogWatch(lab.path(i, HA_LOG), { fromStart: true, pollMs: 250 }));
+    // A run must never take the (shared) machine down with it: 32 real Heartbeat
+    // nodes starting at once on 2 cores went into a fork storm (load > 3000).
+    this.watchdog = setInterval(() => {
+      const tasks = hostTasks();
+      const load = loadavg()[0] ?? 0;
+      if (tasks <= MAX_TASKS && load <= MAX_LOAD_PER_CPU * cpus().length) return;
+      this.tripped = `machine overloaded (${tasks} processes, load ${load.toFixed(0)}): lab removed`;
+      this.destroy();
+    }, 2000);
+    this.watchdog.unref();
   }
 
   get vip(): string {
@@ -108,8 +133,11 @@ export class BenchCluster {
     nodes: number,
     spec: (lab: NetLab) => ClusterSpec,
     probe: { httpIntervalMs?: number; udp?: boolean } = {},
+    /** start the daemons this many at a time (default: all at once) */
+    batch = Infinity,
   ): Promise<BenchCluster> {
     const { lab, release } = await ctx.lab(nodes);
+    let c: BenchCluster | undefined;
     try {
       writeClusterConfig(lab, spec(lab));
       for (const i of lab.ids()) installScripts(lab, i, kind);
@@ -121,14 +149,24 @@ export class BenchCluster {
         });
       }
       const tStart = nowMs();
-      const c = new BenchCluster(lab, kind, p, tStart, release);
-      await Promise.all(lab.ids().map((i) => startDaemon(lab, i, kind)));
+      c = new BenchCluster(lab, kind, p, tStart, release);
+      const ids = lab.ids();
+      for (let k = 0; k < ids.length; k += batch) {
+        if (c.tripped !== undefined) throw new Error(c.tripped);
+        await Promise.all(ids.slice(k, k + batch).map((i) => startDaemon(lab, i, kind)));
+      }
       if (kind === 'ours' && ctx.opts.oursRealtime) await realtime(lab);
       return c;
     } catch (err) {
-      release();
+      if (c !== undefined) c.destroy();
+      else release();
       throw err;
     }
+  }
+
+  /** Throws when the watchdog removed the lab (call between steps of a long wait). */
+  check(): void {
+    if (this.tripped !== undefined) throw new Error(this.tripped);
   }
 
   log(i: number): LogWatch {
@@ -143,6 +181,7 @@ export class BenchCluster {
   }
 
   destroy(): void {
+    clearInterval(this.watchdog);
     this.probe?.stop();
     for (const w of this.logs) w.close();
     this.release();

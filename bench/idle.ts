@@ -37,7 +37,8 @@ export async function idleCost(ctx: BenchContext): Promise<void> {
           ctx.rec.add({ scenario: sc, metric, setting, daemon: kind, unit, better: 'lower' }, v);
         let c: BenchCluster | undefined;
         try {
-          c = await BenchCluster.start(ctx, kind, n, () => spec(n), { udp: true });
+          // in batches of 4: 32 real Heartbeat nodes started at once set off a fork storm on 2 cores
+          c = await BenchCluster.start(ctx, kind, n, () => spec(n), { udp: true }, 4);
           const cl = c;
           await Promise.all(cl.lab.ids().map((i) => cl.log(i).wait(/Comm_now_up/, { timeoutMs: 120_000 })));
           // past the startup negotiation (RQSTDELAY 10 s) and its garbage: steady state only
@@ -77,8 +78,9 @@ export async function idleCost(ctx: BenchContext): Promise<void> {
             await sleep(1000);
           }
         } catch (err) {
-          ctx.say(`  FAILED: ${(err as Error).message.split('\n')[0] ?? ''}`);
-          ctx.rec.failure(sc, `${n} nodes ${kind} run ${run}`, `${(err as Error).message}\n${c?.tails(5) ?? ''}`);
+          const why = c?.tripped ?? (err as Error).message;
+          ctx.say(`  FAILED: ${why.split('\n')[0] ?? ''}`);
+          ctx.rec.failure(sc, `${n} nodes ${kind} run ${run}`, c?.tripped !== undefined ? why : `${why}\n${c?.tails(5) ?? ''}`);
         } finally {
           c?.destroy();
         }

@@ -125,6 +125,9 @@ async function main(argv: string[]): Promise<number> {
     writeFileSync(join(o.outDir, 'results.json'), `${JSON.stringify(rec.results, null, 2)}\n`);
     writeFileSync(join(o.outDir, 'chart.svg'), renderSvg(rec.results, titles));
   };
+  // Saved every 30 s as well: a run that dies (e.g. killed) keeps what it measured.
+  const autosave = setInterval(save, 30_000);
+  autosave.unref();
   ctx.say(`bench: ${chosen.map((s) => s.name).join(', ')}${o.quick ? ' (quick)' : ''}, ${o.reps} repetitions; results in ${o.outDir}`);
   try {
     for (const s of chosen) {
