@@ -39,11 +39,12 @@ const USAGE = `usage: node dist/bench/run.js [--quick] [--only NAME[,NAME…]] [
   --reps    repetitions per figure (default 5; --quick 2)
   --reps4   runs of the 5-minute deadtime ladder per load (default 1)
   --out     results directory (default results/bench-<timestamp>)
-  --markdown FILE[,FILE…]  print results.json files as Markdown tables (runs nothing)
+  --markdown FILE[,FILE…]  print results.json files as Markdown tables (runs nothing);
+                   with --out DIR, also write them merged as DIR/results.json and DIR/chart.svg
   --ours-realtime  experiment: heartbeat-ts daemons moved to SCHED_RR 1 with chrt, as Heartbeat
                    runs itself (\`realtime on\`); the settings column says so`;
 
-function parse(argv: string[]): BenchOptions | { markdown: string } | string {
+function parse(argv: string[]): BenchOptions | { markdown: string; out?: string } | string {
   let quick = false;
   let reps: number | undefined;
   let reps4 = 1;
@@ -76,7 +77,7 @@ function parse(argv: string[]): BenchOptions | { markdown: string } | string {
   const r = reps ?? (quick ? 2 : 5);
   if (!Number.isInteger(r) || r < 1 || !Number.isInteger(reps4) || reps4 < 1) return `--reps/--reps4 need a positive integer\n${USAGE}`;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-  if (report !== undefined) return { markdown: report };
+  if (report !== undefined) return out === undefined ? { markdown: report } : { markdown: report, out };
   return { quick, reps: r, reps4, only, outDir: out ?? join(REPO_ROOT, 'results', `bench-${stamp}`), oursRealtime };
 }
 
@@ -102,6 +103,13 @@ async function main(argv: string[]): Promise<number> {
     const all = o.markdown.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as Results);
     const merged: Results = { ...all[0]!, series: all.flatMap((r) => r.series), targets: all.flatMap((r) => r.targets), failures: all.flatMap((r) => r.failures) };
     process.stdout.write(resultsMarkdown(merged, titles));
+    if (o.out !== undefined) {
+      // the merged runs as one results.json and one chart
+      mkdirSync(o.out, { recursive: true });
+      const notes = all.flatMap((r) => r.notes);
+      writeFileSync(join(o.out, 'results.json'), `${JSON.stringify({ ...merged, notes }, null, 2)}\n`);
+      writeFileSync(join(o.out, 'chart.svg'), renderSvg(merged, titles));
+    }
     return 0;
   }
   if (process.getuid?.() !== 0) {
