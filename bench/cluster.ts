@@ -6,16 +6,15 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import type { Cleanup } from '../lib/lab/cleanup.js';
+import type { Cleanup } from '../devtools/lab/cleanup.js';
 import {
   type ClusterSpec, daemonPids, HA_LOG, installScripts, type Kind, logTail, startDaemon, WEB_NAME, writeClusterConfig,
-} from '../lib/lab/hacluster.js';
-import { NetLab } from '../lib/lab/lab.js';
-import { nowMs } from '../lib/lab/proc.js';
-import { ClientProbe, LogWatch } from '../lib/lab/watch.js';
+} from '../devtools/lab/hacluster.js';
+import { Lab } from '../devtools/lab/lab.js';
+import { nowMs } from '../devtools/lab/proc.js';
+import { ClientProbe, LogWatch } from '../devtools/lab/watch.js';
 import type { Recorder } from './report.js';
 
-export const LAB_PREFIX = 'hbb';
 export const VIP_HOST = 100;
 
 export interface BenchOptions {
@@ -42,15 +41,14 @@ export class BenchContext {
   }
 
   /** Creates a lab whose removal is guaranteed (also on Ctrl-C). */
-  async lab(nodes: number): Promise<{ lab: NetLab; release: () => void }> {
-    let release: () => void = () => undefined;
-    const lab = await NetLab.up({ nodes, prefix: LAB_PREFIX }, (l) => {
-      release = this.cleanup.add(`lab ${l.name}`, () => {
-        const left = l.destroy();
-        if (left.length > 0) this.say(`cleanup of ${l.name} left traces: ${left.join('; ')}`);
-      });
+  async lab(nodes: number): Promise<{ lab: Lab; release: () => void }> {
+    // a failed up removes what it built itself
+    const lab = await Lab.up({ nodes, purpose: 'bench' });
+    const release = this.cleanup.add(`lab ${lab.labName}`, () => {
+      const left = lab.downSync();
+      if (left.length > 0) this.say(`cleanup of ${lab.labName} left traces: ${left.join('; ')}`);
     });
-    return { lab, release: () => release() };
+    return { lab, release };
   }
 }
 
@@ -61,7 +59,7 @@ export function settingLabel(keepaliveMs: number, deadtimeMs: number): string {
 }
 
 /** The two-node service group every resource scenario uses. */
-export function serviceSpec(lab: NetLab, keepaliveMs: number, deadtimeMs: number, autoFailback = true): ClusterSpec {
+export function serviceSpec(lab: Lab, keepaliveMs: number, deadtimeMs: number, autoFailback = true): ClusterSpec {
   return {
     nodes: 2,
     keepaliveMs,
@@ -74,7 +72,7 @@ export function serviceSpec(lab: NetLab, keepaliveMs: number, deadtimeMs: number
 }
 
 /** Every thread of every heartbeat-ts daemon of the lab to SCHED_RR 1 (what Heartbeat does to itself). */
-async function realtime(lab: NetLab): Promise<void> {
+async function realtime(lab: Lab): Promise<void> {
   for (const i of lab.ids()) {
     for (const pid of await daemonPids(lab, i, 'ours')) {
       const r = spawnSync('chrt', ['-a', '-r', '-p', '1', String(pid)], { encoding: 'utf8' });
@@ -109,7 +107,7 @@ export class BenchCluster {
   tripped: string | undefined;
   private readonly watchdog: NodeJS.Timeout;
   private constructor(
-    readonly lab: NetLab,
+    readonly lab: Lab,
     readonly kind: Kind,
     readonly probe: ClientProbe | undefined,
     readonly tStart: number,
@@ -142,7 +140,7 @@ export class BenchCluster {
     ctx: BenchContext,
     kind: Kind,
     nodes: number,
-    spec: (lab: NetLab) => ClusterSpec,
+    spec: (lab: Lab) => ClusterSpec,
     probe: { httpIntervalMs?: number; udp?: boolean } = {},
     /** start the daemons this many at a time (default: all at once) */
     batch = Infinity,

@@ -10,8 +10,8 @@
  */
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
-import type { ClusterSpec, Kind } from '../lib/lab/hacluster.js';
-import { nowMs, signalAll, sleep } from '../lib/lab/proc.js';
+import type { ClusterSpec, Kind } from '../devtools/lab/hacluster.js';
+import { nowMs, signalAll, sleep } from '../devtools/lab/proc.js';
 import { type BenchContext, BenchCluster } from './cluster.js';
 import { fmt } from './report.js';
 

@@ -4,8 +4,8 @@
  * bcast (how it grows with cluster size) — and then how long it takes every
  * survivor to agree that a killed node is dead.
  */
-import { crashDaemon, daemonPids, type ClusterSpec, type Kind } from '../lib/lab/hacluster.js';
-import { cpuMs, memOf, nowMs, sleep } from '../lib/lab/proc.js';
+import { crashDaemon, daemonPids, type ClusterSpec, type Kind } from '../devtools/lab/hacluster.js';
+import { cpuMs, memOf, nowMs, sleep } from '../devtools/lab/proc.js';
 import { type BenchContext, BenchCluster } from './cluster.js';
 import { fmt } from './report.js';
 

@@ -14,12 +14,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Authenticator } from '../lib/auth/index.js';
-import { REPO_ROOT } from '../lib/lab/lab.js';
+import { REPO_ROOT } from '../devtools/lab/lab.js';
 import { F, HaMsg } from '../lib/wire/index.js';
 import type { BenchContext } from './cluster.js';
 
 const SOURCE = join(REPO_ROOT, 'bench/hb-msgbench.c');
-const VECTORS = [join(REPO_ROOT, '../shared/spec/heartbeat-test-vectors.json')];
+const VECTORS = [join(REPO_ROOT, 'test/fixtures/heartbeat-test-vectors.json')];
 const UUID = Buffer.from('3f2a7c1e8b4d4e5f9a6b1c2d3e4f5a6b', 'hex');
 /** The spec's keys: md5 is method 2 with `Hello!`, sha1 method 3 with `HI!`. */
 const METHODS = [

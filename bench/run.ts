@@ -12,10 +12,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Cleanup } from '../lib/lab/cleanup.js';
-import { REPO_ROOT, NetLab } from '../lib/lab/lab.js';
+import { Cleanup } from '../devtools/lab/cleanup.js';
+import { REPO_ROOT, Lab } from '../devtools/lab/lab.js';
 import { renderSvg } from './chart.js';
-import { type BenchContext as Ctx, BenchContext, type BenchOptions, LAB_PREFIX } from './cluster.js';
+import { type BenchContext as Ctx, BenchContext, type BenchOptions } from './cluster.js';
 import { sustainedDeadtime } from './deadtime.js';
 import { idleCost } from './idle.js';
 import { messagingPath } from './messaging.js';
@@ -117,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   mkdirSync(o.outDir, { recursive: true });
-  const swept = NetLab.sweepStale(LAB_PREFIX);
+  const swept = Lab.sweepStale();
   if (swept.length > 0) process.stdout.write(`removed labs left by an interrupted bench: ${swept.join(' ')}\n`);
   const rec = new Recorder(hostInfo(), { ...o });
   const cleanup = new Cleanup().install();

@@ -6,8 +6,8 @@
  *   2. graceful switchover with hb_standby, and stop through the init script;
  *   3. cold start of both nodes → the VIP answering.
  */
-import { crashDaemon, type Kind, standby, stopDaemon } from '../lib/lab/hacluster.js';
-import { sleep } from '../lib/lab/proc.js';
+import { crashDaemon, type Kind, standby, stopDaemon } from '../devtools/lab/hacluster.js';
+import { sleep } from '../devtools/lab/proc.js';
 import { type BenchContext, BenchCluster, repeat, serviceSpec, settingLabel } from './cluster.js';
 import { fmt } from './report.js';
 

@@ -5,11 +5,12 @@
  * the spec's test vectors and genuine datagrams captured from the peer.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Authenticator } from '../../lib/auth/index.js';
 import { parseAuthKeys } from '../../lib/config/authkeys.js';
 import { decodeDatagram, HaMsg } from '../../lib/wire/index.js';
 
-export const VECTORS_FILE = '/work/shared/spec/heartbeat-test-vectors.json';
+export const VECTORS_FILE = fileURLToPath(new URL('../fixtures/heartbeat-test-vectors.json', import.meta.url));
 
 /** mulberry32: small, fast, good enough to spread mutations. */
 export function prng(seed: number): () => number {

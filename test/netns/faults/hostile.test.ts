@@ -21,7 +21,7 @@ import { REPO_ROOT } from '../harness/lab.js';
 import { FaultCluster, faultResProbe, HoldingMonitor, nodeInitPid, waitHolding } from './support.js';
 
 const SENDER = join(REPO_ROOT, 'test/netns/fixtures/fuzz-sender.mjs');
-const VECTORS = '/work/shared/spec/heartbeat-test-vectors.json';
+const VECTORS = join(REPO_ROOT, 'test/fixtures/heartbeat-test-vectors.json');
 const K1 = 'faults-hostile-key-one';
 const K2 = 'faults-hostile-key-two';
 const WRONG = 'not-the-cluster-key';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadOrCreateUuid, nextGeneration, uuidFromNodename, uuidToText } from '../../../lib/membership/state-files.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 
-const vectors = JSON.parse(readFileSync(new URL('../../../../shared/spec/heartbeat-test-vectors.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('../../fixtures/heartbeat-test-vectors.json', import.meta.url), 'utf8')) as {
   uuidfrom_nodename_glibc: Record<string, string>;
 };
 

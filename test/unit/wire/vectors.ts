@@ -1,5 +1,6 @@
-/** Loads shared/spec/heartbeat-test-vectors.json and builds its status message. */
+/** Loads test/fixtures/heartbeat-test-vectors.json (the wire spec's vectors) and builds its status message. */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { HaMsg } from '../../../lib/wire/message.js';
 import type { AuthKeys } from '../../../lib/config/types.js';
 
@@ -22,7 +23,7 @@ export interface Vectors {
   primitive_vectors: { data?: string; data_hex?: string; crc: string; hmac_md5_key_mysecret?: string; hmac_sha1_key_mysecret?: string }[];
 }
 
-export const VECTORS_PATH = '/work/shared/spec/heartbeat-test-vectors.json';
+export const VECTORS_PATH = fileURLToPath(new URL('../../fixtures/heartbeat-test-vectors.json', import.meta.url));
 export const vectors = JSON.parse(readFileSync(VECTORS_PATH, 'utf8')) as Vectors;
 
 /** The status heartbeat of spec 2.6, without auth. */

@@ -1,12 +1,12 @@
 /**
- * A Heartbeat cluster on a NetLab: the /etc/ha.d files of every node, the
+ * A Heartbeat cluster on a lab (demo and benchmarks): the /etc/ha.d files of every node, the
  * resource scripts, and starting, stopping and crashing the daemon of a node
  * — real Heartbeat 3.0.6 (Debian's init script) or heartbeat-ts (this
  * checkout's bin/heartbeat) — with the same configuration.
  */
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type NetLab, REPO_ROOT } from './lab.js';
+import { type Lab, REPO_ROOT } from './lab.js';
 import { cmdlineOf, isRunning, nowMs, signalAll, sleep } from './proc.js';
 
 export type Kind = 'ours' | 'real';
@@ -62,7 +62,7 @@ export function authkeysText(method: ClusterSpec['auth']): string {
 }
 
 /** Writes ha.cf, authkeys (0600) and haresources into every node. */
-export function writeClusterConfig(lab: NetLab, s: ClusterSpec): void {
+export function writeClusterConfig(lab: Lab, s: ClusterSpec): void {
   for (const i of lab.ids()) {
     lab.writeFile(i, '/etc/ha.d/ha.cf', haCfText(s));
     lab.writeFile(i, '/etc/ha.d/authkeys', authkeysText(s.auth), 0o600);
@@ -75,7 +75,7 @@ export function writeClusterConfig(lab: NetLab, s: ClusterSpec): void {
  * heartbeat-ts, this checkout's resource scripts (replacing Debian's of the
  * same name, as installing heartbeat-ts does).
  */
-export function installScripts(lab: NetLab, i: number, kind: Kind): void {
+export function installScripts(lab: Lab, i: number, kind: Kind): void {
   const web = readFileSync(DEMO_WEB, 'utf8').replace(
     /^NODE=\$\{HB_DEMO_NODE:-node\}$/m,
     `NODE=\${HB_DEMO_NODE:-${process.execPath}}`,
@@ -91,7 +91,7 @@ export function installScripts(lab: NetLab, i: number, kind: Kind): void {
 }
 
 /** Host PIDs of node i's daemon processes. */
-export async function daemonPids(lab: NetLab, i: number, kind: Kind): Promise<number[]> {
+export async function daemonPids(lab: Lab, i: number, kind: Kind): Promise<number[]> {
   if (kind === 'real') return lab.pids(i, 'heartbeat');
   const out: number[] = [];
   for (const p of await lab.pids(i)) {
@@ -105,34 +105,34 @@ export async function daemonPids(lab: NetLab, i: number, kind: Kind): Promise<nu
 const oursEnv = (): string[] => ['env', `HEARTBEAT_TS_NODE=${process.execPath}`];
 
 /** Starts node i's daemon the way an administrator would; resolves once it runs. */
-export async function startDaemon(lab: NetLab, i: number, kind: Kind): Promise<void> {
+export async function startDaemon(lab: Lab, i: number, kind: Kind): Promise<void> {
   if (kind === 'real') {
-    const r = await lab.exec(i, [REAL_INIT, 'start'], 60_000);
+    const r = await lab.exec(i, [REAL_INIT, 'start'], { timeoutMs: 60_000 });
     if (r.code !== 0 || !/Done\./.test(r.stdout)) {
       throw new Error(`Heartbeat did not start on node${i} (exit ${r.code}): ${r.stdout.trim()} ${r.stderr.trim()}\n${logTail(lab, i)}`);
     }
     return;
   }
   if (!existsSync(OURS_JS)) throw new Error(`${OURS_JS} is missing: run \`npm run build\` first`);
-  const r = await lab.exec(i, [...oursEnv(), join(OURS_BIN, 'heartbeat')], 60_000);
+  const r = await lab.exec(i, [...oursEnv(), join(OURS_BIN, 'heartbeat')], { timeoutMs: 60_000 });
   if (r.code !== 0) {
     throw new Error(`heartbeat-ts did not start on node${i} (exit ${r.code}): ${r.stdout.trim()} ${r.stderr.trim()}\n${logTail(lab, i)}`);
   }
 }
 
 /** Graceful stop through the init script (heartbeat-ts: its own, else `heartbeat -k`). */
-export async function stopDaemon(lab: NetLab, i: number, kind: Kind, timeoutMs = 90_000): Promise<void> {
+export async function stopDaemon(lab: Lab, i: number, kind: Kind, timeoutMs = 90_000): Promise<void> {
   let argv: string[];
   if (kind === 'real') argv = [REAL_INIT, 'stop'];
   else if (existsSync(OURS_INIT)) argv = [...oursEnv(), `HEARTBEAT_TS_DAEMON=${join(OURS_BIN, 'heartbeat')}`, OURS_INIT, 'stop'];
   else argv = [...oursEnv(), join(OURS_BIN, 'heartbeat'), '-k'];
-  const r = await lab.exec(i, argv, timeoutMs);
+  const r = await lab.exec(i, argv, { timeoutMs });
   if (r.code !== 0) throw new Error(`stopping ${kind} on node${i} failed (exit ${r.code}): ${r.stdout.trim()} ${r.stderr.trim()}`);
   await waitGone(await daemonPids(lab, i, kind), 20_000, `node${i}'s daemon to end`);
 }
 
 /** kill -9 of every daemon process of node i (a crash: resources stay as they are); returns when it was sent. */
-export async function crashDaemon(lab: NetLab, i: number, kind: Kind): Promise<{ pids: number[]; t: number }> {
+export async function crashDaemon(lab: Lab, i: number, kind: Kind): Promise<{ pids: number[]; t: number }> {
   const pids = await daemonPids(lab, i, kind);
   if (pids.length === 0) throw new Error(`no ${kind === 'real' ? 'Heartbeat' : 'heartbeat-ts'} process on node${i}`);
   const t = nowMs();
@@ -149,9 +149,9 @@ export async function waitGone(pids: readonly number[], timeoutMs: number, what:
 }
 
 /** `hb_standby` on node i (each product's own tool; both write to the daemon's FIFO). */
-export async function standby(lab: NetLab, i: number, kind: Kind): Promise<void> {
+export async function standby(lab: Lab, i: number, kind: Kind): Promise<void> {
   const argv = kind === 'real' ? [REAL_STANDBY] : [...oursEnv(), join(OURS_BIN, 'hb_standby')];
-  const r = await lab.exec(i, argv, 20_000);
+  const r = await lab.exec(i, argv, { timeoutMs: 20_000 });
   if (r.code !== 0) throw new Error(`hb_standby on node${i} failed (exit ${r.code}): ${r.stdout}${r.stderr}`);
 }
 
@@ -159,7 +159,7 @@ export async function standby(lab: NetLab, i: number, kind: Kind): Promise<void>
  * What a reboot of a crashed node would clear: its processes, the addresses
  * added to eth0 after boot, and /run (a tmpfs).
  */
-export async function rebootClean(lab: NetLab, i: number): Promise<void> {
+export async function rebootClean(lab: Lab, i: number): Promise<void> {
   signalAll(await lab.pids(i), 'SIGKILL');
   await lab.sh(i, `ip -4 addr flush dev eth0 secondary; ip -4 addr flush dev eth0 label 'eth0:*'`);
   const run = lab.path(i, '/run');
@@ -168,6 +168,6 @@ export async function rebootClean(lab: NetLab, i: number): Promise<void> {
   chmodSync(join(run, 'lock'), 0o1777);
 }
 
-export function logTail(lab: NetLab, i: number, lines = 12): string {
-  return lab.readFile(i, HA_LOG).split('\n').slice(-lines - 1).join('\n');
+export function logTail(lab: Lab, i: number, lines = 12): string {
+  return (lab.readFile(i, HA_LOG) ?? '').split('\n').slice(-lines - 1).join('\n');
 }

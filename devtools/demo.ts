@@ -5,24 +5,26 @@
  * client watching who answers, a crash of the active node, the takeover
  * (timed), the node's return and auto_failback, then a full cleanup.
  *
- *   node dist/daemon/demo.js [--keep] [--keepalive MS] [--deadtime MS]
- *   node dist/daemon/demo.js --down      remove a cluster left by --keep
+ *   node dist/devtools/demo.js [--keep] [--keepalive MS] [--deadtime MS]
+ *   node dist/devtools/demo.js --down      remove a cluster left by --keep
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cleanup } from '../lib/lab/cleanup.js';
+import { Cleanup } from './lab/cleanup.js';
 import {
   type ClusterSpec, crashDaemon, HA_LOG, installScripts, logTail, OURS_JS, rebootClean, startDaemon, WEB_NAME,
   writeClusterConfig,
-} from '../lib/lab/hacluster.js';
-import { destroyLab, NetLab, REPO_ROOT } from '../lib/lab/lab.js';
-import { nowMs, sleep } from '../lib/lab/proc.js';
-import { ClientProbe, LogWatch, type TimedLine } from '../lib/lab/watch.js';
+} from './lab/hacluster.js';
+import { Lab, REPO_ROOT } from './lab/lab.js';
+import { labHealth, labNamespaces, readState, stateDirOf } from './lab/state.js';
+import { destroyLab } from './lab/teardown.js';
+import { nowMs, sleep } from './lab/proc.js';
+import { ClientProbe, LogWatch, type TimedLine } from './lab/watch.js';
 
 const LAB = 'hbdemo';
 const VIP_HOST = 100;
-const USAGE = `usage: node dist/daemon/demo.js [--keep] [--keepalive MS] [--deadtime MS]
-       node dist/daemon/demo.js --down
+const USAGE = `usage: node dist/devtools/demo.js [--keep] [--keepalive MS] [--deadtime MS]
+       node dist/devtools/demo.js --down
   --keep        leave the cluster running at the end, with instructions
   --down        remove a cluster left running by --keep
   --keepalive   heartbeat interval in ms (default 200)
@@ -88,52 +90,54 @@ function shortLine(text: string): string {
 function preflight(): string | undefined {
   if (process.getuid?.() !== 0) return 'the demo needs root (network namespaces, addresses): run it as root';
   if (!existsSync(OURS_JS)) return `${OURS_JS} is missing: run \`npm run build\` first`;
-  if (!existsSync(join(REPO_ROOT, 'dist/lib/lab/client-agent.js'))) return 'dist/lib/lab/client-agent.js is missing: run `npm run build`';
+  if (!existsSync(join(REPO_ROOT, 'dist/devtools/lab/client-agent.js'))) return 'dist/devtools/lab/client-agent.js is missing: run `npm run build`';
   return undefined;
 }
 
+const labExists = (): boolean => existsSync(stateDirOf(LAB)) || labNamespaces(LAB).length > 0;
+
 /** Refuses to disturb another demo; removes the leftovers of one that died. */
 function claimLabName(n: Narrator): string | undefined {
-  if (!NetLab.exists(LAB)) return undefined;
-  const owner = NetLab.owner(LAB);
-  if (owner === undefined) return `a lab named ${LAB} exists that the demo did not make: remove it with \`LAB_NAME=${LAB} netns-lab down\``;
-  if (owner.kept === true) return `a demo cluster left by --keep is still up: remove it with \`npm run demo -- --down\` first`;
-  if (owner.alive) return `another demo is running (pid ${owner.pid}); wait for it or stop it`;
+  if (!labExists()) return undefined;
+  const state = readState(LAB);
+  if (state === undefined || state.purpose !== 'demo') return `a lab named ${LAB} exists that the demo did not make: remove it with \`npm run lab -- down --name ${LAB}\``;
+  const health = labHealth(LAB);
+  if (health === 'kept') return 'a demo cluster left by --keep is still up: remove it with `npm run demo -- --down` first';
+  if (health === 'live') return `another demo is running (pid ${state.owner.pid}); wait for it or stop it`;
   n.say(`removing the leftovers of an interrupted demo (${LAB})`);
   const left = destroyLab(LAB);
   return left.length > 0 ? `could not remove the old demo lab: ${left.join('; ')}` : undefined;
 }
 
-function keepInstructions(lab: NetLab, vip: string): string {
-  const tool = lab.tool;
+function keepInstructions(vip: string): string {
   const bin = join(REPO_ROOT, 'bin');
   return [
     '',
     `The cluster is still running (lab "${LAB}"). Try, as root:`,
-    `  export LAB_NAME=${LAB}; lab=${tool}`,
-    `  $lab exec 1 ${bin}/cl_status listnodes               # node1 node2`,
-    `  $lab exec 1 ${bin}/cl_status nodestatus node2        # active`,
-    `  $lab exec 1 ${bin}/cl_status rscstatus               # what node1 holds: all, local, foreign or none`,
-    `  $lab exec c curl -s http://${vip}/                  # served by node1`,
-    `  $lab exec 1 ${bin}/hb_standby                        # node1 hands everything to node2`,
-    `  $lab exec 1 ${bin}/hb_takeover                       # … and takes it back`,
-    `  $lab exec 2 ${bin}/cl_status rscstatus`,
-    `  $lab shell 1                                         # a shell on node1 (uname -n, ip addr, …)`,
-    `  tail -f "$($lab path 1 ${HA_LOG})"                   # node1's log`,
+    `  export LAB_NAME=${LAB}`,
+    `  npm run lab -- exec 1 ${bin}/cl_status listnodes          # node1 node2`,
+    `  npm run lab -- exec 1 ${bin}/cl_status nodestatus node2   # active`,
+    `  npm run lab -- exec 1 ${bin}/cl_status rscstatus          # what node1 holds: all, local, foreign or none`,
+    `  npm run lab -- exec c curl -s http://${vip}/             # served by node1`,
+    `  npm run lab -- exec 1 ${bin}/hb_standby                   # node1 hands everything to node2`,
+    `  npm run lab -- exec 1 ${bin}/hb_takeover                  # … and takes it back`,
+    `  npm run lab -- cut 1                                      # pull node1's cable; heal puts it back`,
+    '  npm run lab -- shell 1                                    # a shell on node1 (uname -n, ip addr, …)',
+    `  tail -f "$(npm run -s lab -- path 1 ${HA_LOG})"          # node1's log`,
     '',
     'Tear it down with:',
-    `  npm run demo -- --down        (or: LAB_NAME=${LAB} ${tool} down)`,
+    `  npm run demo -- --down        (or: npm run lab -- down --name ${LAB})`,
   ].join('\n');
 }
 
-async function run(o: Options, n: Narrator, cleanup: Cleanup, held: { lab?: NetLab }): Promise<void> {
+async function run(o: Options, n: Narrator, cleanup: Cleanup, held: { lab?: Lab }): Promise<void> {
   n.say('creating the lab: two nodes and a client in network namespaces, on one private bridge (Ctrl-C removes everything)');
-  const lab = await NetLab.up({ nodes: 2, name: LAB }, (l) => {
-    held.lab = l;
-    cleanup.add('lab', () => {
-      const left = l.destroy();
-      if (left.length > 0) n.plain(`cleanup left traces: ${left.join('; ')}`);
-    });
+  // a failed up removes what it built itself
+  const lab = await Lab.up({ nodes: 2, name: LAB, purpose: 'demo' });
+  held.lab = lab;
+  cleanup.add('lab', () => {
+    const left = lab.downSync();
+    if (left.length > 0) n.plain(`cleanup left traces: ${left.join('; ')}`);
   });
   const vip = `${lab.subnet}.${VIP_HOST}`;
   n.say(`node1 ${lab.ip(1)}, node2 ${lab.ip(2)}, client ${lab.ip('c')}; the service address (VIP) is ${vip}`);
@@ -213,9 +217,9 @@ async function run(o: Options, n: Narrator, cleanup: Cleanup, held: { lab?: NetL
   probe.stop();
   logs.forEach((w) => w.close());
   if (o.keep) {
-    lab.writeOwner(true);
+    lab.keep();
     cleanup.forget('lab');
-    n.plain(keepInstructions(lab, vip));
+    n.plain(keepInstructions(vip));
     return;
   }
   n.say('cleaning up: daemons, web servers, namespaces, bridge and state are removed');
@@ -236,17 +240,17 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (o.down) {
-    if (!NetLab.exists(LAB)) {
+    if (!labExists()) {
       n.say('no demo cluster is up');
       return 0;
     }
-    const owner = NetLab.owner(LAB);
-    if (owner === undefined) {
-      process.stderr.write(`demo: the lab ${LAB} was not made by the demo: remove it with \`LAB_NAME=${LAB} netns-lab down\`\n`);
+    const state = readState(LAB);
+    if (state?.purpose !== 'demo') {
+      process.stderr.write(`demo: the lab ${LAB} was not made by the demo: remove it with \`npm run lab -- down --name ${LAB}\`\n`);
       return 1;
     }
-    if (owner.alive && owner.kept !== true) {
-      process.stderr.write(`demo: the demo (pid ${owner.pid}) is still running: stop it with Ctrl-C instead\n`);
+    if (labHealth(LAB) === 'live') {
+      process.stderr.write(`demo: the demo (pid ${state.owner.pid}) is still running: stop it with Ctrl-C instead\n`);
       return 1;
     }
     const left = destroyLab(LAB);
@@ -259,7 +263,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const cleanup = new Cleanup((t) => process.stderr.write(`${t}\n`)).install();
-  const held: { lab?: NetLab } = {};
+  const held: { lab?: Lab } = {};
   try {
     await run(o, n, cleanup, held);
     return 0;

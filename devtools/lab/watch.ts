@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { REPO_ROOT, type NetLab, type NodeProcess } from './lab.js';
+import { REPO_ROOT, type Lab, type NodeProcess } from './lab.js';
 import { nowMs, sleep } from './proc.js';
 
 export interface TimedLine {
@@ -130,10 +130,10 @@ export class ClientProbe {
   private constructor(private proc: NodeProcess | undefined, private readonly keepUdp: boolean) {}
 
   static async start(
-    lab: NetLab,
+    lab: Lab,
     o: { url?: string; intervalMs?: number; timeoutMs?: number; udpPort?: number; keepUdp?: boolean },
   ): Promise<ClientProbe> {
-    const argv = [process.execPath, join(REPO_ROOT, 'dist/lib/lab/client-agent.js')];
+    const argv = [process.execPath, join(REPO_ROOT, 'dist/devtools/lab/client-agent.js')];
     if (o.url !== undefined) argv.push('--http', o.url, '--interval', String(o.intervalMs ?? 100), '--timeout', String(o.timeoutMs ?? 500));
     if (o.udpPort !== undefined) argv.push('--udp', String(o.udpPort));
     const probe = new ClientProbe(undefined, o.keepUdp === true);

@@ -1,8 +1,8 @@
 /**
- * Process helpers for the lab driver (demo and benchmarks): run a command
- * with a deadline, and read /proc facts by host PID (children, network
- * namespace, CPU time, memory). Nothing here signals a process it was not
- * handed explicitly.
+ * Process helpers for the lab (tests, demo, benchmarks, the `npm run lab`
+ * CLI): run a command with a deadline, and read /proc facts by host PID
+ * (children, start time, network namespace, CPU time, memory). Nothing here
+ * signals a process it was not handed explicitly.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
@@ -18,13 +18,15 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   timeoutMs: number;
   input?: string;
+  /** what the caller runs, for the timeout message */
+  what?: string;
 }
 
 const SIGNAL_NUMBERS: Record<string, number> = {
   SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15,
 };
 /** Output beyond this is dropped: a chatty command must not exhaust memory. */
-const MAX_CAPTURE = 4 * 1024 * 1024;
+const MAX_CAPTURE = 8 * 1024 * 1024;
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -81,6 +83,16 @@ function statFields(pid: number): string[] | undefined {
 /** Kernel start time of a process (clock ticks since boot): tells a live owner from a reused PID. */
 export function processStartTime(pid: number): string | undefined {
   return statFields(pid)?.[19];
+}
+
+/** The PID exists (a zombie counts; EPERM means it exists). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Alive and not a zombie. */
@@ -210,7 +222,12 @@ export function runCommand(argv: readonly string[], opts: RunOptions): Promise<E
       child.stderr.destroy();
       const res = { code: statusOf(code, signal), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
       if (timedOut) {
-        reject(new Error(`timed out after ${opts.timeoutMs} ms: ${argv.join(' ')}; stderr: ${res.stderr.slice(-1000)}`));
+        reject(
+          new Error(
+            `timed out after ${opts.timeoutMs} ms: ${opts.what ?? argv.join(' ')}\n` +
+              `stdout so far: ${res.stdout.slice(-2000)}\nstderr so far: ${res.stderr.slice(-2000)}`,
+          ),
+        );
       } else {
         resolve(res);
       }
@@ -219,7 +236,7 @@ export function runCommand(argv: readonly string[], opts: RunOptions): Promise<E
     // the pipes get a moment to drain, no more.
     child.on('close', finish);
     child.on('exit', (code, signal) => {
-      setTimeout(() => finish(code, signal), 200);
+      setTimeout(() => finish(code, signal), 300);
     });
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
