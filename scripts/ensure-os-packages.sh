@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages the test suite and the netns lab need, once.
+# Installs the Debian 12 packages the test suite and the network lab
+# (devtools/lab: demo, benchmarks, netns tests, `npm run lab`) need, once.
 # Idempotent and fast when everything is present: one dpkg-query call, no apt
 # activity. Runs `apt-get update` once, and only when something is missing.
 # Never starts heartbeat on the host (only lab nodes run it) and never stops a
@@ -16,12 +17,13 @@ PACKAGES=(
   "nftables        nft"
   "iproute2        ip"
   "iputils-arping  arping"     # not `arping`: the two packages conflict
-  "tcpdump         tcpdump"
+  "tcpdump         tcpdump"     # lab captures
+  "perl-base       perl"        # the lab nodes' init (reaps orphans as PID 1); Essential, listed to be explicit
   "e2fsprogs       mkfs.ext4"
   "psmisc          fuser"
   "procps          ps"
-  "util-linux      nsenter"
-  "python3         /usr/bin/python3"   # netns-lab's node init
+  "util-linux      nsenter"     # and unshare: the lab's node namespaces
+  "python3         /usr/bin/python3"   # web servers of test fixtures (http.server)
   "curl            curl"
   "kmod            modprobe"    # Debian's Filesystem agent refuses to run without modprobe
   "ipvsadm         ipvsadm"     # ldirectord: the IPVS data plane command lines are checked against it

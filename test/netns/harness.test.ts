@@ -1,5 +1,6 @@
 /**
- * Proves the netns harness with REAL heartbeat 3.0.6 only: a 2-node lab,
+ * Proves the project's lab (devtools/lab, through the harness) with REAL
+ * heartbeat 3.0.6 only: a 2-node lab,
  * bcast + sha1, deadtime 5, keepalive 1, initdead 10, node1 owning a VIP.
  *
  * Measured on the 2-core dev machine (2026-11, five runs, the test prints
@@ -13,8 +14,9 @@
  * partition`, give everything up and re-exec (~11 s), are `active` again at
  * ~13 s and the VIP is back on node1 at ~23 s.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authKeys,
@@ -33,10 +35,11 @@ import {
   waitForLog,
   writeHaConfig,
 } from './harness/heartbeat.js';
-import { Lab } from './harness/lab.js';
-import { isAlive, isRunning } from './harness/proc.js';
+import { Lab, REPO_ROOT } from './harness/lab.js';
+import { isRunning } from './harness/proc.js';
 import { existingLabNames, labNamespaces } from './harness/teardown.js';
 
+const LAB_JS = join(REPO_ROOT, 'dist/devtools/lab/lab.js');
 const t0 = Date.now();
 const since = (t: number): string => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 let lab: Lab | undefined;
@@ -57,7 +60,7 @@ async function holders(l: Lab, vip: string): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  lab = await Lab.up({ nodes: 2 });
+  lab = await Lab.up({ nodes: 2, privateInitD: true });
   console.log(`[harness] Lab.up(2 nodes) took ${since(t0)}`);
 }, 120_000);
 
@@ -68,7 +71,7 @@ afterAll(async () => {
 describe('netns harness with real heartbeat 3.0.6', () => {
   it('gives each node its own name, address, private dirs and a working LAN', async () => {
     const l = theLab();
-    expect(l.labName).toMatch(/^hbt[0-9a-z]{5,9}$/);
+    expect(l.labName).toMatch(/^hbl[0-9a-z]{5,9}$/);
     expect(l.ip(1)).toBe('10.77.0.11');
     expect(l.ip('c')).toBe('10.77.0.9');
     expect((await l.exec(2, ['uname', '-n'])).stdout.trim()).toBe('node2');
@@ -81,6 +84,15 @@ describe('netns harness with real heartbeat 3.0.6', () => {
     // /var/run is /run on Debian: both spellings name the same private file
     expect(l.path(1, '/var/run/heartbeat/register')).toBe(l.path(1, '/run/heartbeat/register'));
     expect(() => l.path(1, '/etc/passwd')).toThrow(/not private/);
+    // extra private dirs (privateInitD): a copy per node, the host's own stays untouched
+    l.writeFile(1, '/etc/init.d/hb-lab-probe', '#!/bin/sh\n', 0o755);
+    expect((await l.exec(1, ['test', '-x', '/etc/init.d/hb-lab-probe'])).code).toBe(0);
+    expect((await l.exec(2, ['test', '-e', '/etc/init.d/hb-lab-probe'])).code).not.toBe(0);
+    expect(existsSync('/etc/init.d/hb-lab-probe')).toBe(false);
+    expect((await l.exec(1, ['test', '-x', '/etc/init.d/heartbeat'])).code).toBe(0);
+    // the host's cluster identity and config are not inherited
+    expect(l.readFile(1, '/var/lib/heartbeat/hb_uuid')).toBeUndefined();
+    expect((await l.exec(1, ['cat', '/etc/hosts'])).stdout).toContain(`${l.ip(2)} node2`);
     expect(() => l.ip(3)).toThrow(/out of range/);
     const r = await l.exec(1, ['/bin/sh', '-c', 'read x; echo "got $x"; exit 3'], { input: 'hi\n' });
     expect(r).toMatchObject({ code: 3, stdout: 'got hi\n' });
@@ -97,13 +109,50 @@ describe('netns harness with real heartbeat 3.0.6', () => {
     expect(p.running()).toBe(false);
   });
 
+  it('gives each node its own PID namespace whose init reaps orphans', async () => {
+    const l = theLab();
+    expect((await l.exec(1, ['cat', '/proc/1/cmdline'])).stdout).toContain('lab-init');
+    expect(Number((await l.sh(1, 'echo $$')).stdout.trim())).toBeLessThan(1000);
+    const other = await l.spawn(2, ['sleep', '1000']);
+    try {
+      // node1 neither sees nor reaches node2's process by its host PID
+      expect((await l.exec(1, ['kill', '-0', String(other.pid)])).code).not.toBe(0);
+      expect((await l.exec(1, ['ps', '-e', '-o', 'comm='])).stdout).not.toContain('sleep');
+      expect(l.initPid(1)).toBeGreaterThan(0);
+      expect(l.initPid(1)).not.toBe(l.initPid(2));
+    } finally {
+      other.kill('SIGKILL');
+      await other.exited;
+    }
+    // a double fork: the grandchild is re-parented to the node's init, which reaps it
+    await l.sh(1, '(sleep 0.3 &) ; exit 0');
+    await waitFor(() => l.exec(1, ['ps', '-e', '-o', 'stat=,comm=']), {
+      timeoutMs: 10_000, what: 'no sleep and no zombie left in node1',
+      until: (r) => !/sleep|^Z/m.test(r.stdout),
+    });
+  });
+
+  it('captures lab traffic on the bridge', async () => {
+    const l = theLab();
+    const file = join(l.stateDir, 'probe.pcap');
+    await l.pcapStart(file, 60, ['icmp']);
+    expect(await ping(l, 'c', l.ip(2))).toBe(true);
+    await l.pcapStop();
+    const r = spawnSync('tcpdump', ['-n', '-r', file], { encoding: 'utf8' });
+    expect(r.stdout).toMatch(new RegExp(`${l.ip('c')} > ${l.ip(2)}: ICMP echo request`));
+    expect(r.stdout).toMatch(new RegExp(`${l.ip(2)} > ${l.ip('c')}: ICMP echo reply`));
+    expect(await l.status()).not.toContain('capture running');
+  });
+
   it('simulates partitions, loss and pulled cables, and heals them', async () => {
     const l = theLab();
     await l.partition([[1], [2, 'c']]);
     expect(await ping(l, 'c', l.ip(1), 1)).toBe(false);
     expect(await ping(l, 'c', l.ip(2), 1)).toBe(true);
     await l.heal();
-    await expect(l.loss(1, 100)).rejects.toThrow(/use cut/);
+    await expect(l.loss(1, 101)).rejects.toThrow(/0\.\.100/);
+    await l.loss(1, 100);
+    expect(await ping(l, 'c', l.ip(1), 1)).toBe(false);
     await l.loss(1, 99); // one echo and its reply both pass with p = 1e-4
     expect(await ping(l, 'c', l.ip(1), 1)).toBe(false);
     await l.loss(1, 0);
@@ -112,6 +161,11 @@ describe('netns harness with real heartbeat 3.0.6', () => {
     expect((await l.exec(2, ['ip', 'link', 'show', 'eth0'])).stdout).toContain('NO-CARRIER');
     await l.heal(2);
     await waitFor(() => ping(l, 'c', l.ip(2), 1), { timeoutMs: 10_000, what: 'node2 reachable after heal' });
+    await l.cut(2, 'drop');
+    expect((await l.exec(2, ['ip', 'link', 'show', 'eth0'])).stdout).not.toContain('NO-CARRIER');
+    expect(await ping(l, 'c', l.ip(2), 1)).toBe(false);
+    await l.heal();
+    expect(await ping(l, 'c', l.ip(2), 1)).toBe(true);
   });
 
   it('serves HTTP from a node to the client and shows the node its own mounts', async () => {
@@ -209,28 +263,40 @@ describe('netns harness with real heartbeat 3.0.6', () => {
     const killed = await killReal(l, 2, 'SIGKILL');
     expect(killed.length).toBeGreaterThanOrEqual(4);
     await waitFor(() => realPids(l, 2), { timeoutMs: 10_000, what: 'node2 without heartbeat', until: (p) => p.length === 0 });
-    expect((await realPids(l, 1)).length).toBeGreaterThanOrEqual(4);
+    // node1 was restarted just before: its daemon forks its children after the init script returned
+    await waitFor(() => realPids(l, 1), { timeoutMs: 30_000, what: "node1's heartbeat processes", until: (p) => p.length >= 4 });
   });
 
   it('cleans up after a failed up, and sweeps labs whose creator is gone', async () => {
-    const mine = (): string[] => existingLabNames().filter((n) => n.startsWith(`hbt${process.pid.toString(36)}`));
+    const mine = (): string[] => existingLabNames().filter((n) => n.startsWith(`hbl${process.pid.toString(36)}`));
     const before = mine();
     expect(before).toContain(theLab().labName);
-    // a relative LAB_PRIVATE entry makes netns-lab die after namespaces exist
-    await expect(Lab.up({ nodes: 2, private: ['relative/dir:empty'] })).rejects.toThrow(/netns-lab up 2 failed/);
+    // a "private directory" that is a file: up fails after its namespaces exist
+    await expect(Lab.up({ nodes: 2, private: ['/etc/hostname:copy'] })).rejects.toThrow(/Lab\.up\(2\) failed/);
     expect(mine()).toEqual(before);
 
-    // a lab made by a process that no longer exists
-    const dead = spawnSync('true').pid ?? 0;
-    expect(isAlive(dead)).toBe(false);
-    const name = `hbt${dead.toString(36).padStart(5, '0')}zzzz`;
-    const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LAB_NAME: name, LAB_PREFIX: `${name}-n`, LAB_BRIDGE: `${name}br`, LAB_SWITCH_NS: `${name}-sw`, LAB_CLIENT_NS: `${name}-c` };
-    const up = spawnSync(theLab().netnsLab, ['up', '1'], { env, encoding: 'utf8' });
-    expect(up.status, up.stderr).toBe(0);
+    // a lab whose owner is SIGKILLed: it stays until a sweep, which removes all of it
+    const script = `const { Lab } = await import(${JSON.stringify(LAB_JS)}); const l = await Lab.up({ nodes: 1 });` +
+      " await l.spawn(1, ['sleep', '1000']); console.log(l.labName); setInterval(() => {}, 1000);";
+    const owner = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const name = await new Promise<string>((res, rej) => {
+      owner.stdout.on('data', (b: Buffer) => res(b.toString().trim()));
+      owner.on('exit', (code) => rej(new Error(`lab owner exited ${code}`)));
+    });
     expect(labNamespaces(name).length).toBe(3);
+    expect(Lab.sweepStale()).not.toContain(name); // its owner still runs
+    const state = `/var/lib/heartbeat-ts-lab/${name}`;
+    const holder = Number(readFileSync(join(state, 'nodes/1/holder.pid'), 'utf8'));
+    const ownerPid = owner.pid ?? 0;
+    owner.kill('SIGKILL');
+    await waitFor(() => !isRunning(ownerPid), { timeoutMs: 10_000, what: 'the lab owner to die' });
+    expect(labNamespaces(name).length).toBe(3);
+    expect(isRunning(holder)).toBe(true);
     expect(Lab.sweepStale()).toContain(name);
     expect(labNamespaces(name)).toEqual([]);
-    expect(existsSync(`/var/lib/netns-lab/${name}`)).toBe(false);
+    expect(existsSync(state)).toBe(false);
+    await waitFor(() => !isRunning(holder), { timeoutMs: 10_000, what: "the dead owner's node to end" });
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(name);
     expect(Lab.sweepStale()).not.toContain(theLab().labName);
   });
 
@@ -242,6 +308,7 @@ describe('netns harness with real heartbeat 3.0.6', () => {
     const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
     expect(list).not.toContain(l.labName);
     expect(existsSync(l.stateDir)).toBe(false);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(l.labName);
     expect(pids.filter(isRunning)).toEqual([]);
     expect(l.isUp).toBe(false);
     await l.down();

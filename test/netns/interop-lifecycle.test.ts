@@ -65,7 +65,7 @@ async function seesActive(lab: Lab, on: number, kind: Kind, of: string, after: n
 /** kill -9 of node `victim`'s daemon; returns ms until node `watcher` logs it dead. */
 async function killAndTime(lab: Lab, victim: number, victimKind: Kind, watcher: number): Promise<number> {
   const at = logSize(lab, watcher);
-  // PIDs first (a netns-lab call, slow on a loaded machine), then the clock and the signal
+  // PIDs first (a lab call, slow on a loaded machine), then the clock and the signal
   const pids = victimKind === 'real' ? await realPids(lab, victim) : await oursPids(lab, victim);
   expect(pids.length).toBeGreaterThan(0);
   const t0 = performance.now();
