@@ -6,8 +6,9 @@
  * lab on the machine.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { Lab, type NodeId } from './lab.js';
-import { existingLabNames, LAB_NAME_RE, labHealth, readState } from './state.js';
+import { existingLabNames, LAB_NAME_RE, labHealth, labNamespaces, readState, stateDirOf } from './state.js';
 import { describeLabs } from './status.js';
 import { destroyLab, sweepStale } from './teardown.js';
 
@@ -32,6 +33,11 @@ export const USAGE = `usage: npm run lab -- [--name NAME] COMMAND …   (as root
   pids ID [COMM]         their host PIDs only (optionally only those named COMM)
   ip ID                  node ID's address
   path ID [PATH]         host path of node ID's private copy of PATH`;
+
+/** Commands about one existing lab (up, down, list, sweep and help are handled first). */
+const LAB_COMMANDS = [
+  'status', 'exec', 'shell', 'cut', 'heal', 'partition', 'loss', 'capture', 'capture-start', 'capture-stop', 'ps', 'pids', 'ip', 'path',
+];
 
 class UsageError extends Error {}
 
@@ -199,6 +205,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd === 'down') return down(name);
+  if (!LAB_COMMANDS.includes(cmd)) throw new UsageError(`unknown command ${cmd}`);
   const lab = pick(name);
   for (const group of [failures, views, processes]) {
     const code = await group(lab, cmd, args);
@@ -210,6 +217,7 @@ async function main(argv: string[]): Promise<number> {
 /** Removes the lab; refuses one whose owner still runs it (a test, the demo). */
 function down(name: string | undefined): number {
   const target = name ?? pick(undefined).labName;
+  if (!existsSync(stateDirOf(target)) && labNamespaces(target).length === 0) throw new Error(`no lab named ${target}`);
   const health = labHealth(target);
   if (health === 'live') {
     const s = readState(target);

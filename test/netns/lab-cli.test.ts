@@ -1,0 +1,118 @@
+/**
+ * `npm run lab`: the lab CLI (dist/devtools/lab/cli.js) as a person uses it,
+ * one process per command, the lab found again from its state on disk.
+ */
+import { randomInt } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Lab, REPO_ROOT } from './harness/lab.js';
+import { isRunning, runCommand } from './harness/proc.js';
+import { labNamespaces } from './harness/teardown.js';
+
+const CLI = join(REPO_ROOT, 'dist/devtools/lab/cli.js');
+const NAME = `hc${process.pid.toString(36)}${randomInt(36 ** 3).toString(36)}`;
+const STATE = `/var/lib/heartbeat-ts-lab/${NAME}`;
+
+/** One CLI command against this file's lab. */
+async function lab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', LAB_NAME: NAME };
+  return runCommand([process.execPath, CLI, ...args], { env, timeoutMs: 60_000, what: `lab ${args.join(' ')}` });
+}
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await lab(...args);
+  expect(r.code, `lab ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+const pingOk = async (from: string, to: string): Promise<boolean> =>
+  (await lab('exec', from, 'ping', '-n', '-c', '1', '-W', '1', '-w', '1', to)).code === 0;
+
+afterAll(async () => {
+  // whatever happened, the lab goes (down of a missing lab is harmless)
+  if (existsSync(STATE) || labNamespaces(NAME).length > 0) await lab('--name', NAME, 'down');
+}, 120_000);
+
+describe('npm run lab', () => {
+  it('prints its usage, and exits 2 on a bad command', async () => {
+    expect(await ok('help')).toMatch(/up N .*\n[\s\S]*cut ID \[link\|drop\]/);
+    const r = await lab('frobnicate');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command frobnicate/);
+  });
+
+  it('up 2: a lab that outlives the command, runs commands in nodes and passes their status on', async () => {
+    expect(await ok('up', '2')).toMatch(new RegExp(`lab ${NAME} up[\\s\\S]*node2\\s+10\\.77\\.0\\.12`));
+    expect(JSON.parse(readFileSync(join(STATE, 'lab.json'), 'utf8'))).toMatchObject({ name: NAME, nodes: 2, kept: true, purpose: 'cli' });
+    expect(await ok('list')).toMatch(new RegExp(`${NAME}\\s+kept`));
+    expect(Lab.sweepStale()).not.toContain(NAME); // left up on purpose: no sweep takes it
+    expect((await ok('exec', '2', 'uname', '-n')).trim()).toBe('node2');
+    expect((await lab('exec', '1', 'sh', '-c', 'exit 7')).code).toBe(7);
+    expect((await ok('ip', 'c')).trim()).toBe('10.77.0.9');
+    expect((await ok('path', '1', '/var/log/ha-log')).trim()).toBe(`${STATE}/nodes/1/root/var/log/ha-log`);
+    expect(await pingOk('c', '10.77.0.12')).toBe(true);
+  });
+
+  it('cut, partition, loss and heal', async () => {
+    await ok('cut', '1');
+    expect(await ok('exec', '1', 'ip', 'link', 'show', 'eth0')).toContain('NO-CARRIER');
+    expect(await pingOk('c', '10.77.0.11')).toBe(false);
+    await ok('heal');
+    await ok('cut', '2', 'drop');
+    expect(await ok('status')).toMatch(/filters: cut 2 drop/);
+    expect(await pingOk('c', '10.77.0.12')).toBe(false);
+    await ok('heal', '2');
+    expect(await pingOk('c', '10.77.0.12')).toBe(true);
+    await ok('partition', '1', '2,c');
+    expect(await pingOk('c', '10.77.0.11')).toBe(false);
+    expect(await pingOk('c', '10.77.0.12')).toBe(true);
+    await ok('heal');
+    await ok('loss', '1', '100');
+    expect(await pingOk('2', '10.77.0.11')).toBe(false);
+    await ok('loss', '1', '0');
+    expect(await ok('status')).toMatch(/filters: none/);
+    expect(await pingOk('c', '10.77.0.11')).toBe(true);
+    expect((await lab('loss', '1', '200')).code).not.toBe(0);
+  });
+
+  it('captures, and lists a node\'s processes by host PID', async () => {
+    const file = join(STATE, 'cli.pcap');
+    await ok('capture-start', file, '60', 'icmp');
+    expect(await ok('status')).toContain('capture running');
+    expect(await pingOk('c', '10.77.0.11')).toBe(true);
+    await ok('capture-stop');
+    const r = await runCommand(['tcpdump', '-n', '-r', file], { timeoutMs: 20_000 });
+    expect(r.stdout).toMatch(/10\.77\.0\.9 > 10\.77\.0\.11: ICMP echo request/);
+
+    const bg = await ok('exec', '1', 'sh', '-c', 'sleep 1000 >/dev/null 2>&1 & echo $!');
+    expect(Number(bg.trim())).toBeLessThan(1000); // the PID inside the node's PID namespace
+    const pids = (await ok('pids', '1', 'sleep')).trim().split('\n').map(Number);
+    expect(pids).toHaveLength(1);
+    expect(await ok('ps', '1')).toMatch(new RegExp(`^\\s*${pids[0]}\\s.*sleep 1000`, 'm'));
+  });
+
+  it('down refuses a lab whose owner still runs, and removes its own lab completely', async () => {
+    const other = await Lab.up({ nodes: 1 });
+    try {
+      const r = await lab('--name', other.labName, 'down');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/belongs to a running process/);
+      expect(other.isUp).toBe(true);
+      expect(labNamespaces(other.labName)).toHaveLength(3);
+    } finally {
+      await other.down();
+    }
+    const pids = (await ok('pids', '1')).trim().split('\n').map(Number);
+    expect(pids.length).toBeGreaterThan(0);
+    expect(await ok('down')).toContain(`lab ${NAME} down`);
+    expect(labNamespaces(NAME)).toEqual([]);
+    expect(existsSync(STATE)).toBe(false);
+    expect(pids.filter(isRunning)).toEqual([]);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(NAME);
+    expect(await ok('list')).not.toContain(NAME);
+    const again = await lab('down');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/no lab named/);
+  });
+});
