@@ -12,15 +12,17 @@
  * process the lab made, also after a failed `up`; an 'exit'/signal safety
  * net and `Lab.sweepStale()` catch labs whose owner died.
  */
-import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { captureStart, captureStop, type CaptureOptions } from './capture.js';
 import { addNamespaces, applyFilters, noFilters, setPorts, wire } from './net.js';
-import { enterArgv, initPid, nodeEnv, nodeRoot, parsePrivate, seedPrivateDirs, startNodeInit, writeHosts } from './node.js';
-import { childrenOf, commOf, type ExecResult, isRunning, pidsInNetns, runCommand, sleep, statusOf } from './proc.js';
+import {
+  enterArgv, hostAliases, initPid, nodeEnv, nodeRoot, parsePrivate, privateEntries, seedPrivateDirs, startNodeInit, writeHosts,
+} from './node.js';
+import { type NodeProcess, type SpawnOptions, startInNode } from './spawn.js';
+import { commOf, type ExecResult, isRunning, pidsInNetns, runCommand } from './proc.js';
 import {
   allIds, AUTO_PREFIX, currentOwner, hostnameOf, ipOf, LAB_NAME_RE, labHealth, labNamespaces, type LabState, NETNS_DIR,
   type NodeId, nodeKey, nodeNs, readState, STATE_ROOT, stateDirOf, switchNs, writeState,
@@ -29,6 +31,8 @@ import { destroyLab, sweepStale } from './teardown.js';
 import { describeLab } from './status.js';
 
 export type { ExecResult } from './proc.js';
+export type { ExitInfo, NodeProcess, SpawnOptions } from './spawn.js';
+export { HEARTBEAT_PRIVATE, PRIVATE_INITD } from './node.js';
 export type { NodeId } from './state.js';
 
 /** The repository root, from the source tree (devtools/lab/) or from dist/devtools/lab/. */
@@ -38,10 +42,6 @@ export const REPO_ROOT = ((): string => {
   return dir;
 })();
 
-/** Private per-node directories real heartbeat needs (compiled-in paths). */
-export const HEARTBEAT_PRIVATE: readonly string[] = ['/etc/ha.d:copy', '/var/lib/heartbeat:copy', '/run:empty', '/var/log:empty'];
-/** For resource-script tests that install or change /etc/init.d scripts per node. */
-export const PRIVATE_INITD = '/etc/init.d:copy';
 const DEFAULT_SUBNET = '10.77.0';
 const SAFETY_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -67,51 +67,6 @@ export interface ExecOptions {
   env?: Record<string, string>;
 }
 
-export interface SpawnOptions {
-  /** host file receiving stdout+stderr (appended); otherwise output is kept in memory */
-  logFile?: string;
-  /** called with each line of output (without logFile) */
-  onLine?: (line: string) => void;
-  env?: Record<string, string>;
-}
-
-export interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** code, or 128+signal number */
-  status: number;
-}
-
-/** A command running in a node, seen from the host. */
-export interface NodeProcess {
-  readonly node: NodeId;
-  readonly argv: readonly string[];
-  /** host PID of the command; undefined if it ended before it could be read */
-  readonly pid: number | undefined;
-  readonly logFile: string | undefined;
-  /** resolves when the command ended (never rejects) */
-  readonly exited: Promise<ExitInfo>;
-  running(): boolean;
-  /** signals the command itself; false when it already ended */
-  kill(signal?: NodeJS.Signals): boolean;
-  /** captured stdout+stderr (empty with logFile) */
-  output(): string;
-}
-
-/** Host symlinks like /var/run -> /run: a node sees the same links, into its private dirs. */
-function hostAliases(): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const a of ['/var/run', '/var/lock']) {
-    try {
-      const real = realpathSync(a);
-      if (real !== a) out.push([a, real]);
-    } catch {
-      // not present on this host
-    }
-  }
-  return out;
-}
-
 function newName(): string {
   for (let tries = 0; tries < 20; tries++) {
     let rand = '';
@@ -120,16 +75,6 @@ function newName(): string {
     if (!existsSync(stateDirOf(candidate)) && labNamespaces(candidate).length === 0) return candidate;
   }
   throw new Error('Lab.up: could not find an unused lab name');
-}
-
-function privateEntries(opts: LabOptions): string[] {
-  const entries = [...HEARTBEAT_PRIVATE, ...(opts.private ?? [])];
-  if (opts.privateInitD === true) entries.push(PRIVATE_INITD);
-  // /var/run/heartbeat lives in the private /run when /var/run links to it
-  // (Debian); where it is a real directory it needs its own entry
-  if (!hostAliases().some(([a]) => a === '/var/run')) entries.push('/var/run:empty');
-  for (const e of entries) parsePrivate(e); // throws on a bad entry before anything is built
-  return entries;
 }
 
 export class Lab {
@@ -165,7 +110,7 @@ export class Lab {
     if (opts.name !== undefined && !LAB_NAME_RE.test(opts.name)) {
       throw new Error(`Lab.up: lab name must be 2-12 lower-case letters and digits, starting with a letter: ${opts.name}`);
     }
-    const entries = privateEntries(opts);
+    const entries = privateEntries(opts.private ?? [], opts.privateInitD === true);
     sweepStale();
     const name = opts.name ?? newName();
     if (existsSync(stateDirOf(name)) || labNamespaces(name).length > 0) {
@@ -344,72 +289,7 @@ export class Lab {
     const key = this.checkId(id);
     this.checkUp();
     if (argv.length === 0) throw new Error('lab.spawn: empty argv');
-    const full = this.enter(id, argv);
-    let fd: number | undefined;
-    if (opts.logFile !== undefined) {
-      mkdirSync(dirname(opts.logFile), { recursive: true });
-      fd = openSync(opts.logFile, 'a');
-    }
-    const child = spawn(full[0] ?? 'nsenter', full.slice(1), { env: this.envFor(id, opts.env), stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'] });
-    if (fd !== undefined) closeSync(fd);
-    const chunks: Buffer[] = [];
-    let partial = '';
-    const onData = (b: Buffer): void => {
-      if (opts.onLine === undefined) {
-        chunks.push(b);
-        return;
-      }
-      partial += b.toString('utf8');
-      let nl: number;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        opts.onLine(partial.slice(0, nl));
-        partial = partial.slice(nl + 1);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    let ended = false;
-    const exited = new Promise<ExitInfo>((res) => {
-      child.on('exit', (code, signal) => {
-        ended = true;
-        res({ code, signal, status: statusOf(code, signal) });
-      });
-      child.on('error', () => {
-        ended = true;
-        res({ code: null, signal: null, status: -1 });
-      });
-    });
-    // nsenter forks once to enter the PID namespace: the command is its child
-    let pid: number | undefined;
-    const deadline = Date.now() + 10_000;
-    while (!ended && child.pid !== undefined && Date.now() < deadline) {
-      if (commOf(child.pid) === 'nsenter') pid = childrenOf(child.pid)[0];
-      if (pid !== undefined) break;
-      await sleep(10);
-    }
-    if (pid === undefined && !ended) {
-      child.kill('SIGKILL');
-      throw new Error(`lab.spawn: no process appeared in node ${key} for ${argv.join(' ')}`);
-    }
-    const hostPid = pid;
-    return {
-      node: id,
-      argv: [...argv],
-      pid: hostPid,
-      logFile: opts.logFile,
-      exited,
-      running: () => !ended,
-      kill: (signal: NodeJS.Signals = 'SIGTERM') => {
-        if (ended || hostPid === undefined) return false;
-        try {
-          process.kill(hostPid, signal);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      output: () => Buffer.concat(chunks).toString('utf8'),
-    };
+    return startInNode(id, key, argv, this.enter(id, argv), this.envFor(id, opts.env), opts);
   }
 
   /** Host PIDs of the processes in node id, its init excepted (optionally only those whose comm is `comm`). */

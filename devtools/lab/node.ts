@@ -12,7 +12,7 @@
  * node's own /sys and /proc and bind-mounts its private directories.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { childrenOf, commOf, isRunning, runCommand, sleep } from './proc.js';
 import {
@@ -44,6 +44,36 @@ done
 : >"$ready"
 exec perl -e '$0 = shift; $SIG{$_} = "IGNORE" for qw(HUP INT TERM QUIT USR1 USR2 PIPE); while (1) { sleep 1 if wait == -1 }' "$title"
 `;
+
+/** Private per-node directories real heartbeat needs (compiled-in paths). */
+export const HEARTBEAT_PRIVATE: readonly string[] = ['/etc/ha.d:copy', '/var/lib/heartbeat:copy', '/run:empty', '/var/log:empty'];
+/** For resource-script tests that install or change /etc/init.d scripts per node. */
+export const PRIVATE_INITD = '/etc/init.d:copy';
+
+/** Host symlinks like /var/run -> /run: a node sees the same links, into its private dirs. */
+export function hostAliases(): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const a of ['/var/run', '/var/lock']) {
+    try {
+      const real = realpathSync(a);
+      if (real !== a) out.push([a, real]);
+    } catch {
+      // not present on this host
+    }
+  }
+  return out;
+}
+
+/** The private directory entries of a lab: heartbeat's, the caller's extras, /etc/init.d on request. */
+export function privateEntries(extra: readonly string[], privateInitD: boolean): string[] {
+  const entries = [...HEARTBEAT_PRIVATE, ...extra];
+  if (privateInitD) entries.push(PRIVATE_INITD);
+  // /var/run/heartbeat lives in the private /run when /var/run links to it
+  // (Debian); where it is a real directory it needs its own entry
+  if (!hostAliases().some(([a]) => a === '/var/run')) entries.push('/var/run:empty');
+  for (const e of entries) parsePrivate(e); // throws on a bad entry before anything is built
+  return entries;
+}
 
 export interface PrivateEntry {
   path: string;
