@@ -4,7 +4,7 @@
  * bcast + sha1, deadtime 5, keepalive 1, initdead 10, node1 owning a VIP.
  *
  * Measured on the 2-core dev machine (2026-11, five runs, the test prints
- * them every time): `Lab.up` with 2 nodes ~1.1 s; both init scripts return
+ * them every time): `Lab.up` with 2 nodes ~0.3 s; both init scripts return
  * in ~0.2 s together (the daemon forks into the background); the nodes report
  * each other `active` ~1.5-2 s after the start; the VIP is up on node1 ~12.5 s
  * after the start (the 10 s RQSTDELAY of spec §6.3 after comm is up), so a
