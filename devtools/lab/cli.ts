@@ -14,9 +14,10 @@ import { destroyLab, sweepStale } from './teardown.js';
 
 const DEFAULT_NAME = 'hblab';
 export const USAGE = `usage: npm run lab -- [--name NAME] COMMAND …   (as root; NAME also from $LAB_NAME)
-  up N [--subnet A.B.C] [--private PATH[:copy|:empty]]… [--ipv6]
+  up N [--subnet A.B.C] [--private PATH[:copy|:empty]]… [--ipv6] [--owner PID]
                          nodes 1..N (node1… at A.B.C.11…) and client c (A.B.C.9) on one bridge;
-                         default name ${DEFAULT_NAME}, subnet 10.77.0
+                         default name ${DEFAULT_NAME}, subnet 10.77.0; it stays until down, or with
+                         --owner until process PID is gone (then any sweep removes it)
   down                   remove the lab: processes, namespaces, bridge, mounts, state
   list                   every lab on this machine, its owner and health (live, kept, stale)
   sweep                  remove the stale labs (owner gone, not kept)
@@ -81,15 +82,18 @@ async function up(name: string | undefined, args: string[]): Promise<number> {
   const priv: string[] = [];
   let subnet: string | undefined;
   let ipv6 = false;
+  let owner: number | undefined;
   for (let i = 1; i < args.length; i++) {
     const a = args[i];
     if (a === '--private') priv.push(args[++i] ?? '');
+    else if (a === '--owner') owner = Number(args[++i]);
     else if (a === '--subnet') subnet = args[++i];
     else if (a === '--ipv6') ipv6 = true;
     else throw new UsageError(`up: unknown argument ${a}`);
   }
   const lab = await Lab.up({ nodes, name: name ?? DEFAULT_NAME, purpose: 'cli', private: priv, ipv6, ...(subnet !== undefined ? { subnet } : {}) });
-  lab.keep();
+  if (owner === undefined) lab.keep();
+  else lab.handOver(owner);
   process.stdout.write(`lab ${lab.labName} up\n${await lab.status()}`);
   return 0;
 }

@@ -22,7 +22,7 @@ import {
   enterArgv, hostAliases, initPid, nodeEnv, nodeRoot, parsePrivate, privateEntries, seedPrivateDirs, startNodeInit, writeHosts,
 } from './node.js';
 import { type NodeProcess, type SpawnOptions, startInNode } from './spawn.js';
-import { commOf, type ExecResult, isRunning, pidsInNetns, runCommand } from './proc.js';
+import { commOf, type ExecResult, isRunning, pidsInNetns, processStartTime, runCommand } from './proc.js';
 import {
   allIds, AUTO_PREFIX, currentOwner, hostnameOf, ipOf, LAB_NAME_RE, labHealth, labNamespaces, type LabState, NETNS_DIR,
   type NodeId, nodeKey, nodeNs, readState, STATE_ROOT, stateDirOf, switchNs, writeState,
@@ -161,6 +161,16 @@ export class Lab {
   /** Marks the lab as left up on purpose: it outlives this process, no sweep removes it, `down` does. */
   keep(): void {
     this.state.kept = true;
+    writeState(this.state);
+    this.removeSafetyNet();
+  }
+
+  /** Hands the lab to another running process: it outlives this one, and a sweep removes it once that process is gone. */
+  handOver(pid: number): void {
+    const start = processStartTime(pid);
+    if (start === undefined || !isRunning(pid)) throw new Error(`lab ${this.labName}: no process ${pid} to hand the lab to`);
+    this.state.owner = { pid, start };
+    this.state.kept = false;
     writeState(this.state);
     this.removeSafetyNet();
   }

@@ -2,6 +2,7 @@
  * `npm run lab`: the lab CLI (dist/devtools/lab/cli.js) as a person uses it,
  * one process per command, the lab found again from its state on disk.
  */
+import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +30,13 @@ async function ok(...args: string[]): Promise<string> {
 const pingOk = async (from: string, to: string): Promise<boolean> =>
   (await lab('exec', from, 'ping', '-n', '-c', '1', '-W', '1', '-w', '1', to)).code === 0;
 
+/** After a heal the first echo may wait for ARP on a loaded machine: reachable within 10 s. */
+async function reachable(from: string, to: string): Promise<boolean> {
+  const end = Date.now() + 10_000;
+  while (!(await pingOk(from, to))) if (Date.now() > end) return false;
+  return true;
+}
+
 afterAll(async () => {
   // whatever happened, the lab goes (down of a missing lab is harmless)
   if (existsSync(STATE) || labNamespaces(NAME).length > 0) await lab('--name', NAME, 'down');
@@ -51,7 +59,7 @@ describe('npm run lab', () => {
     expect((await lab('exec', '1', 'sh', '-c', 'exit 7')).code).toBe(7);
     expect((await ok('ip', 'c')).trim()).toBe('10.77.0.9');
     expect((await ok('path', '1', '/var/log/ha-log')).trim()).toBe(`${STATE}/nodes/1/root/var/log/ha-log`);
-    expect(await pingOk('c', '10.77.0.12')).toBe(true);
+    expect(await reachable('c', '10.77.0.12')).toBe(true);
   });
 
   it('cut, partition, loss and heal', async () => {
@@ -63,16 +71,16 @@ describe('npm run lab', () => {
     expect(await ok('status')).toMatch(/filters: cut 2 drop/);
     expect(await pingOk('c', '10.77.0.12')).toBe(false);
     await ok('heal', '2');
-    expect(await pingOk('c', '10.77.0.12')).toBe(true);
+    expect(await reachable('c', '10.77.0.12')).toBe(true);
     await ok('partition', '1', '2,c');
     expect(await pingOk('c', '10.77.0.11')).toBe(false);
-    expect(await pingOk('c', '10.77.0.12')).toBe(true);
+    expect(await reachable('c', '10.77.0.12')).toBe(true);
     await ok('heal');
     await ok('loss', '1', '100');
     expect(await pingOk('2', '10.77.0.11')).toBe(false);
     await ok('loss', '1', '0');
     expect(await ok('status')).toMatch(/filters: none/);
-    expect(await pingOk('c', '10.77.0.11')).toBe(true);
+    expect(await reachable('c', '10.77.0.11')).toBe(true);
     expect((await lab('loss', '1', '200')).code).not.toBe(0);
   });
 
@@ -80,7 +88,7 @@ describe('npm run lab', () => {
     const file = join(STATE, 'cli.pcap');
     await ok('capture-start', file, '60', 'icmp');
     expect(await ok('status')).toContain('capture running');
-    expect(await pingOk('c', '10.77.0.11')).toBe(true);
+    expect(await reachable('c', '10.77.0.11')).toBe(true);
     await ok('capture-stop');
     const r = await runCommand(['tcpdump', '-n', '-r', file], { timeoutMs: 20_000 });
     expect(r.stdout).toMatch(/10\.77\.0\.9 > 10\.77\.0\.11: ICMP echo request/);
@@ -90,6 +98,23 @@ describe('npm run lab', () => {
     const pids = (await ok('pids', '1', 'sleep')).trim().split('\n').map(Number);
     expect(pids).toHaveLength(1);
     expect(await ok('ps', '1')).toMatch(new RegExp(`^\\s*${pids[0]}\\s.*sleep 1000`, 'm'));
+  });
+
+  it('up --owner PID: the lab belongs to that process and is swept once it is gone', async () => {
+    const owner = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    const other = `${NAME}o`;
+    try {
+      expect(await ok('--name', other, 'up', '1', '--owner', String(owner.pid))).toContain(`lab ${other} up`);
+      expect(await ok('list')).toMatch(new RegExp(`${other}\\s+live`));
+      expect(Lab.sweepStale()).not.toContain(other);
+      expect((await lab('--name', other, 'down')).code).toBe(1); // its owner runs: not ours to remove
+    } finally {
+      owner.kill('SIGKILL');
+      await new Promise((r) => owner.once('exit', r));
+    }
+    expect(Lab.sweepStale()).toContain(other);
+    expect(labNamespaces(other)).toEqual([]);
+    expect(existsSync(`/var/lib/heartbeat-ts-lab/${other}`)).toBe(false);
   });
 
   it('down refuses a lab whose owner still runs, and removes its own lab completely', async () => {
