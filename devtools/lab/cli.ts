@@ -160,9 +160,12 @@ async function views(lab: Lab, cmd: string, args: string[]): Promise<number | un
   }
 }
 
+/** Spellings of the external netns-lab script this CLI replaces. */
+const ALIASES: Record<string, string> = { pcap: 'capture', 'pcap-start': 'capture-start', 'pcap-stop': 'capture-stop' };
+
 async function processes(lab: Lab, cmd: string, args: string[]): Promise<number | undefined> {
   const target = (s: string | undefined): NodeId | 'sw' => (s === 'sw' ? 'sw' : nodeId(lab, s));
-  switch (cmd) {
+  switch (ALIASES[cmd] ?? cmd) {
     case 'exec': {
       const id = target(args[0]);
       if (args.length < 2) throw new UsageError('exec ID CMD…');
@@ -209,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd === 'down') return down(name);
-  if (!LAB_COMMANDS.includes(cmd)) throw new UsageError(`unknown command ${cmd}`);
+  if (!LAB_COMMANDS.includes(ALIASES[cmd] ?? cmd)) throw new UsageError(`unknown command ${cmd}`);
   const lab = pick(name);
   for (const group of [failures, views, processes]) {
     const code = await group(lab, cmd, args);

@@ -82,7 +82,7 @@ export class Lab {
   readonly stateDir: string;
   readonly nodes: number;
   readonly subnet: string;
-  /** @deprecated the external netns-lab tool is gone; this is the path of the lab CLI (dist/devtools/lab/cli.js) */
+  /** @deprecated the external netns-lab script is gone: this is the lab CLI as one executable (devtools/lab/hb-lab; LAB_NAME picks the lab) */
   readonly netnsLab: string;
   /** private directories of every node (absolute, canonical) */
   readonly privateDirs: readonly string[];
@@ -95,7 +95,7 @@ export class Lab {
     this.stateDir = stateDirOf(state.name);
     this.nodes = state.nodes;
     this.subnet = state.subnet;
-    this.netnsLab = join(REPO_ROOT, 'dist/devtools/lab/cli.js');
+    this.netnsLab = join(REPO_ROOT, 'devtools/lab/hb-lab');
     this.privateDirs = state.private.map((e) => parsePrivate(e).path);
   }
 

@@ -206,7 +206,12 @@ export function runCommand(argv: readonly string[], opts: RunOptions): Promise<E
     let settled = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      if (child.pid !== undefined) signalAll([...descendants(child.pid), child.pid], 'SIGKILL');
+      const pid = child.pid;
+      if (pid === undefined) return;
+      signalAll(descendants(pid), 'SIGKILL');
+      // a child forked while the tree was read shows on a second look, while its parent still lives
+      // (killed first, it would be re-parented away, e.g. to a lab node's init, and live on)
+      setTimeout(() => signalAll([...descendants(pid), pid], 'SIGKILL'), 50);
     }, opts.timeoutMs);
     child.on('error', (e) => {
       if (settled) return;

@@ -113,11 +113,12 @@ describe('netns harness with real heartbeat 3.0.6', () => {
     const l = theLab();
     expect((await l.exec(1, ['cat', '/proc/1/cmdline'])).stdout).toContain('lab-init');
     expect(Number((await l.sh(1, 'echo $$')).stdout.trim())).toBeLessThan(1000);
-    const other = await l.spawn(2, ['sleep', '1000']);
+    const other = await l.spawn(2, ['sleep', '1001']);
     try {
       // node1 neither sees nor reaches node2's process by its host PID
       expect((await l.exec(1, ['kill', '-0', String(other.pid)])).code).not.toBe(0);
-      expect((await l.exec(1, ['ps', '-e', '-o', 'comm='])).stdout).not.toContain('sleep');
+      expect((await l.exec(2, ['ps', '-e', '-o', 'args='])).stdout).toContain('sleep 1001');
+      expect((await l.exec(1, ['ps', '-e', '-o', 'args='])).stdout).not.toContain('sleep 1001');
       expect(l.initPid(1)).toBeGreaterThan(0);
       expect(l.initPid(1)).not.toBe(l.initPid(2));
     } finally {
@@ -126,9 +127,9 @@ describe('netns harness with real heartbeat 3.0.6', () => {
     }
     // a double fork: the grandchild is re-parented to the node's init, which reaps it
     await l.sh(1, '(sleep 0.3 &) ; exit 0');
-    await waitFor(() => l.exec(1, ['ps', '-e', '-o', 'stat=,comm=']), {
-      timeoutMs: 10_000, what: 'no sleep and no zombie left in node1',
-      until: (r) => !/sleep|^Z/m.test(r.stdout),
+    await waitFor(() => l.exec(1, ['ps', '-e', '-o', 'stat=,args=']), {
+      timeoutMs: 10_000, what: 'the orphan gone from node1, no zombie left',
+      until: (r) => !/sleep 0\.3|^Z/m.test(r.stdout),
     });
   });
 

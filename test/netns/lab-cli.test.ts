@@ -56,6 +56,12 @@ describe('npm run lab', () => {
     expect(await ok('list')).toMatch(new RegExp(`${NAME}\\s+kept`));
     expect(Lab.sweepStale()).not.toContain(NAME); // left up on purpose: no sweep takes it
     expect((await ok('exec', '2', 'uname', '-n')).trim()).toBe('node2');
+    // the same CLI as one executable (what Lab.netnsLab names for old callers)
+    const direct = await runCommand([join(REPO_ROOT, 'devtools/lab/hb-lab'), 'exec', '1', 'uname', '-n'], {
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LAB_NAME: NAME, HEARTBEAT_TS_NODE: process.execPath },
+      timeoutMs: 60_000,
+    });
+    expect(direct).toMatchObject({ code: 0, stdout: 'node1\n' });
     expect((await lab('exec', '1', 'sh', '-c', 'exit 7')).code).toBe(7);
     expect((await ok('ip', 'c')).trim()).toBe('10.77.0.9');
     expect((await ok('path', '1', '/var/log/ha-log')).trim()).toBe(`${STATE}/nodes/1/root/var/log/ha-log`);

@@ -19,7 +19,7 @@ export {
   type SpawnOptions,
 } from '../../../devtools/lab/lab.js';
 
-/** @deprecated the external netns-lab tool is gone: the path of the project's lab CLI (dist/devtools/lab/cli.js). */
+/** @deprecated the external netns-lab script is gone: the project's lab CLI as one executable (devtools/lab/hb-lab). */
 export function netnsLabPath(): string {
-  return `${REPO_ROOT}/dist/devtools/lab/cli.js`;
+  return `${REPO_ROOT}/devtools/lab/hb-lab`;
 }
