@@ -10,16 +10,12 @@
  * the package's install script. Datagrams are read on the main thread from a
  * uv_poll watcher, so no thread blocks in recvfrom().
  *
- * The addon is found by walking up from this file to the directory holding
- * native/build/Release/hb_icmp.node, which works both for lib/ (tests) and
- * dist/lib/ (the daemon).
+ * The addon is found by lib/util/addon.ts.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { constants } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { HbError } from '../util/errors.js';
+import { errnoName, findAddon, loadAddon } from '../util/addon.js';
+
+export { errnoName } from '../util/addon.js';
 
 declare const handleBrand: unique symbol;
 type NativeHandle = { readonly [handleBrand]: true };
@@ -35,41 +31,14 @@ interface IcmpAddon {
   close(handle: NativeHandle): void;
 }
 
-const ADDON_PATH = join('native', 'build', 'Release', 'hb_icmp.node');
-
 /** The compiled addon's path, searching upwards from `start`; undefined when not built. */
-export function findIcmpAddon(start: string = dirname(fileURLToPath(import.meta.url))): string | undefined {
-  let dir = start;
-  for (;;) {
-    const candidate = join(dir, ADDON_PATH);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+export function findIcmpAddon(start?: string): string | undefined {
+  return findAddon('hb_icmp', start);
 }
 
 /** Loads the addon (Node caches it); throws HbError ICMP_ADDON_MISSING / ICMP_ADDON_LOAD. */
 export function loadIcmpAddon(): IcmpAddon {
-  const path = findIcmpAddon();
-  if (path === undefined) {
-    throw new HbError(
-      'ICMP_ADDON_MISSING',
-      `the raw ICMP addon is not built (no ${ADDON_PATH} above ${dirname(fileURLToPath(import.meta.url))}); `
-        + 'run `npm ci` (or `npx node-gyp rebuild --directory native`) to build it',
-    );
-  }
-  try {
-    return createRequire(import.meta.url)(path) as IcmpAddon;
-  } catch (err) {
-    throw new HbError('ICMP_ADDON_LOAD', `cannot load the raw ICMP addon ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-}
-
-/** `EPERM` for 1, and so on; `errno N` for numbers Node does not name. */
-export function errnoName(errno: number): string {
-  for (const [name, value] of Object.entries(constants.errno)) if (value === errno) return name;
-  return `errno ${errno}`;
+  return loadAddon<IcmpAddon>('hb_icmp', 'ICMP', 'raw ICMP');
 }
 
 export interface IcmpSocketOptions {

@@ -10,7 +10,7 @@ export interface ReceivedPacket {
   from: string;
 }
 
-export type MediumKind = 'bcast' | 'ucast' | 'mcast' | 'serial' | 'ping' | 'ping_group';
+export type MediumKind = 'bcast' | 'ucast' | 'mcast' | 'ucast6' | 'mcast6' | 'serial' | 'ping' | 'ping6' | 'ping_group';
 
 export interface Medium {
   readonly kind: MediumKind;

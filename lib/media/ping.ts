@@ -46,7 +46,8 @@ export interface PingSigner {
 export const SEQ_WINDOW = 128;
 
 export interface PingMediumOptions {
-  kind: 'ping' | 'ping_group';
+  /** ping6: ICMPv6 to numeric IPv6 addresses, otherwise as ping. */
+  kind: 'ping' | 'ping6' | 'ping_group';
   /** The ping node's name: the host as written (ping) or the group name (ping_group). */
   name: string;
   /** Addresses or host names to ping; resolved to IPv4 at open(). */
@@ -66,7 +67,7 @@ async function resolveIpv4(host: string): Promise<string> {
 }
 
 export class PingMedium implements Medium {
-  readonly kind: 'ping' | 'ping_group';
+  readonly kind: 'ping' | 'ping6' | 'ping_group';
   readonly linkName: string;
   readonly description: string;
   readonly ident: number;
@@ -82,7 +83,7 @@ export class PingMedium implements Medium {
     if (opts.hosts.length === 0) throw new HbError('MEDIA_BAD_CONFIG', `${opts.kind} ${opts.name}: no host to ping`);
     this.kind = opts.kind;
     this.linkName = opts.name;
-    this.description = opts.kind === 'ping' ? 'ping heartbeat started.' : 'ping group heartbeat started.';
+    this.description = opts.kind === 'ping_group' ? 'ping group heartbeat started.' : 'ping heartbeat started.';
     this.ident = (opts.ident ?? process.pid) & 0xffff;
     this.nextSeq = Math.floor((opts.random ?? Math.random)() * 0x10000) & 0xffff;
   }
@@ -189,7 +190,7 @@ export class PingMedium implements Medium {
 }
 
 /** The message a ping medium asks its target to echo (spec 4.5), before signing. */
-export function pingPayload(kind: 'ping' | 'ping_group', name: string, ts: string): HaMsg {
+export function pingPayload(kind: 'ping' | 'ping6' | 'ping_group', name: string, ts: string): HaMsg {
   return new HaMsg()
     .add(F.TYPE, T.NS_STATUS)
     .add(F.STATUS, 'ping')

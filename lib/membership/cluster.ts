@@ -68,12 +68,12 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     this.clock = opts.clock;
     this.log = opts.log;
     const random = opts.random ?? Math.random;
-    const linkNames = opts.media.filter((m) => m.kind !== 'ping' && m.kind !== 'ping_group').map((m) => m.linkName);
+    const linkNames = opts.media.filter((m) => m.kind !== 'ping' && m.kind !== 'ping6' && m.kind !== 'ping_group').map((m) => m.linkName);
     for (const name of this.cfg.nodes) {
       this.addNode(newNode(name, 'normal', linkNames, this.cfg.deadtimeMs, Math.floor(random() * 10)));
     }
     for (const m of this.cfg.media) {
-      if (m.kind === 'ping') this.addNode(newNode(m.host, 'ping', [m.host], this.cfg.deadpingMs, 0));
+      if (m.kind === 'ping' || m.kind === 'ping6') this.addNode(newNode(m.host, 'ping', [m.host], this.cfg.deadpingMs, 0));
       if (m.kind === 'ping_group') this.addNode(newNode(m.group, 'ping', [m.group], this.cfg.deadpingMs, 0));
     }
     const me = this.nodes.get(opts.myName);

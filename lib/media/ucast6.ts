@@ -1,0 +1,76 @@
+/**
+ * `ucast6 <dev> <peer>`: UDP over IPv6 unicast to one peer, as Heartbeat's
+ * ucast6 plugin: the global udpport, a receive socket bound to [::]:port and
+ * tied to the interface (SO_BINDTODEVICE), a send socket tied to it too, and
+ * the interface as scope of a link-local peer (fe80::/10).
+ *
+ * A line naming our own address is harmless, as with heartbeat: those
+ * datagrams travel over `lo`, which the device-bound socket does not hear.
+ */
+import { readFileSync } from 'node:fs';
+import { HbError } from '../util/errors.js';
+import { formatIpv6, isLinkLocal6, parseIpv6 } from '../util/inet6.js';
+import { MEDIA } from './codes.js';
+import { interfaceExists } from './netif.js';
+import { UdpMedium, type UdpLinkConfig } from './udp.js';
+
+export interface Ucast6Options {
+  iface: string;
+  /** A numeric IPv6 address (the config layer refuses names, as heartbeat does). */
+  peer: string;
+  /** `%scope` written after a link-local peer: the interface name or its index. */
+  scope?: string | undefined;
+  port: number;
+}
+
+/** The kernel's index of an interface, from sysfs; undefined when it does not exist. */
+export function interfaceIndex(iface: string): number | undefined {
+  if (!interfaceExists(iface)) return undefined;
+  try {
+    const n = Number(readFileSync(`/sys/class/net/${iface}/ifindex`, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class Ucast6Medium extends UdpMedium {
+  readonly kind = 'ucast6' as const;
+  readonly linkName: string;
+  readonly description: string;
+  /** The peer as heartbeat prints it: canonical, with `%dev` when link-local. */
+  readonly peerText: string;
+  private readonly linkLocal: boolean;
+
+  constructor(private readonly opts: Ucast6Options) {
+    super();
+    this.linkName = opts.iface;
+    const bytes = parseIpv6(opts.peer);
+    if (bytes === undefined) throw new HbError(MEDIA.BAD_ADDRESS, `ucast6 ${opts.iface}: not an IPv6 address: ${opts.peer}`);
+    this.linkLocal = isLinkLocal6(bytes);
+    this.peerText = `${formatIpv6(bytes)}${this.linkLocal ? `%${opts.iface}` : ''}`;
+    this.description = `ucast6: heartbeat started for [${this.peerText}]:${opts.port} on interface ${opts.iface}`;
+  }
+
+  protected get who(): string {
+    return `ucast6 ${this.opts.iface}`;
+  }
+
+  protected linkConfig(): Promise<UdpLinkConfig> {
+    const { iface, port, scope } = this.opts;
+    const index = interfaceIndex(iface);
+    if (index === undefined) throw new HbError(MEDIA.IFACE_NOT_FOUND, `ucast6: device [${iface}] is invalid or not set up properly`);
+    if (this.linkLocal && scope !== undefined && scope !== iface && Number(scope) !== index) {
+      throw new HbError(MEDIA.BAD_ADDRESS, `ucast6: scope ${scope} of ${this.opts.peer} does not name device ${iface} (index ${index})`);
+    }
+    return Promise.resolve({
+      who: this.who,
+      family: 6,
+      recvAddress: '::',
+      port,
+      bindDevice: iface,
+      destAddress: this.peerText,
+      destPort: port,
+    });
+  }
+}
