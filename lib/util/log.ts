@@ -8,6 +8,7 @@
 import { closeSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pino, type Logger as PinoLogger } from 'pino';
+import { createSyslogWriter } from './syslog.js';
 
 export type LogLevel = 'emerg' | 'alert' | 'crit' | 'error' | 'warn' | 'notice' | 'info' | 'debug';
 
@@ -164,9 +165,10 @@ class FileSink {
   }
 }
 
+/** The syslog side of the logger: lib/util/syslog.ts's writer, or a test double. */
 export interface LogSyslogWriter {
-  /** Sends one message with its syslog priority (facility*8+severity). */
-  send(priority: number, tag: string, msg: string): void;
+  /** Sends one message with its syslog priority (facility*8+severity), as `IDENT: BODY`. */
+  send(priority: number, ident: string, body: string): void;
   close(): void;
 }
 
@@ -180,8 +182,12 @@ export interface LogRoot {
 }
 
 /**
- * Builds the daemon's root logger. `syslog` is injected so that the daemon
- * can route to /dev/log and tests can observe it.
+ * Builds a process's root logger. With a `logfacility`, every line but
+ * debug also goes to syslog as 3.0.6's cl_log sends it: ident = the entity
+ * (`heartbeat`, `ipfail`), body `[pid]: info: text`; resource-script lines
+ * (script()) as the shell helpers' logger(1) call: ident `Tag[pid]`, body
+ * `info: text`. `deps.syslog` replaces the /dev/log writer (tests); without
+ * it the writer is created on the first syslog line.
  */
 export function createLogRoot(
   entity: string,
@@ -191,6 +197,14 @@ export function createLogRoot(
   const host = deps.host ?? hostname();
   const now = deps.now ?? (() => new Date());
   let current = cfg;
+  let syslog: LogSyslogWriter | undefined = deps.syslog;
+  /** Sends to syslog when a facility is configured; debug never goes there (3.0.6 neither). */
+  const toSyslog = (level: LogLevel, ident: string, body: string): void => {
+    const facility = current.logfacility === undefined ? undefined : SYSLOG_FACILITIES[current.logfacility];
+    if (facility === undefined || level === 'debug') return;
+    syslog ??= createSyslogWriter({ ...(deps.now !== undefined ? { now: deps.now } : {}) });
+    syslog.send(facility * 8 + SYSLOG_SEVERITY[level], ident, body);
+  };
   let logfile: FileSink | null = null;
   let debugfile: FileSink | null = null;
   const openSinks = (c: LogSinkConfig): void => {
@@ -221,8 +235,7 @@ export function createLogRoot(
         if (current.stderr) {
           try { process.stderr.write(`${tag}: ${text}\n`); } catch { /* detached */ }
         }
-        const fac = current.logfacility === undefined ? undefined : SYSLOG_FACILITIES[current.logfacility];
-        if (fac !== undefined && deps.syslog && level !== 'debug') deps.syslog.send(fac * 8 + SYSLOG_SEVERITY[level], tag, text);
+        toSyslog(level, tag, text);
         return;
       }
       const line = formatLogLine({ syslogmsgfmt: current.syslogmsgfmt, host, entity: rec.entity, pid: rec.pid, level, msg: rec.msg, date });
@@ -231,10 +244,7 @@ export function createLogRoot(
       if (current.stderr) {
         try { process.stderr.write(line); } catch { /* detached */ }
       }
-      const facility = current.logfacility === undefined ? undefined : SYSLOG_FACILITIES[current.logfacility];
-      if (facility !== undefined && deps.syslog && level !== 'debug') {
-        deps.syslog.send(facility * 8 + SYSLOG_SEVERITY[level], `${rec.entity}: [${rec.pid}]`, `${LEVEL_WORDS[level]}: ${rec.msg}`);
-      }
+      toSyslog(level, rec.entity, `[${rec.pid}]: ${LEVEL_WORDS[level]}: ${rec.msg}`);
     },
   };
 
@@ -280,7 +290,7 @@ export function createLogRoot(
     close: () => {
       logfile?.close();
       debugfile?.close();
-      deps.syslog?.close();
+      syslog?.close();
     },
   };
 }
