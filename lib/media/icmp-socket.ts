@@ -13,6 +13,7 @@
  * The addon is found by lib/util/addon.ts.
  */
 import { HbError } from '../util/errors.js';
+import { MEDIA } from './codes.js';
 import { errnoName, findAddon, loadAddon } from '../util/addon.js';
 
 export { errnoName } from '../util/addon.js';
@@ -25,6 +26,7 @@ interface IcmpAddon {
     acceptMask: number,
     onPacket: (datagram: Buffer, from: string) => void,
     onError: (errno: number, syscall: string) => void,
+    family?: 4 | 6,
   ): NativeHandle;
   /** 0 or an errno value. */
   send(handle: NativeHandle, data: Buffer, address: string): number;
@@ -44,9 +46,11 @@ export function loadIcmpAddon(): IcmpAddon {
 export interface IcmpSocketOptions {
   /** Who owns the socket, for error messages (`ping 10.0.0.254`). */
   who: string;
-  /** ICMP types to receive (others are dropped by the kernel's ICMP_FILTER). */
+  /** 4 (default): raw ICMP; 6: raw ICMPv6. */
+  family?: 4 | 6;
+  /** ICMP types to receive (others are dropped by the kernel's ICMP_FILTER); for ICMPv6 128..159. */
   acceptTypes: readonly number[];
-  /** One whole IPv4 datagram (header included) and its source address. */
+  /** IPv4: one whole datagram (header included); IPv6: the ICMPv6 message alone. And its source address. */
   onDatagram: (datagram: Buffer, from: string) => void;
   /** Receive-side failures; never called synchronously from open(). */
   onError: (err: HbError) => void;
@@ -69,10 +73,15 @@ export class IcmpSocket {
    */
   static open(opts: IcmpSocketOptions): IcmpSocket {
     const addon = loadIcmpAddon();
+    const v6 = opts.family === 6;
+    // The addon's ICMPv6 mask counts from type 128 (the informational types, echo included).
+    const base = v6 ? 128 : 0;
     let mask = 0;
     for (const t of opts.acceptTypes) {
-      if (!Number.isInteger(t) || t < 0 || t > 31) throw new HbError('ICMP_BAD_TYPE', `${opts.who}: ICMP type ${t} cannot be filtered (0..31)`);
-      mask |= 1 << t;
+      if (!Number.isInteger(t) || t < base || t > base + 31) {
+        throw new HbError(MEDIA.ICMP_BAD_TYPE, `${opts.who}: ICMP type ${t} cannot be filtered (${base}..${base + 31})`);
+      }
+      mask |= 1 << (t - base);
     }
     let handle: NativeHandle;
     try {
@@ -83,17 +92,18 @@ export class IcmpSocket {
             opts.onDatagram(datagram, from);
           } catch (err) {
             // A receive callback must not turn into an uncaught exception of the daemon.
-            opts.onError(new HbError('MEDIA_RECV_FAILED', `${opts.who}: packet handler failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+            opts.onError(new HbError(MEDIA.RECEIVE_FAILED, `${opts.who}: packet handler failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
           }
         },
         (errno, syscall) => {
-          opts.onError(new HbError('MEDIA_RECV_FAILED', `${opts.who}: ${syscall} failed: ${errnoName(errno)}`));
+          opts.onError(new HbError(MEDIA.RECEIVE_FAILED, `${opts.who}: ${syscall} failed: ${errnoName(errno)}`));
         },
+        v6 ? 6 : 4,
       );
     } catch (err) {
       const errno = typeof (err as { errno?: unknown }).errno === 'number' ? (err as { errno: number }).errno : undefined;
       const why = errno !== undefined ? errnoName(errno) : err instanceof Error ? err.message : String(err);
-      throw new HbError('MEDIA_OPEN_FAILED', `${opts.who}: Can't open RAW socket: ${why}`, { cause: err });
+      throw new HbError(MEDIA.OPEN_FAILED, `${opts.who}: Can't open RAW socket: ${why}`, { cause: err });
     }
     return new IcmpSocket(addon, opts.who, handle);
   }
@@ -102,7 +112,7 @@ export class IcmpSocket {
     return this.handle !== undefined;
   }
 
-  /** Sends one ICMP message (header + data) to an IPv4 address; returns undefined or the errno name. */
+  /** Sends one ICMP message (header + data) to an address of the socket's family; returns undefined or the errno name. */
   send(icmp: Buffer, address: string): string | undefined {
     if (this.handle === undefined) return 'EBADF';
     const rc = this.addon.send(this.handle, icmp, address);

@@ -7,6 +7,8 @@ import { endianness } from 'node:os';
 
 export const ICMP_ECHO_REPLY = 0;
 export const ICMP_ECHO_REQUEST = 8;
+export const ICMP6_ECHO_REQUEST = 128;
+export const ICMP6_ECHO_REPLY = 129;
 /** type, code, checksum, identifier, sequence. */
 export const ICMP_HEADER_LEN = 8;
 
@@ -92,6 +94,28 @@ export function parseIpv4Echo(datagram: Buffer): IcmpParse {
       id: readIdent(icmp, 4),
       seq: icmp.readUInt16BE(6),
       payload: Buffer.from(icmp.subarray(ICMP_HEADER_LEN)),
+    },
+  };
+}
+
+/**
+ * Parses one message from a raw ICMPv6 socket (no IP header: the kernel
+ * strips it, and it has verified the checksum, which covers a pseudo-header
+ * we never see). `source` is the sender the socket reported.
+ */
+export function parseIcmp6Echo(message: Buffer, source: string): IcmpParse {
+  if (message.length < ICMP_HEADER_LEN) return { ok: false, reason: `ICMPv6 message too short (${message.length} bytes)` };
+  const type = message[0] ?? -1;
+  if (type !== ICMP6_ECHO_REPLY && type !== ICMP6_ECHO_REQUEST) return { ok: false, reason: `not an ICMPv6 echo message (type ${type})` };
+  return {
+    ok: true,
+    source,
+    echo: {
+      type,
+      code: message[1] ?? 0,
+      id: readIdent(message, 4),
+      seq: message.readUInt16BE(6),
+      payload: Buffer.from(message.subarray(ICMP_HEADER_LEN)),
     },
   };
 }

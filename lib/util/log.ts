@@ -40,6 +40,11 @@ export interface LogSinkConfig {
   debugfile?: string | undefined;
   /** A syslog facility name, or undefined for none. */
   logfacility?: string | undefined;
+  /**
+   * How lines look in syslog: 'cl_log' (default; heartbeat, ipfail: `heartbeat: [pid]: info: text`)
+   * or 'ident_pid' (ldirectord's openlog with the pid option: `ldirectord[pid]: text`).
+   */
+  syslogLayout?: 'cl_log' | 'ident_pid';
   /** true: `Nov 22 22:28:02 host heartbeat: [pid]: info: …`; false: `heartbeat[pid]: 2026/11/22_22:28:02 info: …`. */
   syslogmsgfmt: boolean;
   /** Also write lines to stderr (foreground runs with no other sink). */
@@ -244,7 +249,9 @@ export function createLogRoot(
       if (current.stderr) {
         try { process.stderr.write(line); } catch { /* detached */ }
       }
-      toSyslog(level, rec.entity, `[${rec.pid}]: ${LEVEL_WORDS[level]}: ${rec.msg}`);
+      if (current.syslogLayout === 'ident_pid') toSyslog(level, `${rec.entity}[${rec.pid}]`, rec.msg);
+      // cl_log ends its syslog(3) text with an explicit NUL byte (`%c`, 0); 3.0.6's datagrams carry it.
+      else toSyslog(level, rec.entity, `[${rec.pid}]: ${LEVEL_WORDS[level]}: ${rec.msg}\u0000`);
     },
   };
 

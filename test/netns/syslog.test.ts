@@ -86,13 +86,18 @@ describe('syslog: heartbeat-ts sends what 3.0.6 sends', () => {
       expect(ours.length).toBeGreaterThan(5);
       for (const [who, lines] of [['3.0.6', real], ['heartbeat-ts', ours]] as const) {
         expect(new Set(lines.map((l) => l.facility)), who).toEqual(new Set([LOCAL0]));
-        expect(new Set(lines.map((l) => l.nul)), `${who}: trailing NUL`).toEqual(new Set([real[0]?.nul]));
         const daemon = lines.filter((l) => l.ident === 'heartbeat');
+        // cl_log's lines end with a NUL byte (3.0.6: `syslog(pri, "...%c", ..., 0)`)
+        expect(new Set(daemon.map((l) => l.nul)), `${who}: trailing NUL`).toEqual(new Set([true]));
         expect(daemon.length, who).toBeGreaterThan(5);
         for (const l of daemon) expect(l.body, who).toMatch(/^\[\d+\]: (EMERG|ALERT|CRIT|ERROR|WARN|notice|info|debug): /);
         // the stamp is local time with a space-padded day, as syslog(3) writes it
         for (const l of lines) expect(l.stamp, who).toMatch(/^[A-Z][a-z]{2} [ 123]\d \d\d:\d\d:\d\d$/);
       }
+      // Lines of other programs (resource scripts through logger(1)): the same layout on both sides.
+      const others = (lines: SyslogLine[]): Map<string, boolean> => new Map(lines.filter((l) => l.ident !== 'heartbeat').map((l) => [l.ident.replace(/\[\d+\]$/, '[N]'), l.nul]));
+      console.log(`[syslog] other idents: 3.0.6 ${JSON.stringify([...others(real)])}, heartbeat-ts ${JSON.stringify([...others(ours)])}`);
+      for (const [ident, nul] of others(ours)) if (others(real).has(ident)) expect(nul, ident).toBe(others(real).get(ident));
       // The same events with the same severity on both sides.
       const realEvents = new Map(real.map((l) => [neutral(l.body, 'node1', 'node2'), l.severity]));
       const oursEvents = new Map(ours.map((l) => [neutral(l.body, 'node2', 'node1'), l.severity]));
@@ -100,7 +105,7 @@ describe('syslog: heartbeat-ts sends what 3.0.6 sends', () => {
       console.log(`[syslog] events seen on both sides (${shared.length}):\n  ${shared.join('\n  ')}`);
       for (const k of shared) expect(oursEvents.get(k), k).toBe(realEvents.get(k));
       for (const key of [
-        'info: Link PEER:eth0 up.',
+        'info: Link PEER:ethN up.',
         'info: Status update for node PEER: status active',
         'info: Comm_now_up(): updating status to active',
       ]) {
