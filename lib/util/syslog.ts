@@ -12,11 +12,16 @@
  * Never blocks and never throws: the socket is non-blocking, a datagram the
  * syslog daemon cannot take now (EAGAIN) is dropped and counted, and when
  * /dev/log is missing or its daemon restarted the next line simply tries
- * again; the first failure of each kind is reported once on stderr.
+ * again. No syslog daemon at all (ENOENT, ECONNREFUSED) is a normal state
+ * (containers) and stays silent, as syslog(3) is; any other failure is
+ * reported once per kind on stderr.
  */
 import { errnoName, loadAddon } from './addon.js';
 
 export const SYSLOG_SOCKET = '/dev/log';
+
+/** Busy (EAGAIN) or no syslog daemon (ENOENT, ECONNREFUSED): dropped without a word. */
+const QUIET_ERRORS = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOENT', 'ECONNREFUSED']);
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad2 = (n: number): string => String(n).padStart(2, '0');
@@ -75,11 +80,11 @@ export function createSyslogWriter(opts: SyslogOptions = {}): SyslogWriter {
     try {
       addon ??= loadAddon<NetAddon>('hb_net', 'NET', 'socket options');
     } catch (err) {
-      warnOnce('addon', `heartbeat: cannot log to syslog: ${(err as Error).message}`);
+      warnOnce('addon', `syslog: ${(err as Error).message}`);
       return -1;
     }
     const r = addon.unixDgramOpen();
-    if (r < 0) warnOnce(`open:${-r}`, `heartbeat: cannot open a syslog socket: ${errnoName(-r)}`);
+    if (r < 0) warnOnce(`open:${-r}`, `syslog: cannot open a socket: ${errnoName(-r)}`);
     else fd = r;
     return fd;
   };
@@ -93,8 +98,7 @@ export function createSyslogWriter(opts: SyslogOptions = {}): SyslogWriter {
       const rc = addon.unixDgramSend(s, path, formatSyslog(priority, ident, body, now()));
       if (rc === 0) return;
       dropped++;
-      // EAGAIN: syslog is busy; anything else (ENOENT, ECONNREFUSED) says who is missing.
-      if (errnoName(rc) !== 'EAGAIN') warnOnce(`send:${rc}`, `heartbeat: cannot log to syslog ${path}: ${errnoName(rc)}`);
+      if (!QUIET_ERRORS.has(errnoName(rc))) warnOnce(`send:${rc}`, `syslog: cannot send to ${path}: ${errnoName(rc)}`);
     },
     get dropped() {
       return dropped;
