@@ -41,7 +41,7 @@ export interface RespawnLine {
   line: number;
 }
 
-/** A directive heartbeat-ts accepts and records but does not act on (stonith, failfast, ucast6 …). */
+/** A directive heartbeat-ts accepts and records but does not act on (stonith, failfast, hbaping …). */
 export interface UnimplementedLine { directive: string; value: string; line: number }
 export interface ApiAuthLine { client: string; uids: string[]; gids: string[]; line: number }
 
