@@ -84,12 +84,16 @@ export function parseIpv4Echo(datagram: Buffer): IcmpParse {
   const type = icmp[0] ?? -1;
   if (type !== ICMP_ECHO_REPLY && type !== ICMP_ECHO_REQUEST) return { ok: false, reason: `not an echo message (type ${type})` };
   if (inetChecksum(icmp) !== 0) return { ok: false, reason: 'bad ICMP checksum' };
-  const source = `${datagram[12]}.${datagram[13]}.${datagram[14]}.${datagram[15]}`;
+  return echoOf(icmp, `${datagram[12]}.${datagram[13]}.${datagram[14]}.${datagram[15]}`);
+}
+
+/** The fields of an echo message already checked to be one. */
+function echoOf(icmp: Buffer, source: string): IcmpParse {
   return {
     ok: true,
     source,
     echo: {
-      type,
+      type: icmp[0] ?? -1,
       code: icmp[1] ?? 0,
       id: readIdent(icmp, 4),
       seq: icmp.readUInt16BE(6),
@@ -107,15 +111,5 @@ export function parseIcmp6Echo(message: Buffer, source: string): IcmpParse {
   if (message.length < ICMP_HEADER_LEN) return { ok: false, reason: `ICMPv6 message too short (${message.length} bytes)` };
   const type = message[0] ?? -1;
   if (type !== ICMP6_ECHO_REPLY && type !== ICMP6_ECHO_REQUEST) return { ok: false, reason: `not an ICMPv6 echo message (type ${type})` };
-  return {
-    ok: true,
-    source,
-    echo: {
-      type,
-      code: message[1] ?? 0,
-      id: readIdent(message, 4),
-      seq: message.readUInt16BE(6),
-      payload: Buffer.from(message.subarray(ICMP_HEADER_LEN)),
-    },
-  };
+  return echoOf(message, source);
 }

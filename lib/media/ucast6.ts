@@ -38,6 +38,11 @@ export class Ucast6Medium extends UdpMedium {
   readonly kind = 'ucast6' as const;
   readonly linkName: string;
   readonly description: string;
+  /**
+   * As the plugin logs them at open. Its third line, `ucast6: set SO_REUSEPORT`, is not
+   * claimed: Node 20's dgram cannot set SO_REUSEPORT before bind (the plugin needs it only on BSD).
+   */
+  readonly startNotes: readonly string[];
   /** The peer as heartbeat prints it: canonical, with `%dev` when link-local. */
   readonly peerText: string;
   private readonly linkLocal: boolean;
@@ -50,6 +55,7 @@ export class Ucast6Medium extends UdpMedium {
     this.linkLocal = isLinkLocal6(bytes);
     this.peerText = `${formatIpv6(bytes)}${this.linkLocal ? `%${opts.iface}` : ''}`;
     this.description = `ucast6: heartbeat started for [${this.peerText}]:${opts.port} on interface ${opts.iface}`;
+    this.startNotes = [`ucast6: bound send socket to device: ${opts.iface}`, `ucast6: bound receive socket to device: ${opts.iface}`];
   }
 
   protected get who(): string {

@@ -172,6 +172,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
         (pkt) => this.receive(pkt, m),
         (err) => this.log.error(`glib: ${err.message}`),
       );
+      for (const note of m.startNotes ?? []) this.log.info(`glib: ${note}`);
       this.log.info(`glib: ${m.description}`);
     }
     // st=init with the start-up bonus, then `up` (sent twice), then every keepalive.

@@ -6,19 +6,13 @@
  * <node1>`, `ucast eth0 <node2>`). heartbeat-ts must hear node3 exactly as
  * 3.0.6 on node1 does: node3 active with link eth0 up on both.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { authKeys, clStatus, writeHaConfig } from './harness/heartbeat.js';
 import { Lab } from './harness/lab.js';
-import { crash, diagnostics, grep, killAll, logSince, oursSeesActive, realSeesActive, start, TIMING } from './interop-support.js';
+import { labsTornDownAfterAll } from './ipv6-support.js';
+import { crash, diagnostics, grep, logSince, oursSeesActive, realSeesActive, start, TIMING } from './interop-support.js';
 
-const labs: Lab[] = [];
-
-afterAll(async () => {
-  for (const lab of labs) {
-    for (const i of lab.ids()) await killAll(lab, i);
-    await lab.down();
-  }
-}, 120_000);
+const labs = labsTornDownAfterAll();
 
 function hacf(lab: Lab, media: readonly string[]): string {
   return [

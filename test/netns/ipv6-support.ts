@@ -3,9 +3,12 @@
  * (ULA `fd77::<i>` added without DAD, the kernel's own link-local ones), and
  * ha.cf files with ucast6 / mcast6 / ping6 lines for a cluster of nodes.
  */
+import { readFileSync } from 'node:fs';
 import { authKeys, waitFor, writeHaConfig, type AuthMethod } from './harness/heartbeat.js';
 import type { Lab } from './harness/lab.js';
-import { TIMING } from './interop-support.js';
+import { formatIpv6 } from '../../lib/util/inet6.js';
+import { afterAll } from 'vitest';
+import { killAll, TIMING } from './interop-support.js';
 
 export type Media6 = 'ucast6' | 'ucast6-linklocal' | 'mcast6';
 
@@ -77,4 +80,47 @@ export function configure6(lab: Lab, c: Cluster6): void {
     ].join('\n');
     writeHaConfig(lab, i, { hacf, authkeys: authKeys(c.auth) });
   }
+}
+
+export interface Icmp6Echo {
+  src: string;
+  type: number;
+  seq: number;
+  payload: Buffer;
+}
+
+/** ICMPv6 echo messages (no extension headers) of a classic pcap file of Ethernet frames. */
+export function readIcmp6Echoes(file: string): Icmp6Echo[] {
+  const b = readFileSync(file);
+  if (b.length < 24) return [];
+  const le = b.readUInt32LE(0) === 0xa1b2c3d4 || b.readUInt32LE(0) === 0xa1b23c4d;
+  const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  const out: Icmp6Echo[] = [];
+  for (let o = 24; o + 16 <= b.length;) {
+    const incl = u32(o + 8);
+    const frame = b.subarray(o + 16, o + 16 + incl);
+    o += 16 + incl;
+    if (frame.length < 14 + 40 + 8 || frame.readUInt16BE(12) !== 0x86dd || frame[14 + 6] !== 58) continue;
+    const ip = frame.subarray(14);
+    const icmp = ip.subarray(40);
+    const type = icmp[0] ?? 0;
+    if (type !== 128 && type !== 129) continue;
+    out.push({ src: formatIpv6(ip.subarray(8, 24)), type, seq: icmp.readUInt16BE(6), payload: Buffer.from(icmp.subarray(8)) });
+  }
+  return out;
+}
+
+/**
+ * The labs of one test file: registers an afterAll that kills every daemon
+ * in them (real or ours) and takes them down, also after a failure.
+ */
+export function labsTornDownAfterAll(): Lab[] {
+  const labs: Lab[] = [];
+  afterAll(async () => {
+    for (const lab of labs) {
+      for (const i of lab.ids()) await killAll(lab, i);
+      await lab.down();
+    }
+  }, 120_000);
+  return labs;
 }

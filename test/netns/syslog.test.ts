@@ -12,24 +12,20 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { authKeys, HA_LOG, readLog, writeHaConfig } from './harness/heartbeat.js';
 import { Lab } from './harness/lab.js';
-import { crash, diagnostics, killAll, oursSeesActive, realSeesActive, start, stop } from './interop-support.js';
+import { crash, diagnostics, oursSeesActive, realSeesActive, start, stop } from './interop-support.js';
+import { labsTornDownAfterAll } from './ipv6-support.js';
 import { listenSyslog, parseSyslog, type SyslogLine, type SyslogListener } from './syslog-support.js';
 
 const REAL = 1;
 const OURS = 2;
 const LOCAL0 = 16;
-const labs: Lab[] = [];
+const labs = labsTornDownAfterAll();
 const listeners: SyslogListener[] = [];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 afterAll(async () => {
   for (const l of listeners) await l.stop();
-  for (const lab of labs) {
-    await killAll(lab, REAL);
-    await killAll(lab, OURS);
-    await lab.down();
-  }
-}, 120_000);
+}, 30_000);
 
 function hacf(lab: Lab, logging: readonly string[]): string {
   return [
