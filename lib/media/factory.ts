@@ -4,6 +4,7 @@
  */
 import type { MediaLine } from '../config/types.js';
 import { HbError } from '../util/errors.js';
+import { MEDIA } from './codes.js';
 import { BcastMedium } from './bcast.js';
 import { McastMedium } from './mcast.js';
 import { Mcast6Medium } from './mcast6.js';
@@ -52,7 +53,7 @@ export function createMedium(line: MediaLine, opts: MediaFactoryOptions = {}): M
     case 'ping6':
     case 'ping_group': {
       if (opts.signer === undefined) {
-        throw new HbError('MEDIA_NO_SIGNER', `${line.kind} (ha.cf line ${line.line}) needs a signer for its payload: pass createMedium(line, { signer })`);
+        throw new HbError(MEDIA.NO_SIGNER, `${line.kind} (ha.cf line ${line.line}) needs a signer for its payload: pass createMedium(line, { signer })`);
       }
       const name = line.kind === 'ping_group' ? line.group : line.host;
       const hosts = line.kind === 'ping_group' ? line.hosts : [line.host];
