@@ -91,6 +91,18 @@ export function formatLogLine(
     : `${opts.entity}[${opts.pid}]: ${haDate(opts.date)} ${word}: ${opts.msg}\n`;
 }
 
+/**
+ * The severity the shell helpers' ha_log gives `logger -p`: it guesses from
+ * the text (ERROR, WARN, INFO or exactly `info`), else notice; so their
+ * `info: Running …` lines reach syslog as notice, in 3.0.6 and here.
+ */
+export function shellSeverity(text: string): number {
+  if (text.includes('ERROR')) return SYSLOG_SEVERITY.error;
+  if (text.includes('WARN')) return SYSLOG_SEVERITY.warn;
+  if (text.includes('INFO') || text === 'info') return SYSLOG_SEVERITY.info;
+  return SYSLOG_SEVERITY.notice;
+}
+
 /** How often a file sink checks whether its path was rotated away. */
 export const ROTATION_CHECK_MS = 1000;
 
@@ -204,11 +216,11 @@ export function createLogRoot(
   let current = cfg;
   let syslog: LogSyslogWriter | undefined = deps.syslog;
   /** Sends to syslog when a facility is configured; debug never goes there (3.0.6 neither). */
-  const toSyslog = (level: LogLevel, ident: string, body: string): void => {
+  const toSyslog = (level: LogLevel, ident: string, body: string, severity = SYSLOG_SEVERITY[level]): void => {
     const facility = current.logfacility === undefined ? undefined : SYSLOG_FACILITIES[current.logfacility];
     if (facility === undefined || level === 'debug') return;
     syslog ??= createSyslogWriter({ ...(deps.now !== undefined ? { now: deps.now } : {}) });
-    syslog.send(facility * 8 + SYSLOG_SEVERITY[level], ident, body);
+    syslog.send(facility * 8 + severity, ident, body);
   };
   let logfile: FileSink | null = null;
   let debugfile: FileSink | null = null;
@@ -240,7 +252,7 @@ export function createLogRoot(
         if (current.stderr) {
           try { process.stderr.write(`${tag}: ${text}\n`); } catch { /* detached */ }
         }
-        toSyslog(level, tag, text);
+        toSyslog(level, tag, text, shellSeverity(text));
         return;
       }
       const line = formatLogLine({ syslogmsgfmt: current.syslogmsgfmt, host, entity: rec.entity, pid: rec.pid, level, msg: rec.msg, date });

@@ -63,7 +63,7 @@ describe('the logger sends to syslog as 3.0.6 processes do', () => {
     expect(sys.sent).toEqual([[29, 'heartbeat', `[${process.pid}]: notice: loud\u0000`]]);
   });
 
-  it('ldirectord layout: `ldirectord[pid]: text`; resource-script lines: `Tag[pid]: info: text`', () => {
+  it('ldirectord layout: `ldirectord[pid]: text`; resource-script lines as logger(1) from ha_log: `Tag[pid]: info: text`', () => {
     const sys = recorder();
     const ld = createLogRoot('ldirectord', { logfacility: 'local1', syslogLayout: 'ident_pid', syslogmsgfmt: false, stderr: false, debugLevel: 0 }, { syslog: sys });
     ld.logger.info('Starting Linux Director');
@@ -71,7 +71,11 @@ describe('the logger sends to syslog as 3.0.6 processes do', () => {
     hb.logger.script('ResourceManager(default)', 42).info('Running /etc/ha.d/resource.d/IPaddr start');
     expect(sys.sent).toEqual([
       [142, `ldirectord[${process.pid}]`, 'Starting Linux Director'],
-      [134, 'ResourceManager(default)[42]', 'info: Running /etc/ha.d/resource.d/IPaddr start'],
+      [133, 'ResourceManager(default)[42]', 'info: Running /etc/ha.d/resource.d/IPaddr start'],
     ]);
+    // ha_log's guess from the text: ERROR -> err, WARN -> warning, else notice
+    hb.logger.script('ResourceManager(default)', 42).error('Return code 1 from /etc/init.d/x');
+    hb.logger.script('mach_down(default)', 43).warn('x');
+    expect(sys.sent.slice(2).map(([p]) => p)).toEqual([131, 132]);
   });
 });
