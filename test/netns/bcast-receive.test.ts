@@ -9,8 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { authKeys, clStatus, writeHaConfig } from './harness/heartbeat.js';
 import { Lab } from './harness/lab.js';
-import { labsTornDownAfterAll } from './ipv6-support.js';
-import { crash, diagnostics, grep, logSince, oursSeesActive, realSeesActive, start, TIMING } from './interop-support.js';
+import { crashPatiently, labsTornDownAfterAll } from './media6-support.js';
+import { diagnostics, grep, logSince, oursSeesActive, realSeesActive, start, TIMING } from './interop-support.js';
 
 const labs = labsTornDownAfterAll();
 
@@ -30,7 +30,7 @@ describe('bcast hears unicast to the node\'s own address, as 3.0.6', () => {
       writeHaConfig(lab, 1, { hacf: hacf(lab, ['bcast eth0']), authkeys: authKeys('sha1') });
       writeHaConfig(lab, 2, { hacf: hacf(lab, ['bcast eth0']), authkeys: authKeys('sha1') });
       writeHaConfig(lab, 3, { hacf: hacf(lab, [`ucast eth0 ${lab.ip(1)}`, `ucast eth0 ${lab.ip(2)}`]), authkeys: authKeys('sha1') });
-      for (const i of [1, 2, 3]) await crash(lab, i);
+      for (const i of [1, 2, 3]) await crashPatiently(lab, i);
       await start(lab, 1, 'real');
       await start(lab, 2, 'ours');
       await start(lab, 3, 'real');

@@ -15,7 +15,6 @@ import { oursPids, realPids, waitForLog, type AuthMethod } from './harness/heart
 import { Lab } from './harness/lab.js';
 import { signalAll } from './harness/proc.js';
 import {
-  crash,
   diagnostics,
   grep,
   logSince,
@@ -26,7 +25,7 @@ import {
   since,
   start,
 } from './interop-support.js';
-import { addUla, configure6, labsTornDownAfterAll, linkLocal, type Media6 } from './ipv6-support.js';
+import { addUla, configure6, crashPatiently, labsTornDownAfterAll, linkLocal, type Media6 } from './media6-support.js';
 
 const REAL = 1;
 const OURS = 2;
@@ -46,8 +45,8 @@ async function killAndWait(lab: Lab, victim: number, watcher: number): Promise<n
 
 async function round(lab: Lab, media: Media6, auth: AuthMethod, linkLocals: ReadonlyMap<number, string>): Promise<void> {
   const tag = `[ipv6 ${media}+${auth}]`;
-  await crash(lab, REAL);
-  await crash(lab, OURS);
+  await crashPatiently(lab, REAL);
+  await crashPatiently(lab, OURS);
   configure6(lab, { media, auth, ids: [REAL, OURS], linkLocals });
   const realAt = logSize(lab, REAL);
   const oursAt = logSize(lab, OURS);

@@ -10,8 +10,8 @@
 import { describe, expect, it } from 'vitest';
 import { authKeys, clStatus, waitFor, writeHaConfig } from './harness/heartbeat.js';
 import { Lab } from './harness/lab.js';
-import { crash, diagnostics, oursClStatus, oursSeesActive, realSeesActive, start, TIMING } from './interop-support.js';
-import { addUla, labsTornDownAfterAll, readIcmp6Echoes, ula } from './ipv6-support.js';
+import { diagnostics, oursClStatus, oursSeesActive, realSeesActive, start, TIMING } from './interop-support.js';
+import { addUla, crashPatiently, labsTornDownAfterAll, readIcmp6Echoes, ula } from './media6-support.js';
 import { fieldText, layoutOf, scanNetstring, type NetstringDatagram } from './wire-capture.js';
 import { join } from 'node:path';
 
@@ -59,7 +59,7 @@ describe('ping6 node status as 3.0.6 sees it', () => {
       ].join('\n');
       for (const i of [1, 2]) {
         writeHaConfig(lab, i, { hacf, authkeys: authKeys('sha1') });
-        await crash(lab, i);
+        await crashPatiently(lab, i);
       }
       const pcap = join(lab.stateDir, 'ping6.pcap');
       await lab.pcapStart(pcap, 300, ['icmp6', 'and', 'ip6[40]', '==', '128']);

@@ -10,10 +10,10 @@
  * no logging daemon running (what 3.0.6 does then, heartbeat-ts does too).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { authKeys, HA_LOG, readLog, writeHaConfig } from './harness/heartbeat.js';
+import { authKeys, HA_LOG, logSize, readLog, waitForLog, writeHaConfig } from './harness/heartbeat.js';
 import { Lab } from './harness/lab.js';
-import { crash, diagnostics, oursSeesActive, realSeesActive, start, stop } from './interop-support.js';
-import { labsTornDownAfterAll } from './ipv6-support.js';
+import { diagnostics, oursSeesActive, realSeesActive, start, stop } from './interop-support.js';
+import { crashPatiently, labsTornDownAfterAll } from './media6-support.js';
 import { listenSyslog, parseSyslog, type SyslogLine, type SyslogListener } from './syslog-support.js';
 
 const REAL = 1;
@@ -41,15 +41,20 @@ function neutral(body: string, self: string, peer: string): string {
 }
 
 /** One full run (start both, both active, both stopped) with these logging lines; the datagrams of each node. */
-async function run(lab: Lab, logging: readonly string[], ears: Map<number, SyslogListener>): Promise<Map<number, Buffer[]>> {
-  await crash(lab, REAL);
-  await crash(lab, OURS);
-  for (const i of [REAL, OURS]) writeHaConfig(lab, i, { hacf: hacf(lab, logging), authkeys: authKeys('sha1') });
+async function run(lab: Lab, logging: readonly string[], ears: Map<number, SyslogListener>, haresources = ''): Promise<Map<number, Buffer[]>> {
+  await crashPatiently(lab, REAL);
+  await crashPatiently(lab, OURS);
+  for (const i of [REAL, OURS]) writeHaConfig(lab, i, { hacf: hacf(lab, logging), authkeys: authKeys('sha1'), haresources });
+  const logAt = new Map([REAL, OURS].map((i) => [i, logSize(lab, i)]));
   const before = new Map([...ears].map(([i, l]) => [i, l.datagrams().length]));
   await start(lab, REAL, 'real');
   await start(lab, OURS, 'ours');
   await realSeesActive(lab, REAL, 'node2');
   await oursSeesActive(lab, OURS, 'node1', 0, 40_000, '');
+  // each node started its own resource group (ResourceManager's lines)
+  if (haresources !== '') {
+    for (const i of [REAL, OURS]) await waitForLog(lab, i, /ResourceManager\(default\)\[\d+\]:.*Running \/etc\/ha\.d\/resource\.d\/Delay/, { timeoutMs: 60_000, after: logAt.get(i) ?? 0 });
+  }
   await sleep(2000);
   await stop(lab, OURS);
   await stop(lab, REAL);
@@ -69,7 +74,8 @@ describe('syslog: heartbeat-ts sends what 3.0.6 sends', () => {
     }
     try {
       // 1. logfacility local0 next to logfile and debugfile
-      const got = await run(lab, ['logfacility local0', 'logfile /var/log/ha-log', 'debugfile /var/log/ha-debug', 'use_logd no'], ears);
+      const got = await run(lab, ['logfacility local0', 'logfile /var/log/ha-log', 'debugfile /var/log/ha-debug', 'use_logd no'], ears,
+        `${lab.name(REAL)} Delay::1::0\n${lab.name(OURS)} Delay::2::0\n`);
       const parsed = (i: number): SyslogLine[] => (got.get(i) ?? []).map((d) => {
         const p = parseSyslog(d);
         expect(p, `node ${i} datagram in syslog(3) layout: ${JSON.stringify(d.toString('latin1'))}`).toBeDefined();
@@ -94,6 +100,14 @@ describe('syslog: heartbeat-ts sends what 3.0.6 sends', () => {
       const others = (lines: SyslogLine[]): Map<string, boolean> => new Map(lines.filter((l) => l.ident !== 'heartbeat').map((l) => [l.ident.replace(/\[\d+\]$/, '[N]'), l.nul]));
       console.log(`[syslog] other idents: 3.0.6 ${JSON.stringify([...others(real)])}, heartbeat-ts ${JSON.stringify([...others(ours)])}`);
       for (const [ident, nul] of others(ours)) if (others(real).has(ident)) expect(nul, ident).toBe(others(real).get(ident));
+      // a resource script line: ha_log's logger(1) call, ident Tag[pid], severity guessed from the text (notice)
+      const running = (lines: SyslogLine[]): SyslogLine | undefined => lines.find((l) => /^ResourceManager\(default\)\[\d+\]$/.test(l.ident) && /Running \/etc\/ha\.d\/resource\.d\/Delay . 0 start$/.test(l.body));
+      const rmReal = running(real);
+      const rmOurs = running(ours);
+      expect(rmReal, '3.0.6 ResourceManager line').toBeDefined();
+      expect(rmOurs, 'heartbeat-ts ResourceManager line').toBeDefined();
+      expect({ sev: rmOurs?.severity, fac: rmOurs?.facility, nul: rmOurs?.nul, body: rmOurs?.body.replace('Delay 2', 'Delay 1') })
+        .toEqual({ sev: rmReal?.severity, fac: rmReal?.facility, nul: rmReal?.nul, body: rmReal?.body });
       // The same events with the same severity on both sides.
       const realEvents = new Map(real.map((l) => [neutral(l.body, 'node1', 'node2'), l.severity]));
       const oursEvents = new Map(ours.map((l) => [neutral(l.body, 'node2', 'node1'), l.severity]));

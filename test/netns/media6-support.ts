@@ -1,10 +1,11 @@
 /**
- * Shared steps of the IPv6 media tests (issue 12): IPv6 addresses in a lab
- * (ULA `fd77::<i>` added without DAD, the kernel's own link-local ones), and
- * ha.cf files with ucast6 / mcast6 / ping6 lines for a cluster of nodes.
+ * Shared steps of the issue 12 media and syslog tests: IPv6 addresses in a lab
+ * (ULA `fd77::<i>` added without DAD, the kernel's own link-local ones),
+ * ha.cf files with ucast6 / mcast6 lines, ICMPv6 echoes of a capture, and
+ * patient crash / teardown helpers.
  */
 import { readFileSync } from 'node:fs';
-import { authKeys, waitFor, writeHaConfig, type AuthMethod } from './harness/heartbeat.js';
+import { authKeys, killOurs, killReal, waitFor, writeHaConfig, type AuthMethod } from './harness/heartbeat.js';
 import type { Lab } from './harness/lab.js';
 import { formatIpv6 } from '../../lib/util/inet6.js';
 import { afterAll } from 'vitest';
@@ -123,4 +124,17 @@ export function labsTornDownAfterAll(): Lab[] {
     }
   }, 120_000);
   return labs;
+}
+
+/**
+ * kill -9 of whatever daemon runs on node i, again on every poll, until none
+ * is left; a minute of patience (a loaded 2-core machine can keep a dying
+ * process in the kernel for many seconds).
+ */
+export async function crashPatiently(lab: Lab, i: number): Promise<void> {
+  await waitFor(async () => (await killReal(lab, i, 'SIGKILL')).length + (await killOurs(lab, i, 'SIGKILL')).length, {
+    timeoutMs: 60_000,
+    what: `daemons of node ${i} to die`,
+    until: (n) => n === 0,
+  });
 }
