@@ -199,6 +199,28 @@ export interface LogRoot {
 }
 
 /**
+ * The syslog side of a root logger: sends when the current configuration
+ * names a facility (debug never, as 3.0.6), through `deps.syslog` or a
+ * /dev/log writer created on the first line.
+ */
+function syslogRoute(deps: { syslog?: LogSyslogWriter; now?: () => Date }, config: () => LogSinkConfig): {
+  send(level: LogLevel, ident: string, body: string, severity?: number): void;
+  close(): void;
+} {
+  let writer = deps.syslog;
+  return {
+    send(level, ident, body, severity = SYSLOG_SEVERITY[level]) {
+      const name = config().logfacility;
+      const facility = name === undefined ? undefined : SYSLOG_FACILITIES[name];
+      if (facility === undefined || level === 'debug') return;
+      writer ??= createSyslogWriter({ ...(deps.now !== undefined ? { now: deps.now } : {}) });
+      writer.send(facility * 8 + severity, ident, body);
+    },
+    close: () => writer?.close(),
+  };
+}
+
+/**
  * Builds a process's root logger. With a `logfacility`, every line but
  * debug also goes to syslog as 3.0.6's cl_log sends it: ident = the entity
  * (`heartbeat`, `ipfail`), body `[pid]: info: text`; resource-script lines
@@ -214,14 +236,7 @@ export function createLogRoot(
   const host = deps.host ?? hostname();
   const now = deps.now ?? (() => new Date());
   let current = cfg;
-  let syslog: LogSyslogWriter | undefined = deps.syslog;
-  /** Sends to syslog when a facility is configured; debug never goes there (3.0.6 neither). */
-  const toSyslog = (level: LogLevel, ident: string, body: string, severity = SYSLOG_SEVERITY[level]): void => {
-    const facility = current.logfacility === undefined ? undefined : SYSLOG_FACILITIES[current.logfacility];
-    if (facility === undefined || level === 'debug') return;
-    syslog ??= createSyslogWriter({ ...(deps.now !== undefined ? { now: deps.now } : {}) });
-    syslog.send(facility * 8 + severity, ident, body);
-  };
+  const syslog = syslogRoute(deps, () => current);
   let logfile: FileSink | null = null;
   let debugfile: FileSink | null = null;
   const openSinks = (c: LogSinkConfig): void => {
@@ -252,7 +267,7 @@ export function createLogRoot(
         if (current.stderr) {
           try { process.stderr.write(`${tag}: ${text}\n`); } catch { /* detached */ }
         }
-        toSyslog(level, tag, text, shellSeverity(text));
+        syslog.send(level, tag, text, shellSeverity(text));
         return;
       }
       const line = formatLogLine({ syslogmsgfmt: current.syslogmsgfmt, host, entity: rec.entity, pid: rec.pid, level, msg: rec.msg, date });
@@ -261,9 +276,9 @@ export function createLogRoot(
       if (current.stderr) {
         try { process.stderr.write(line); } catch { /* detached */ }
       }
-      if (current.syslogLayout === 'ident_pid') toSyslog(level, `${rec.entity}[${rec.pid}]`, rec.msg);
+      if (current.syslogLayout === 'ident_pid') syslog.send(level, `${rec.entity}[${rec.pid}]`, rec.msg);
       // cl_log ends its syslog(3) text with an explicit NUL byte (`%c`, 0); 3.0.6's datagrams carry it.
-      else toSyslog(level, rec.entity, `[${rec.pid}]: ${LEVEL_WORDS[level]}: ${rec.msg}\u0000`);
+      else syslog.send(level, rec.entity, `[${rec.pid}]: ${LEVEL_WORDS[level]}: ${rec.msg}\u0000`);
     },
   };
 
@@ -309,7 +324,7 @@ export function createLogRoot(
     close: () => {
       logfile?.close();
       debugfile?.close();
-      syslog?.close();
+      syslog.close();
     },
   };
 }
