@@ -9,10 +9,12 @@
  * PRI = facility * 8 + severity. The caller gives IDENT and BODY
  * (heartbeat's lines are `heartbeat` and `[pid]: info: text`).
  *
- * Never blocks and never throws: the socket is non-blocking, a datagram the
- * syslog daemon cannot take now (EAGAIN) is dropped and counted, and when
- * /dev/log is missing or its daemon restarted the next line simply tries
- * again. No syslog daemon at all (ENOENT, ECONNREFUSED) is a normal state
+ * Never blocks and never throws: the socket is non-blocking; datagrams the
+ * syslog daemon cannot take now (EAGAIN: its queue holds only
+ * net.unix.max_dgram_qlen datagrams) wait in order in a bounded backlog
+ * that is retried shortly (3.0.6's syslog(3) would block the daemon
+ * instead); when /dev/log is missing or its daemon restarted the next line
+ * simply tries again. No syslog daemon at all (ENOENT, ECONNREFUSED) is a normal state
  * (containers) and stays silent, as syslog(3) is; any other failure is
  * reported once per kind on stderr.
  */
@@ -20,8 +22,10 @@ import { errnoName, loadAddon } from './addon.js';
 
 export const SYSLOG_SOCKET = '/dev/log';
 
-/** Busy (EAGAIN) or no syslog daemon (ENOENT, ECONNREFUSED): dropped without a word. */
-const QUIET_ERRORS = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOENT', 'ECONNREFUSED']);
+/** No syslog daemon (ENOENT, ECONNREFUSED): dropped without a word. */
+const QUIET_ERRORS = new Set(['ENOENT', 'ECONNREFUSED']);
+/** Syslog is there but its queue is full: kept and tried again. */
+const BUSY = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS']);
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad2 = (n: number): string => String(n).padStart(2, '0');
@@ -58,6 +62,11 @@ export interface SyslogOptions {
   warn?: (line: string) => void;
 }
 
+/** Lines kept while syslog is busy; beyond that the oldest are dropped (and counted). */
+export const SYSLOG_BACKLOG = 1000;
+/** How soon a busy syslog socket is tried again. */
+export const SYSLOG_RETRY_MS = 20;
+
 export function createSyslogWriter(opts: SyslogOptions = {}): SyslogWriter {
   const path = opts.path ?? SYSLOG_SOCKET;
   const now = opts.now ?? (() => new Date());
@@ -75,6 +84,9 @@ export function createSyslogWriter(opts: SyslogOptions = {}): SyslogWriter {
   let addon: NetAddon | undefined;
   let fd = -1;
   let dropped = 0;
+  /** Datagrams waiting for a busy syslog (EAGAIN), oldest first: order is kept. */
+  const backlog: Buffer[] = [];
+  let retry: NodeJS.Timeout | undefined;
   const socket = (): number => {
     if (fd >= 0) return fd;
     try {
@@ -88,22 +100,43 @@ export function createSyslogWriter(opts: SyslogOptions = {}): SyslogWriter {
     else fd = r;
     return fd;
   };
-  return {
-    send(priority, ident, body) {
-      const s = socket();
-      if (s < 0 || addon === undefined) {
-        dropped++;
+  /** Sends the backlog in order; stops at the first busy answer and tries again shortly. */
+  const flush = (): void => {
+    retry = undefined;
+    const s = socket();
+    while (backlog.length > 0) {
+      const rc = s < 0 || addon === undefined ? -1 : addon.unixDgramSend(s, path, backlog[0] as Buffer);
+      if (rc !== 0 && rc !== -1 && BUSY.has(errnoName(rc))) {
+        // A timer that does not keep the process alive: lines still queued at exit are lost, as a blocked syslog(3)'s would be.
+        retry = setTimeout(flush, SYSLOG_RETRY_MS);
+        retry.unref();
         return;
       }
-      const rc = addon.unixDgramSend(s, path, formatSyslog(priority, ident, body, now()));
-      if (rc === 0) return;
+      backlog.shift();
+      if (rc === 0) continue;
       dropped++;
-      if (!QUIET_ERRORS.has(errnoName(rc))) warnOnce(`send:${rc}`, `syslog: cannot send to ${path}: ${errnoName(rc)}`);
+      if (rc > 0 && !QUIET_ERRORS.has(errnoName(rc))) warnOnce(`send:${rc}`, `syslog: cannot send to ${path}: ${errnoName(rc)}`);
+    }
+  };
+  return {
+    send(priority, ident, body) {
+      backlog.push(formatSyslog(priority, ident, body, now()));
+      if (backlog.length > SYSLOG_BACKLOG) {
+        backlog.shift();
+        dropped++;
+      }
+      if (retry === undefined) flush();
     },
     get dropped() {
       return dropped;
     },
     close() {
+      if (retry !== undefined) clearTimeout(retry);
+      flush();
+      if (retry !== undefined) clearTimeout(retry);
+      retry = undefined;
+      dropped += backlog.length;
+      backlog.length = 0;
       if (fd >= 0 && addon !== undefined) addon.closeFd(fd);
       fd = -1;
     },

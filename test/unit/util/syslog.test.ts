@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,4 +79,40 @@ describe('the logger sends to syslog as 3.0.6 processes do', () => {
     hb.logger.script('mach_down(default)', 43).warn('x');
     expect(sys.sent.slice(2).map(([p]) => p)).toEqual([131, 132]);
   });
+});
+
+describe('a busy syslog (its queue full) loses nothing and keeps the order', () => {
+  it('lines wait in the backlog and are sent once the reader drains', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hb-syslog-'));
+    const sock = join(dir, 'log');
+    // A reader that binds, then reads only when told to: the kernel queue (max_dgram_qlen) fills first.
+    const py = spawn('/usr/bin/python3', ['-c', [
+      'import socket, sys',
+      's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+      `s.bind(${JSON.stringify(sock)})`,
+      'print("ready", flush=True)',
+      'sys.stdin.readline()',
+      's.settimeout(2)',
+      'try:',
+      '    while True: print(s.recv(4096).decode(), flush=True)',
+      'except socket.timeout: pass',
+    ].join('\n')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    py.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const exited = new Promise((r) => py.once('exit', r));
+    try {
+      while (!out.startsWith('ready')) await new Promise((r) => setTimeout(r, 20));
+      const w = createSyslogWriter({ path: sock, now: () => at });
+      for (let i = 0; i < 60; i++) w.send(134, 'heartbeat', `line ${i}`);
+      py.stdin.write('go\n');
+      await exited;
+      const got = out.split('\n').slice(1).filter((l) => l !== '');
+      expect(got).toEqual(Array.from({ length: 60 }, (_, i) => `<134>Dec  3 07:00:09 heartbeat: line ${i}`));
+      expect(w.dropped).toBe(0);
+      w.close();
+    } finally {
+      py.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
 });
