@@ -19,6 +19,9 @@ import { listenSyslog, parseSyslog, type SyslogLine, type SyslogListener } from 
 const REAL = 1;
 const OURS = 2;
 const LOCAL0 = 16;
+/** A resource script that starts at once (Debian's Delay sleeps in its status). */
+const NOOP = 'Noop';
+const NOOP_SCRIPT = '#!/bin/sh\nf=/var/run/noop-$1\ncase "$2" in\n  start) touch "$f";;\n  stop) rm -f "$f";;\n  status) if [ -e "$f" ]; then echo running; else echo stopped; fi;;\nesac\nexit 0\n';
 const labs = labsTornDownAfterAll();
 const listeners: SyslogListener[] = [];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -44,7 +47,10 @@ function neutral(body: string, self: string, peer: string): string {
 async function run(lab: Lab, logging: readonly string[], ears: Map<number, SyslogListener>, haresources = ''): Promise<Map<number, Buffer[]>> {
   await crashPatiently(lab, REAL);
   await crashPatiently(lab, OURS);
-  for (const i of [REAL, OURS]) writeHaConfig(lab, i, { hacf: hacf(lab, logging), authkeys: authKeys('sha1'), haresources });
+  for (const i of [REAL, OURS]) {
+    writeHaConfig(lab, i, { hacf: hacf(lab, logging), authkeys: authKeys('sha1'), haresources });
+    lab.writeFile(i, `/etc/ha.d/resource.d/${NOOP}`, NOOP_SCRIPT, 0o755);
+  }
   const logAt = new Map([REAL, OURS].map((i) => [i, logSize(lab, i)]));
   const before = new Map([...ears].map(([i, l]) => [i, l.datagrams().length]));
   await start(lab, REAL, 'real');
@@ -53,7 +59,7 @@ async function run(lab: Lab, logging: readonly string[], ears: Map<number, Syslo
   await oursSeesActive(lab, OURS, 'node1', 0, 40_000, '');
   // each node started its own resource group (ResourceManager's lines)
   if (haresources !== '') {
-    for (const i of [REAL, OURS]) await waitForLog(lab, i, /ResourceManager\(default\)\[\d+\]:.*Running \/etc\/ha\.d\/resource\.d\/Delay/, { timeoutMs: 60_000, after: logAt.get(i) ?? 0 });
+    for (const i of [REAL, OURS]) await waitForLog(lab, i, /ResourceManager\(default\)\[\d+\]:.*Running \/etc\/ha\.d\/resource\.d\/Noop \d start/, { timeoutMs: 60_000, after: logAt.get(i) ?? 0 });
   }
   await sleep(2000);
   await stop(lab, OURS);
@@ -75,7 +81,7 @@ describe('syslog: heartbeat-ts sends what 3.0.6 sends', () => {
     try {
       // 1. logfacility local0 next to logfile and debugfile
       const got = await run(lab, ['logfacility local0', 'logfile /var/log/ha-log', 'debugfile /var/log/ha-debug', 'use_logd no'], ears,
-        `${lab.name(REAL)} Delay::1::0\n${lab.name(OURS)} Delay::2::0\n`);
+        `${lab.name(REAL)} ${NOOP}::1\n${lab.name(OURS)} ${NOOP}::2\n`);
       const parsed = (i: number): SyslogLine[] => (got.get(i) ?? []).map((d) => {
         const p = parseSyslog(d);
         expect(p, `node ${i} datagram in syslog(3) layout: ${JSON.stringify(d.toString('latin1'))}`).toBeDefined();
@@ -101,12 +107,12 @@ describe('syslog: heartbeat-ts sends what 3.0.6 sends', () => {
       console.log(`[syslog] other idents: 3.0.6 ${JSON.stringify([...others(real)])}, heartbeat-ts ${JSON.stringify([...others(ours)])}`);
       for (const [ident, nul] of others(ours)) if (others(real).has(ident)) expect(nul, ident).toBe(others(real).get(ident));
       // a resource script line: ha_log's logger(1) call, ident Tag[pid], severity guessed from the text (notice)
-      const running = (lines: SyslogLine[]): SyslogLine | undefined => lines.find((l) => /^ResourceManager\(default\)\[\d+\]$/.test(l.ident) && /Running \/etc\/ha\.d\/resource\.d\/Delay . 0 start$/.test(l.body));
+      const running = (lines: SyslogLine[]): SyslogLine | undefined => lines.find((l) => /^ResourceManager\(default\)\[\d+\]$/.test(l.ident) && /Running \/etc\/ha\.d\/resource\.d\/Noop . start$/.test(l.body));
       const rmReal = running(real);
       const rmOurs = running(ours);
       expect(rmReal, '3.0.6 ResourceManager line').toBeDefined();
       expect(rmOurs, 'heartbeat-ts ResourceManager line').toBeDefined();
-      expect({ sev: rmOurs?.severity, fac: rmOurs?.facility, nul: rmOurs?.nul, body: rmOurs?.body.replace('Delay 2', 'Delay 1') })
+      expect({ sev: rmOurs?.severity, fac: rmOurs?.facility, nul: rmOurs?.nul, body: rmOurs?.body.replace('Noop 2', 'Noop 1') })
         .toEqual({ sev: rmReal?.severity, fac: rmReal?.facility, nul: rmReal?.nul, body: rmReal?.body });
       // The same events with the same severity on both sides.
       const realEvents = new Map(real.map((l) => [neutral(l.body, 'node1', 'node2'), l.severity]));
