@@ -12,7 +12,7 @@
 import { HbError } from '../util/errors.js';
 import { formatIpv6, parseIpv6 } from '../util/inet6.js';
 import { MEDIA } from './codes.js';
-import { interfaceIndex } from './ucast6.js';
+import { requireDevice } from './netif.js';
 import { UdpMedium, type UdpLinkConfig } from './udp.js';
 
 export interface Mcast6Options {
@@ -48,9 +48,7 @@ export class Mcast6Medium extends UdpMedium {
 
   protected linkConfig(): Promise<UdpLinkConfig> {
     const { iface, port, hops, loop } = this.opts;
-    if (interfaceIndex(iface) === undefined) {
-      throw new HbError(MEDIA.IFACE_NOT_FOUND, `mcast6: device [${iface}] is invalid or not set up properly`);
-    }
+    requireDevice('mcast6', iface);
     if (!Number.isInteger(hops) || hops < 0 || hops > 255) throw new HbError(MEDIA.BAD_TTL, `${this.who}: bad hops ${hops}`);
     // libuv takes the interface of IPv6 multicast calls as the scope of `::%dev`.
     const viaIface = `::%${iface}`;

@@ -13,7 +13,7 @@
  * carrier. For those we ask iproute2 (`ip -4 -o addr show dev X`).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { HbError } from '../util/errors.js';
 import { MEDIA } from './codes.js';
@@ -99,6 +99,24 @@ export function lookupIpv4(iface: string, who: string, table: InterfaceTable = n
 /** True when the kernel has an interface of that name (also one that is down or has no address). */
 export function interfaceExists(iface: string): boolean {
   return /^[^/\s]{1,15}$/.test(iface) && iface !== '.' && iface !== '..' && existsSync(`/sys/class/net/${iface}`);
+}
+
+/**
+ * The kernel's index of a device the IPv6 media name (from sysfs); throws
+ * in the plugins' words when there is none (`ucast6: device [eth9] is
+ * invalid or not set up properly`).
+ */
+export function requireDevice(kind: string, iface: string): number {
+  let index = NaN;
+  if (interfaceExists(iface)) {
+    try {
+      index = Number(readFileSync(`/sys/class/net/${iface}/ifindex`, 'utf8').trim());
+    } catch {
+      // vanished meanwhile
+    }
+  }
+  if (!Number.isInteger(index) || index <= 0) throw new HbError(MEDIA.IFACE_NOT_FOUND, `${kind}: device [${iface}] is invalid or not set up properly`);
+  return index;
 }
 
 function sysfsInterfaces(): string[] {

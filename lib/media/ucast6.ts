@@ -7,11 +7,10 @@
  * A line naming our own address is harmless, as with heartbeat: those
  * datagrams travel over `lo`, which the device-bound socket does not hear.
  */
-import { readFileSync } from 'node:fs';
 import { HbError } from '../util/errors.js';
 import { formatIpv6, isLinkLocal6, parseIpv6 } from '../util/inet6.js';
 import { MEDIA } from './codes.js';
-import { interfaceExists } from './netif.js';
+import { requireDevice } from './netif.js';
 import { UdpMedium, type UdpLinkConfig } from './udp.js';
 
 export interface Ucast6Options {
@@ -21,17 +20,6 @@ export interface Ucast6Options {
   /** `%scope` written after a link-local peer: the interface name or its index. */
   scope?: string | undefined;
   port: number;
-}
-
-/** The kernel's index of an interface, from sysfs; undefined when it does not exist. */
-export function interfaceIndex(iface: string): number | undefined {
-  if (!interfaceExists(iface)) return undefined;
-  try {
-    const n = Number(readFileSync(`/sys/class/net/${iface}/ifindex`, 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export class Ucast6Medium extends UdpMedium {
@@ -64,8 +52,7 @@ export class Ucast6Medium extends UdpMedium {
 
   protected linkConfig(): Promise<UdpLinkConfig> {
     const { iface, port, scope } = this.opts;
-    const index = interfaceIndex(iface);
-    if (index === undefined) throw new HbError(MEDIA.IFACE_NOT_FOUND, `ucast6: device [${iface}] is invalid or not set up properly`);
+    const index = requireDevice('ucast6', iface);
     if (this.linkLocal && scope !== undefined && scope !== iface && Number(scope) !== index) {
       throw new HbError(MEDIA.BAD_ADDRESS, `ucast6: scope ${scope} of ${this.opts.peer} does not name device ${iface} (index ${index})`);
     }
