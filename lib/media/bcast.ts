@@ -27,13 +27,11 @@ export interface BcastOptions {
 
 export class BcastMedium extends UdpMedium {
   readonly kind = 'bcast' as const;
-  readonly linkName: string;
   readonly description: string;
   private bcastAddr: string | undefined;
 
   constructor(private readonly opts: BcastOptions) {
-    super();
-    this.linkName = opts.iface;
+    super(opts.iface);
     this.description = `UDP Broadcast heartbeat started on port ${opts.udpport ?? opts.port} (${opts.port}) interface ${opts.iface}`;
   }
 

@@ -28,12 +28,10 @@ export interface McastOptions {
 
 export class McastMedium extends UdpMedium {
   readonly kind = 'mcast' as const;
-  readonly linkName: string;
   readonly description: string;
 
   constructor(private readonly opts: McastOptions) {
-    super();
-    this.linkName = opts.iface;
+    super(opts.iface);
     this.description =
       `UDP multicast heartbeat started for group ${opts.group} port ${opts.port} interface ${opts.iface}` +
       ` (ttl=${opts.ttl} loop=${opts.loop ? 1 : 0})`;

@@ -25,13 +25,11 @@ export interface Mcast6Options {
 
 export class Mcast6Medium extends UdpMedium {
   readonly kind = 'mcast6' as const;
-  readonly linkName: string;
   readonly description: string;
   private readonly group: string;
 
   constructor(private readonly opts: Mcast6Options) {
-    super();
-    this.linkName = opts.iface;
+    super(opts.iface);
     const bytes = parseIpv6(opts.group);
     if (bytes === undefined || bytes[0] !== 0xff) {
       throw new HbError(MEDIA.BAD_GROUP, `mcast6 ${opts.iface}: not an IPv6 multicast group: ${opts.group}`);

@@ -41,12 +41,10 @@ async function resolvePeer(iface: string, peer: string): Promise<string> {
 
 export class UcastMedium extends UdpMedium {
   readonly kind = 'ucast' as const;
-  readonly linkName: string;
   private peerAddr: string | undefined;
 
   constructor(private readonly opts: UcastOptions) {
-    super();
-    this.linkName = opts.iface;
+    super(opts.iface);
   }
 
   protected get who(): string {

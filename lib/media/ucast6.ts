@@ -24,7 +24,6 @@ export interface Ucast6Options {
 
 export class Ucast6Medium extends UdpMedium {
   readonly kind = 'ucast6' as const;
-  readonly linkName: string;
   readonly description: string;
   /**
    * As the plugin logs them at open. Its third line, `ucast6: set SO_REUSEPORT`, is not
@@ -36,8 +35,7 @@ export class Ucast6Medium extends UdpMedium {
   private readonly linkLocal: boolean;
 
   constructor(private readonly opts: Ucast6Options) {
-    super();
-    this.linkName = opts.iface;
+    super(opts.iface);
     const bytes = parseIpv6(opts.peer);
     if (bytes === undefined) throw new HbError(MEDIA.BAD_ADDRESS, `ucast6 ${opts.iface}: not an IPv6 address: ${opts.peer}`);
     this.linkLocal = isLinkLocal6(bytes);

@@ -212,10 +212,12 @@ export class UdpLink {
  */
 export abstract class UdpMedium implements Medium {
   abstract readonly kind: MediumKind;
-  abstract readonly linkName: string;
   abstract readonly description: string;
   private link: UdpLink | undefined;
   private readonly reporter = new ErrorReporter();
+
+  /** linkName: the interface, as heartbeat names the link. */
+  constructor(readonly linkName: string) {}
 
   /** `bcast eth0`: names the medium in errors. */
   protected abstract get who(): string;
