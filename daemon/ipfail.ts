@@ -53,8 +53,11 @@ export type IpfailClientStart = { ok: true; client: IpfailClient } | { ok: false
 /** Log sinks from the environment heartbeat gives its children (before the API can be asked). */
 export function envSinkConfig(env: NodeJS.ProcessEnv): LogSinkConfig {
   const file = (v: string | undefined): string | undefined => (v === undefined || v === '' || v === '/dev/null' ? undefined : v);
-  // 3.0.6's ipfail logs to syslog from the start, with LOG_DAEMON until heartbeat names its facility.
-  return { logfile: file(env['HA_LOGFILE']), debugfile: file(env['HA_DEBUGLOG']), logfacility: 'daemon', syslogmsgfmt: true, stderr: true, debugLevel: 1 };
+  // 3.0.6's ipfail logs to syslog from the start: with the HA_LOGFACILITY heartbeat gives its
+  // children (cl_log inherits it), LOG_DAEMON without one, until heartbeat names its facility.
+  const fromEnv = env['HA_LOGFACILITY'];
+  const logfacility = fromEnv !== undefined && fromEnv !== 'none' && SYSLOG_FACILITIES[fromEnv] !== undefined ? fromEnv : 'daemon';
+  return { logfile: file(env['HA_LOGFILE']), debugfile: file(env['HA_DEBUGLOG']), logfacility, syslogmsgfmt: true, stderr: true, debugLevel: 1 };
 }
 
 /** The facility name of heartbeat's answer at sign-on (LOG_LOCAL0 = 128); none or unknown: daemon, as 3.0.6's ipfail. */

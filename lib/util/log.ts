@@ -200,8 +200,10 @@ export interface LogRoot {
 
 /**
  * The syslog side of a root logger: sends when the current configuration
- * names a facility (debug never, as 3.0.6), through `deps.syslog` or a
- * /dev/log writer created on the first line.
+ * names a facility, through `deps.syslog` or a /dev/log writer created on
+ * the first line. Debug lines too, when the debug level lets them be
+ * written at all: cl_log hands syslog every line it logs (3.0.6's ipfail
+ * sends its `debug:` lines).
  */
 function syslogRoute(deps: { syslog?: LogSyslogWriter; now?: () => Date }, config: () => LogSinkConfig): {
   send(level: LogLevel, ident: string, body: string, severity?: number): void;
@@ -212,7 +214,7 @@ function syslogRoute(deps: { syslog?: LogSyslogWriter; now?: () => Date }, confi
     send(level, ident, body, severity = SYSLOG_SEVERITY[level]) {
       const name = config().logfacility;
       const facility = name === undefined ? undefined : SYSLOG_FACILITIES[name];
-      if (facility === undefined || level === 'debug') return;
+      if (facility === undefined) return;
       writer ??= createSyslogWriter({ ...(deps.now !== undefined ? { now: deps.now } : {}) });
       writer.send(facility * 8 + severity, ident, body);
     },

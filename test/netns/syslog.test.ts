@@ -80,7 +80,9 @@ describe('syslog: heartbeat-ts sends what 3.0.6 sends', () => {
     }
     try {
       // 1. logfacility local0 next to logfile and debugfile
-      const got = await run(lab, ['logfacility local0', 'logfile /var/log/ha-log', 'debugfile /var/log/ha-debug', 'use_logd no'], ears,
+      // ipfail (respawned, with a ping node) logs through cl_log too
+      const ipfail = [`ping ${lab.ip('c')}`, 'respawn hacluster /usr/libexec/heartbeat/ipfail'];
+      const got = await run(lab, ['logfacility local0', 'logfile /var/log/ha-log', 'debugfile /var/log/ha-debug', 'use_logd no', ...ipfail], ears,
         `${lab.name(REAL)} ${NOOP}::1\n${lab.name(OURS)} ${NOOP}::2\n`);
       const parsed = (i: number): SyslogLine[] => (got.get(i) ?? []).map((d) => {
         const p = parseSyslog(d);
@@ -94,13 +96,23 @@ describe('syslog: heartbeat-ts sends what 3.0.6 sends', () => {
       expect(ours.length).toBeGreaterThan(5);
       for (const [who, lines] of [['3.0.6', real], ['heartbeat-ts', ours]] as const) {
         expect(new Set(lines.map((l) => l.facility)), who).toEqual(new Set([LOCAL0]));
-        const daemon = lines.filter((l) => l.ident === 'heartbeat');
+        const daemon = lines.filter((l) => l.ident === 'heartbeat' || l.ident === 'ipfail');
         // cl_log's lines end with a NUL byte (3.0.6: `syslog(pri, "...%c", ..., 0)`)
         expect(new Set(daemon.map((l) => l.nul)), `${who}: trailing NUL`).toEqual(new Set([true]));
         expect(daemon.length, who).toBeGreaterThan(5);
         for (const l of daemon) expect(l.body, who).toMatch(/^\[\d+\]: (EMERG|ALERT|CRIT|ERROR|WARN|notice|info|debug): /);
         // the stamp is local time with a space-padded day, as syslog(3) writes it
         for (const l of lines) expect(l.stamp, who).toMatch(/^[A-Z][a-z]{2} [ 123]\d \d\d:\d\d:\d\d$/);
+      }
+      // ipfail: ident ipfail, the cluster's facility (from HA_LOGFACILITY, then from heartbeat), cl_log's layout
+      for (const [who, lines] of [['3.0.6', real], ['heartbeat-ts', ours]] as const) {
+        const ipf = lines.filter((l) => l.ident === 'ipfail');
+        expect(ipf.length, `${who}: ipfail lines`).toBeGreaterThan(0);
+        for (const l of ipf) {
+          expect(l.facility, `${who}: ${l.body}`).toBe(LOCAL0);
+          expect(l.nul, `${who}: ${l.body}`).toBe(true);
+          expect(l.body, who).toMatch(/^\[\d+\]: (EMERG|ALERT|CRIT|ERROR|WARN|notice|info|debug): /);
+        }
       }
       // Lines of other programs (resource scripts through logger(1)): the same layout on both sides.
       const others = (lines: SyslogLine[]): Map<string, boolean> => new Map(lines.filter((l) => l.ident !== 'heartbeat').map((l) => [l.ident.replace(/\[\d+\]$/, '[N]'), l.nul]));

@@ -37,18 +37,19 @@ describe('syslog datagrams in the layout of glibc syslog(3)', () => {
 });
 
 describe('the logger sends to syslog as 3.0.6 processes do', () => {
-  it('heartbeat: facility*8+severity, ident heartbeat, `[pid]: LEVEL: text` with cl_log\'s NUL; debug never', () => {
+  it('heartbeat: facility*8+severity, ident heartbeat, `[pid]: LEVEL: text` with cl_log\'s NUL; debug lines when written', () => {
     const sys = recorder();
     const root = createLogRoot('heartbeat', { logfacility: 'local0', syslogmsgfmt: true, stderr: false, debugLevel: 1 }, { syslog: sys, now: () => at });
     root.logger.info('Link node1:eth0 up.');
     root.logger.warn('Late heartbeat');
     root.logger.error('bad');
-    root.logger.debug('not for syslog');
+    root.logger.debug('written at debug 1');
     root.logger.child('ipfail', 77).info('Giving up');
     expect(sys.sent).toEqual([
       [134, 'heartbeat', `[${process.pid}]: info: Link node1:eth0 up.\u0000`],
       [132, 'heartbeat', `[${process.pid}]: WARN: Late heartbeat\u0000`],
       [131, 'heartbeat', `[${process.pid}]: ERROR: bad\u0000`],
+      [135, 'heartbeat', `[${process.pid}]: debug: written at debug 1\u0000`],
       [134, 'ipfail', '[77]: info: Giving up\u0000'],
     ]);
     root.close();
