@@ -29,7 +29,7 @@ import { startIpfail, type Ipfail, type IpfailOutbound, type ResourceState } fro
 import { IPFAIL_CLIENT, IPFAIL_T, clStrToBoolean } from '../lib/ipfail/messages.js';
 import { systemClock, type Clock } from '../lib/util/clock.js';
 import { describeError } from '../lib/util/errors.js';
-import { createLogRoot, type LogRoot, type LogSinkConfig, type Logger } from '../lib/util/log.js';
+import { createLogRoot, SYSLOG_FACILITIES, type LogRoot, type LogSinkConfig, type Logger } from '../lib/util/log.js';
 import { F, HaMsg, T } from '../lib/wire/index.js';
 import { HbApiClient } from './api/client.js';
 import type { ApiEvent, StringFields } from './api/types.js';
@@ -53,7 +53,17 @@ export type IpfailClientStart = { ok: true; client: IpfailClient } | { ok: false
 /** Log sinks from the environment heartbeat gives its children (before the API can be asked). */
 export function envSinkConfig(env: NodeJS.ProcessEnv): LogSinkConfig {
   const file = (v: string | undefined): string | undefined => (v === undefined || v === '' || v === '/dev/null' ? undefined : v);
-  return { logfile: file(env['HA_LOGFILE']), debugfile: file(env['HA_DEBUGLOG']), syslogmsgfmt: true, stderr: true, debugLevel: 1 };
+  // 3.0.6's ipfail logs to syslog from the start: with the HA_LOGFACILITY heartbeat gives its
+  // children (cl_log inherits it), LOG_DAEMON without one, until heartbeat names its facility.
+  const fromEnv = env['HA_LOGFACILITY'];
+  const logfacility = fromEnv !== undefined && fromEnv !== 'none' && SYSLOG_FACILITIES[fromEnv] !== undefined ? fromEnv : 'daemon';
+  return { logfile: file(env['HA_LOGFILE']), debugfile: file(env['HA_DEBUGLOG']), logfacility, syslogmsgfmt: true, stderr: true, debugLevel: 1 };
+}
+
+/** The facility name of heartbeat's answer at sign-on (LOG_LOCAL0 = 128); none or unknown: daemon, as 3.0.6's ipfail. */
+export function ipfailFacility(logfacility: number): string {
+  const byCode = Object.entries(SYSLOG_FACILITIES).find(([, code]) => code * 8 === logfacility);
+  return logfacility > 0 && byCode !== undefined ? byCode[0] : 'daemon';
 }
 
 function toMsg(fields: StringFields): HaMsg {
@@ -109,7 +119,7 @@ export class IpfailClient {
     }
     api.on('close', () => client.lost());
     const me = signon.info.node;
-    const sinks = o.configureLogs === false ? undefined : await configureLogs(api, root, o.startupStderr ?? true);
+    const sinks = o.configureLogs === false ? undefined : await configureLogs(api, root, o.startupStderr ?? true, ipfailFacility(signon.info.logfacility));
 
     await client.refresh();
     const afb = await api.parameter('auto_failback');
@@ -234,7 +244,7 @@ export class IpfailClient {
 }
 
 /** Points the log sinks at the daemon's files, as ha.cf names them. */
-async function configureLogs(api: HbApiClient, root: LogRoot, stderr: boolean): Promise<LogSinkConfig> {
+async function configureLogs(api: HbApiClient, root: LogRoot, stderr: boolean, logfacility: string): Promise<LogSinkConfig> {
   const param = async (name: string): Promise<string | undefined> => {
     const r = await api.parameter(name);
     return r.ok ? r.value : undefined;
@@ -244,6 +254,7 @@ async function configureLogs(api: HbApiClient, root: LogRoot, stderr: boolean): 
   const cfg: LogSinkConfig = {
     logfile: file(await param('logfile')),
     debugfile: file(await param('debugfile')),
+    logfacility,
     syslogmsgfmt: fmt === undefined ? true : clStrToBoolean(fmt) ?? true,
     stderr,
     debugLevel: 1,

@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createLogRoot, type LogRoot, type LogSinkConfig, type LogSyslogWriter } from '../lib/util/log.js';
+import { createLogRoot, type LogRoot, type LogSinkConfig } from '../lib/util/log.js';
 import { describeError } from '../lib/util/errors.js';
 import { formatProblems } from '../lib/ldirectord/parse.js';
 import {
@@ -63,22 +63,12 @@ function resolveConfig(name: string): string | undefined {
   return undefined;
 }
 
-/** syslog through logger(1): Node has no unix datagram sockets for /dev/log. */
-const loggerSyslog: LogSyslogWriter = {
-  send(priority, _tag, msg) {
-    try {
-      spawn('logger', ['-i', '-t', 'ldirectord', '-p', String(priority), '--', msg], { stdio: 'ignore' }).on('error', () => { /* no logger */ });
-    } catch { /* best effort */ }
-  },
-  close() { /* nothing held */ },
-};
-
 function sinkConfig(cfg: LdConfig | undefined, foreground: boolean, debug: boolean): LogSinkConfig {
   const target = cfg?.logfile ?? '/var/log/ldirectord.log';
   if (foreground) return { syslogmsgfmt: false, stderr: true, debugLevel: debug ? 1 : 0 };
   return target.startsWith('/')
     ? { logfile: target, syslogmsgfmt: false, stderr: false, debugLevel: 0 }
-    : { logfacility: target, syslogmsgfmt: false, stderr: false, debugLevel: 0 };
+    : { logfacility: target, syslogLayout: 'ident_pid', syslogmsgfmt: false, stderr: false, debugLevel: 0 };
 }
 
 async function runDaemon(cli: Cli, config: string, pidFile: string): Promise<never> {
@@ -92,7 +82,7 @@ async function runDaemon(cli: Cli, config: string, pidFile: string): Promise<nev
   }
   const cfg = loaded.config;
   const foreground = cli.debug || cfg.supervised;
-  const root: LogRoot = createLogRoot('ldirectord', sinkConfig(cfg, foreground, cli.debug), { syslog: loggerSyslog });
+  const root: LogRoot = createLogRoot('ldirectord', sinkConfig(cfg, foreground, cli.debug));
   const log = root.logger;
   for (const p of loaded.problems) log.warn(`Warning reading file ${p.file} at line ${p.line}: ${p.message}`);
   log.info(`Starting ${VERSION} with pid: ${process.pid}`);

@@ -8,6 +8,13 @@
       "sources": ["hb_icmp.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
+    },
+    {
+      # SO_BINDTODEVICE for the UDP media and AF_UNIX datagrams for syslog (see hb_net.c).
+      "target_name": "hb_net",
+      "sources": ["hb_net.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
     }
   ]
 }

@@ -11,10 +11,14 @@
  * arrive on the main thread like any other socket event.
  *
  * JS API (all arguments are checked; misuse throws TypeError):
- *   open(acceptMask, onPacket(buf, fromAddr), onError(errno, syscall)) -> handle
- *       acceptMask: bit N set = deliver ICMP type N (ICMP_FILTER drops the rest
- *       in the kernel). buf is the whole IPv4 datagram, header included.
- *   send(handle, icmpBytes, "a.b.c.d") -> 0 or an errno value
+ *   open(acceptMask, onPacket(buf, fromAddr), onError(errno, syscall)[, family]) -> handle
+ *       family 4 (default): IPPROTO_ICMP; acceptMask bit N set = deliver ICMP
+ *       type N (ICMP_FILTER drops the rest in the kernel); buf is the whole
+ *       IPv4 datagram, header included.
+ *       family 6 (ping6): IPPROTO_ICMPV6; bit N = ICMPv6 type 128+N (the
+ *       informational types, echo included; ICMP6_FILTER); buf is the ICMPv6
+ *       message alone, whose checksum the kernel fills in and verifies.
+ *   send(handle, icmpBytes, address) -> 0 or an errno value
  *   close(handle)                       (idempotent)
  */
 #include <node_api.h>
@@ -24,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/icmp.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +46,7 @@ typedef struct {
   napi_env env;
   uv_poll_t poll;
   int fd;
+  int family;        /* AF_INET or AF_INET6 */
   int open;          /* fd valid and being polled */
   int handle_closed; /* uv_close finished (or the poll was never started) */
   int finalized;     /* the JS handle was garbage-collected */
@@ -134,7 +140,7 @@ static void on_readable(uv_poll_t* h, int status, int events) {
     report_error(s, -status, "poll");
   } else {
     for (int i = 0; i < MAX_READS_PER_WAKEUP && s->open; i++) {
-      struct sockaddr_in from;
+      struct sockaddr_storage from;
       socklen_t fromlen = sizeof(from);
       memset(&from, 0, sizeof(from));
       ssize_t n = recvfrom(s->fd, s->buf, sizeof(s->buf), 0, (struct sockaddr*)&from, &fromlen);
@@ -143,8 +149,9 @@ static void on_readable(uv_poll_t* h, int status, int events) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) report_error(s, errno, "recvfrom");
         break;
       }
-      char addr[INET_ADDRSTRLEN] = "";
-      inet_ntop(AF_INET, &from.sin_addr, addr, sizeof(addr));
+      char addr[INET6_ADDRSTRLEN] = "";
+      if (from.ss_family == AF_INET6) inet_ntop(AF_INET6, &((struct sockaddr_in6*)&from)->sin6_addr, addr, sizeof(addr));
+      else inet_ntop(AF_INET, &((struct sockaddr_in*)&from)->sin_addr, addr, sizeof(addr));
       napi_value argv[2];
       void* copy;
       if (napi_create_buffer_copy(s->env, (size_t)n, s->buf, &copy, &argv[0]) != napi_ok) break;
@@ -170,17 +177,21 @@ static int is_function(napi_env env, napi_value v) {
 }
 
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   uint32_t accept_mask;
+  uint32_t family_arg = 4;
   if (argc < 3 || napi_get_value_uint32(env, argv[0], &accept_mask) != napi_ok
-      || !is_function(env, argv[1]) || !is_function(env, argv[2])) {
-    napi_throw_type_error(env, "HB_ICMP_ARGS", "open(acceptMask: number, onPacket: function, onError: function)");
+      || !is_function(env, argv[1]) || !is_function(env, argv[2])
+      || (argc >= 4 && (napi_get_value_uint32(env, argv[3], &family_arg) != napi_ok || (family_arg != 4 && family_arg != 6)))) {
+    napi_throw_type_error(env, "HB_ICMP_ARGS", "open(acceptMask: number, onPacket: function, onError: function, family?: 4 | 6)");
     return NULL;
   }
+  int family = family_arg == 6 ? AF_INET6 : AF_INET;
 
-  int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+  int fd = family == AF_INET6 ? socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6)
+                              : socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
   if (fd < 0) {
     int err = errno;
     napi_value e, code, msg;
@@ -193,11 +204,18 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     napi_throw(env, e);
     return NULL;
   }
-  /* The kernel drops the ICMP types we do not want before they are queued. */
-  struct icmp_filter filt;
-  filt.data = ~accept_mask;
-  if (setsockopt(fd, SOL_RAW, ICMP_FILTER, &filt, sizeof(filt)) < 0) {
-    /* Not fatal: the TypeScript side filters by type too. */
+  /* The kernel drops the ICMP types we do not want before they are queued.
+   * Not fatal when it cannot: the TypeScript side filters by type too. */
+  if (family == AF_INET6) {
+    struct icmp6_filter filt6;
+    ICMP6_FILTER_SETBLOCKALL(&filt6);
+    for (int t = 0; t < 32; t++)
+      if (accept_mask & (1u << t)) ICMP6_FILTER_SETPASS(128 + t, &filt6);
+    (void)setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt6, sizeof(filt6));
+  } else {
+    struct icmp_filter filt;
+    filt.data = ~accept_mask;
+    (void)setsockopt(fd, SOL_RAW, ICMP_FILTER, &filt, sizeof(filt));
   }
 
   icmp_sock* s = (icmp_sock*)calloc(1, sizeof(icmp_sock));
@@ -208,6 +226,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   }
   s->env = env;
   s->fd = fd;
+  s->family = family;
   s->handle_closed = 1; /* until the poll handle exists */
 
   uv_loop_t* loop;
@@ -253,21 +272,25 @@ static napi_value Send(napi_env env, napi_callback_info info) {
   if (s == NULL || napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer
       || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok
       || napi_get_value_string_utf8(env, argv[2], addr, sizeof(addr), &addrlen) != napi_ok) {
-    napi_throw_type_error(env, "HB_ICMP_ARGS", "send(handle, data: Buffer, address: string)");
+    napi_throw_type_error(env, "HB_ICMP_ARGS", "send(handle, data: Buffer, address: string (IPv4 or IPv6, as the socket))");
     return NULL;
   }
   int err = 0;
-  struct sockaddr_in to;
+  struct sockaddr_storage to;
+  socklen_t tolen;
   memset(&to, 0, sizeof(to));
-  to.sin_family = AF_INET;
+  to.ss_family = (sa_family_t)s->family;
+  int parsed = s->family == AF_INET6 ? inet_pton(AF_INET6, addr, &((struct sockaddr_in6*)&to)->sin6_addr)
+                                     : inet_pton(AF_INET, addr, &((struct sockaddr_in*)&to)->sin_addr);
+  tolen = s->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
   if (!s->open) {
     err = EBADF;
-  } else if (inet_pton(AF_INET, addr, &to.sin_addr) != 1) {
+  } else if (parsed != 1) {
     err = EINVAL;
   } else {
     ssize_t n;
     do {
-      n = sendto(s->fd, data, len, MSG_DONTWAIT, (struct sockaddr*)&to, sizeof(to));
+      n = sendto(s->fd, data, len, MSG_DONTWAIT, (struct sockaddr*)&to, tolen);
     } while (n < 0 && errno == EINTR);
     if (n < 0) err = errno;
     else if ((size_t)n != len) err = EMSGSIZE;

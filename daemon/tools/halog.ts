@@ -1,28 +1,17 @@
 /**
  * `ha_log` for the tools: one line to the logs ha.cf names (logfile,
- * debugfile, logfacility via logger(1)), in heartbeat's log layout. When
+ * debugfile, logfacility through lib/util/syslog.ts), in heartbeat's log layout. When
  * heartbeat runs a tool, the environment it gives (HA_LOGFILE, HA_DEBUGLOG,
  * HA_LOGFACILITY) wins, as in the shell helpers. With no log configured the
  * line goes to stderr prefixed with the date, as the shell ha_log does.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseHaCf } from '../../lib/config/hacf.js';
 import { nodeName } from '../../lib/config/load.js';
-import { createLogRoot, syslogDate, type LogLevel, type LogSinkConfig, type LogSyslogWriter } from '../../lib/util/log.js';
+import { createLogRoot, syslogDate, type LogLevel, type LogSinkConfig } from '../../lib/util/log.js';
 import { resolvePaths } from '../paths.js';
 import type { ToolIO } from './common.js';
-
-/** logger(1) as the syslog writer: Node has no unix datagram sockets for /dev/log. */
-const loggerWriter: LogSyslogWriter = {
-  send(priority, tag, msg) {
-    spawnSync('logger', ['-t', tag, '-p', String(priority), '--', msg], { stdio: 'ignore' });
-  },
-  close() {
-    /* nothing held */
-  },
-};
 
 function sinks(env: NodeJS.ProcessEnv): Pick<LogSinkConfig, 'logfile' | 'debugfile' | 'logfacility' | 'syslogmsgfmt'> {
   const set = (k: string): string | undefined => (env[k] !== undefined && env[k] !== '' ? env[k] : undefined);
@@ -51,7 +40,7 @@ export function haLog(entity: string, level: LogLevel, msg: string, io: ToolIO, 
     io.err(`${syslogDate(new Date())} ${msg}\n`);
     return;
   }
-  const root = createLogRoot(entity, cfg, { syslog: loggerWriter });
+  const root = createLogRoot(entity, cfg);
   root.logger.log(level, msg);
   root.close();
 }

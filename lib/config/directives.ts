@@ -14,7 +14,7 @@ import {
   setFacility, setNiceFailback, setPacemaker, setQuorumServer, setUdpPort, setWatchdog, timeOption,
   wordOption, type Apply,
 } from './options.js';
-import { bcast, mcast, ping, pingGroup, serial, ucast, unimplementedMedium } from './media.js';
+import { bcast, mcast, mcast6, ping, ping6, pingGroup, serial, ucast, ucast6, unimplementedMedium } from './media.js';
 import { apiauth, failfast, respawn, stonith, stonithHost } from './wholeline.js';
 import { parseHbTime } from './time.js';
 import type { HaConfig } from './types.js';
@@ -151,10 +151,9 @@ export const DIRECTIVES: readonly Directive[] = [
   medium('serial', true, serial),
   medium('ping', true, ping),
   medium('ping_group', false, pingGroup),
-  medium('ucast6', false, unimplementedMedium('ucast6', 2, 'ucast6 <interface> <peer IPv6 address>'), 'unimplemented'),
-  medium('mcast6', false,
-    unimplementedMedium('mcast6', 5, 'mcast6 <interface> <group> <port> <hops> <loop>'), 'unimplemented'),
-  medium('ping6', true, unimplementedMedium('ping6', 1, 'ping6 <host>'), 'unimplemented'),
+  medium('ucast6', false, ucast6),
+  medium('mcast6', false, mcast6),
+  medium('ping6', true, ping6),
   medium('hbaping', true, unimplementedMedium('hbaping', 1, 'hbaping <fc-card-name>'), 'unimplemented'),
 ];
 

@@ -6,6 +6,7 @@
 import { asciiLower, atoi, tokens, WHITESPACE } from './text.js';
 import { currentUdpPort, laxNumber, MAX_MEDIA, report, unimplemented, type ParseContext } from './state.js';
 import type { MediaLine } from './types.js';
+import { formatIpv6, isLinkLocal6, mcast6Refusal, parseIpv6, ucast6Refusal } from '../util/inet6.js';
 
 /** Baud rates heartbeat's StringToBaud knows on Linux. */
 export const BAUD_RATES: readonly number[] = [9600, 19200, 38400, 57600, 115200, 230400, 460800];
@@ -80,14 +81,77 @@ export function mcast(rest: string, ctx: ParseContext): boolean {
 }
 
 /** atoi stored in an unsigned C type of `mask` bits, with a warning when that changes the number. */
-function wrapped(ctx: ParseContext, what: string, text: string, mask: number): number {
+function wrapped(ctx: ParseContext, what: string, text: string, mask: number, directive = 'mcast'): number {
   const n = atoi(text);
   const v = n & mask;
-  laxNumber(ctx, `mcast ${what}`, text, n);
+  laxNumber(ctx, `${directive} ${what}`, text, n);
   if (v !== n) {
-    report(ctx, 'warning', 'HACF_LAX_NUMBER', `mcast ${what} [${text}] does not fit; heartbeat reads it as ${v}`);
+    report(ctx, 'warning', 'HACF_LAX_NUMBER', `${directive} ${what} [${text}] does not fit; heartbeat reads it as ${v}`);
   }
   return v;
+}
+
+/**
+ * `ucast6 <dev> <peer>` (whole line), checked like the ucast6 plugin: a
+ * numeric IPv6 peer (no host names), not multicast, unspecified or
+ * loopback; `%scope` only on a link-local peer, naming the device. The port
+ * is the udpport in force at the first ucast6 line, as the plugin latches it.
+ */
+export function ucast6(rest: string, ctx: ParseContext): boolean {
+  const [dev, target, ...extra] = tokens(rest, WHITESPACE);
+  if (dev === undefined) return mediaError(ctx, 'ucast6 statement without device: use ucast6 <interface> <peer IPv6 address>');
+  if (target === undefined) return mediaError(ctx, `ucast6 [${dev}] missing ucast6 address: use ucast6 <interface> <peer IPv6 address>`);
+  const pct = target.indexOf('%');
+  const addrText = pct < 0 ? target : target.slice(0, pct);
+  const scope = pct < 0 ? undefined : target.slice(pct + 1);
+  const bytes = parseIpv6(addrText);
+  if (bytes === undefined) return mediaError(ctx, `ucast6 [${dev}] bad addr [${target}]: not a numeric IPv6 address (host names are not accepted)`);
+  const refusal = ucast6Refusal(bytes);
+  if (refusal !== undefined) return mediaError(ctx, `ucast6 [${dev}] bad addr [${target}]: ${refusal}`);
+  if (scope !== undefined) {
+    if (!isLinkLocal6(bytes)) return mediaError(ctx, `ucast6 [${dev}] bad addr [${target}]: a %scope is only meaningful on a link-local (fe80::/10) address`);
+    if (scope !== dev && !/^[1-9]\d*$/.test(scope)) {
+      return mediaError(ctx, `ucast6 [${dev}] bad addr [${target}]: the scope must be the device ${dev} (or its index)`);
+    }
+  }
+  extraArgs(ctx, 'ucast6', extra);
+  ctx.ucast6Port ??= currentUdpPort(ctx);
+  const line: MediaLine = { kind: 'ucast6', iface: dev, peer: formatIpv6(bytes), port: ctx.ucast6Port, line: ctx.line };
+  return addMedium(ctx, scope === undefined ? line : { ...line, scope });
+}
+
+/** `mcast6 <dev> <group> <port> <hops> <loop>` (whole line), checked like the mcast6 plugin. */
+export function mcast6(rest: string, ctx: ParseContext): boolean {
+  const [dev, group, portText, hopsText, loopText, ...extra] = tokens(rest, WHITESPACE);
+  const usage = 'use mcast6 <interface> <group> <port> <hops 0-4> <loop 0|1>';
+  if (dev === undefined) return mediaError(ctx, `mcast6 statement without device: ${usage}`);
+  if (group === undefined) return mediaError(ctx, `mcast6 [${dev}] missing mcast6 address: ${usage}`);
+  const bytes = parseIpv6(group);
+  const refusal = bytes === undefined ? 'not a numeric IPv6 address' : mcast6Refusal(bytes);
+  if (bytes === undefined || refusal !== undefined) return mediaError(ctx, `mcast6 [${dev}] bad addr [${group}]: ${refusal}`);
+  if (portText === undefined) return mediaError(ctx, `mcast6 [${dev}] missing port: ${usage}`);
+  const port = /^\d+$/.test(portText) ? Number(portText) : ctx.services.get(portText);
+  if (port === undefined || port < 1 || port > 65535) {
+    return mediaError(ctx, `mcast6 [${dev}] bad port [${portText}]: the port must be 1-65535 or a udp service name`);
+  }
+  if (hopsText === undefined) return mediaError(ctx, `mcast6 [${dev}] missing hops: ${usage}`);
+  const hops = wrapped(ctx, 'hops', hopsText, 0xff, 'mcast6');
+  if (hops > 4) return mediaError(ctx, `mcast6 [${dev}] bad hops [${hops}]: the hops must be 0-4`);
+  if (loopText === undefined) return mediaError(ctx, `mcast6 [${dev}] missing loop: ${usage}`);
+  const loop = wrapped(ctx, 'loop', loopText, 0xff, 'mcast6');
+  if (loop > 1) return mediaError(ctx, `mcast6 [${dev}] bad loop [${loop}]: loop must be 0 or 1`);
+  extraArgs(ctx, 'mcast6', extra);
+  return addMedium(ctx, { kind: 'mcast6', iface: dev, group: formatIpv6(bytes), port, hops, loop: loop === 1, line: ctx.line });
+}
+
+/** `ping6 <addr>`: each numeric IPv6 address is a ping node (the plugin takes no host names). */
+export function ping6(host: string, ctx: ParseContext): boolean {
+  const bytes = parseIpv6(host);
+  if (bytes === undefined) return mediaError(ctx, `ping6: bad address [${host}]: use ping6 <numeric IPv6 address>`);
+  const name = asciiLower(host);
+  if (!addMedium(ctx, { kind: 'ping6', host: name, line: ctx.line })) return false;
+  ctx.pingNodes.push(name);
+  return true;
 }
 
 /** `serial <device>`: absolute path; the baud is latched by the first serial medium. */
@@ -125,7 +189,7 @@ export function pingGroup(rest: string, ctx: ParseContext): boolean {
   return true;
 }
 
-/** ping6 / hbaping (per token) and ucast6 / mcast6 (whole line): recorded, counted as media, warned about. */
+/** hbaping (per token): recorded, counted as a medium, warned about. */
 export function unimplementedMedium(directive: string, minArgs: number, usage: string) {
   return (value: string, ctx: ParseContext): boolean => {
     if (tokens(value, WHITESPACE).length < minArgs) {

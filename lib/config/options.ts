@@ -123,7 +123,7 @@ export const setUdpPort: Apply = (v, ctx) => {
     }
     break;
   }
-  const latched = ctx.bcastPort ?? ctx.ucastPort;
+  const latched = ctx.bcastPort ?? ctx.ucastPort ?? ctx.ucast6Port;
   if (latched !== undefined) {
     report(ctx, 'warning', 'HACF_ORDER', `udpport setting must precede media statements: the media above keep port ${latched}`);
   }

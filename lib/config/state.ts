@@ -29,6 +29,8 @@ export interface ParseContext {
   /** Port latched by the first bcast / ucast medium (the plugins read udpport once). */
   bcastPort: number | undefined;
   ucastPort: number | undefined;
+  /** udpport latched by the first ucast6 line (the ucast6 plugin keeps its own). */
+  ucast6Port: number | undefined;
   /** Baud latched by the first serial medium. */
   serialBaud: number | undefined;
   baudSet: boolean;
@@ -62,6 +64,7 @@ export function newContext(opts: {
     quiet: false,
     bcastPort: undefined,
     ucastPort: undefined,
+    ucast6Port: undefined,
     serialBaud: undefined,
     baudSet: false,
     watchdogSet: false,

@@ -20,8 +20,13 @@ export type MediaLine =
   | { kind: 'bcast'; iface: string; port: number; line: number }
   | { kind: 'ucast'; iface: string; peer: string; port: number; line: number }
   | { kind: 'mcast'; iface: string; group: string; port: number; ttl: number; loop: boolean; line: number }
+  /** peer: numeric IPv6 without scope; scope: what followed `%`, if anything. */
+  | { kind: 'ucast6'; iface: string; peer: string; scope?: string; port: number; line: number }
+  | { kind: 'mcast6'; iface: string; group: string; port: number; hops: number; loop: boolean; line: number }
   | { kind: 'serial'; device: string; baud: number; line: number }
   | { kind: 'ping'; host: string; line: number }
+  /** host: numeric IPv6, as the ping6 plugin takes it. */
+  | { kind: 'ping6'; host: string; line: number }
   | { kind: 'ping_group'; group: string; hosts: string[]; line: number };
 
 export type AutoFailback = 'on' | 'off' | 'legacy';
@@ -36,7 +41,7 @@ export interface RespawnLine {
   line: number;
 }
 
-/** A directive heartbeat-ts accepts and records but does not act on (stonith, failfast, ucast6 …). */
+/** A directive heartbeat-ts accepts and records but does not act on (stonith, failfast, hbaping …). */
 export interface UnimplementedLine { directive: string; value: string; line: number }
 export interface ApiAuthLine { client: string; uids: string[]; gids: string[]; line: number }
 

@@ -4,12 +4,15 @@
  */
 import type { MediaLine } from '../config/types.js';
 import { HbError } from '../util/errors.js';
+import { MEDIA } from './codes.js';
 import { BcastMedium } from './bcast.js';
 import { McastMedium } from './mcast.js';
+import { Mcast6Medium } from './mcast6.js';
 import type { Medium } from './medium.js';
 import { PingMedium, type PingSigner } from './ping.js';
 import { SerialMedium, type FlowControl } from './serial.js';
 import { UcastMedium } from './ucast.js';
+import { Ucast6Medium } from './ucast6.js';
 
 export interface MediaFactoryOptions {
   /** The global `udpport` (bcast prints it next to its own port); defaults to the line's port. */
@@ -35,6 +38,10 @@ export function createMedium(line: MediaLine, opts: MediaFactoryOptions = {}): M
       return new UcastMedium({ iface: line.iface, peer: line.peer, port: line.port });
     case 'mcast':
       return new McastMedium({ iface: line.iface, group: line.group, port: line.port, ttl: line.ttl, loop: line.loop });
+    case 'ucast6':
+      return new Ucast6Medium({ iface: line.iface, peer: line.peer, scope: line.scope, port: line.port });
+    case 'mcast6':
+      return new Mcast6Medium({ iface: line.iface, group: line.group, port: line.port, hops: line.hops, loop: line.loop });
     case 'serial':
       return new SerialMedium({
         device: line.device,
@@ -43,12 +50,13 @@ export function createMedium(line: MediaLine, opts: MediaFactoryOptions = {}): M
         ...(opts.lockDir !== undefined ? { lockDir: opts.lockDir } : {}),
       });
     case 'ping':
+    case 'ping6':
     case 'ping_group': {
       if (opts.signer === undefined) {
-        throw new HbError('MEDIA_NO_SIGNER', `${line.kind} (ha.cf line ${line.line}) needs a signer for its payload: pass createMedium(line, { signer })`);
+        throw new HbError(MEDIA.NO_SIGNER, `${line.kind} (ha.cf line ${line.line}) needs a signer for its payload: pass createMedium(line, { signer })`);
       }
-      const name = line.kind === 'ping' ? line.host : line.group;
-      const hosts = line.kind === 'ping' ? [line.host] : line.hosts;
+      const name = line.kind === 'ping_group' ? line.group : line.host;
+      const hosts = line.kind === 'ping_group' ? line.hosts : [line.host];
       return new PingMedium({
         kind: line.kind,
         name,
@@ -61,7 +69,7 @@ export function createMedium(line: MediaLine, opts: MediaFactoryOptions = {}): M
 }
 
 /** Start lines of the ping media, which need no signer to be described. */
-const PING_DESCRIPTIONS = { ping: 'ping heartbeat started.', ping_group: 'ping group heartbeat started.' } as const;
+const PING_DESCRIPTIONS = { ping: 'ping heartbeat started.', ping6: 'ping heartbeat started.', ping_group: 'ping group heartbeat started.' } as const;
 
 /**
  * The start lines heartbeat logs (as `glib: <text>`) for these media lines,
@@ -70,5 +78,5 @@ const PING_DESCRIPTIONS = { ping: 'ping heartbeat started.', ping_group: 'ping g
  * resolved address, as heartbeat does.
  */
 export function describeMedia(lines: readonly MediaLine[], opts: MediaFactoryOptions = {}): string[] {
-  return lines.map((l) => (l.kind === 'ping' || l.kind === 'ping_group' ? PING_DESCRIPTIONS[l.kind] : createMedium(l, opts).description));
+  return lines.map((l) => (l.kind === 'ping' || l.kind === 'ping6' || l.kind === 'ping_group' ? PING_DESCRIPTIONS[l.kind] : createMedium(l, opts).description));
 }

@@ -10,16 +10,13 @@
  * the package's install script. Datagrams are read on the main thread from a
  * uv_poll watcher, so no thread blocks in recvfrom().
  *
- * The addon is found by walking up from this file to the directory holding
- * native/build/Release/hb_icmp.node, which works both for lib/ (tests) and
- * dist/lib/ (the daemon).
+ * The addon is found by lib/util/addon.ts.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { constants } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { HbError } from '../util/errors.js';
+import { MEDIA } from './codes.js';
+import { errnoName, findAddon, loadAddon } from '../util/addon.js';
+
+export { errnoName } from '../util/addon.js';
 
 declare const handleBrand: unique symbol;
 type NativeHandle = { readonly [handleBrand]: true };
@@ -29,55 +26,31 @@ interface IcmpAddon {
     acceptMask: number,
     onPacket: (datagram: Buffer, from: string) => void,
     onError: (errno: number, syscall: string) => void,
+    family?: 4 | 6,
   ): NativeHandle;
   /** 0 or an errno value. */
   send(handle: NativeHandle, data: Buffer, address: string): number;
   close(handle: NativeHandle): void;
 }
 
-const ADDON_PATH = join('native', 'build', 'Release', 'hb_icmp.node');
-
 /** The compiled addon's path, searching upwards from `start`; undefined when not built. */
-export function findIcmpAddon(start: string = dirname(fileURLToPath(import.meta.url))): string | undefined {
-  let dir = start;
-  for (;;) {
-    const candidate = join(dir, ADDON_PATH);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+export function findIcmpAddon(start?: string): string | undefined {
+  return findAddon('hb_icmp', start);
 }
 
 /** Loads the addon (Node caches it); throws HbError ICMP_ADDON_MISSING / ICMP_ADDON_LOAD. */
 export function loadIcmpAddon(): IcmpAddon {
-  const path = findIcmpAddon();
-  if (path === undefined) {
-    throw new HbError(
-      'ICMP_ADDON_MISSING',
-      `the raw ICMP addon is not built (no ${ADDON_PATH} above ${dirname(fileURLToPath(import.meta.url))}); `
-        + 'run `npm ci` (or `npx node-gyp rebuild --directory native`) to build it',
-    );
-  }
-  try {
-    return createRequire(import.meta.url)(path) as IcmpAddon;
-  } catch (err) {
-    throw new HbError('ICMP_ADDON_LOAD', `cannot load the raw ICMP addon ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-}
-
-/** `EPERM` for 1, and so on; `errno N` for numbers Node does not name. */
-export function errnoName(errno: number): string {
-  for (const [name, value] of Object.entries(constants.errno)) if (value === errno) return name;
-  return `errno ${errno}`;
+  return loadAddon<IcmpAddon>('hb_icmp', 'ICMP', 'raw ICMP');
 }
 
 export interface IcmpSocketOptions {
   /** Who owns the socket, for error messages (`ping 10.0.0.254`). */
   who: string;
-  /** ICMP types to receive (others are dropped by the kernel's ICMP_FILTER). */
+  /** 4 (default): raw ICMP; 6: raw ICMPv6. */
+  family?: 4 | 6;
+  /** ICMP types to receive (others are dropped by the kernel's ICMP_FILTER); for ICMPv6 128..159. */
   acceptTypes: readonly number[];
-  /** One whole IPv4 datagram (header included) and its source address. */
+  /** IPv4: one whole datagram (header included); IPv6: the ICMPv6 message alone. And its source address. */
   onDatagram: (datagram: Buffer, from: string) => void;
   /** Receive-side failures; never called synchronously from open(). */
   onError: (err: HbError) => void;
@@ -100,10 +73,15 @@ export class IcmpSocket {
    */
   static open(opts: IcmpSocketOptions): IcmpSocket {
     const addon = loadIcmpAddon();
+    const v6 = opts.family === 6;
+    // The addon's ICMPv6 mask counts from type 128 (the informational types, echo included).
+    const base = v6 ? 128 : 0;
     let mask = 0;
     for (const t of opts.acceptTypes) {
-      if (!Number.isInteger(t) || t < 0 || t > 31) throw new HbError('ICMP_BAD_TYPE', `${opts.who}: ICMP type ${t} cannot be filtered (0..31)`);
-      mask |= 1 << t;
+      if (!Number.isInteger(t) || t < base || t > base + 31) {
+        throw new HbError(MEDIA.ICMP_BAD_TYPE, `${opts.who}: ICMP type ${t} cannot be filtered (${base}..${base + 31})`);
+      }
+      mask |= 1 << (t - base);
     }
     let handle: NativeHandle;
     try {
@@ -114,17 +92,18 @@ export class IcmpSocket {
             opts.onDatagram(datagram, from);
           } catch (err) {
             // A receive callback must not turn into an uncaught exception of the daemon.
-            opts.onError(new HbError('MEDIA_RECV_FAILED', `${opts.who}: packet handler failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+            opts.onError(new HbError(MEDIA.RECEIVE_FAILED, `${opts.who}: packet handler failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
           }
         },
         (errno, syscall) => {
-          opts.onError(new HbError('MEDIA_RECV_FAILED', `${opts.who}: ${syscall} failed: ${errnoName(errno)}`));
+          opts.onError(new HbError(MEDIA.RECEIVE_FAILED, `${opts.who}: ${syscall} failed: ${errnoName(errno)}`));
         },
+        v6 ? 6 : 4,
       );
     } catch (err) {
       const errno = typeof (err as { errno?: unknown }).errno === 'number' ? (err as { errno: number }).errno : undefined;
       const why = errno !== undefined ? errnoName(errno) : err instanceof Error ? err.message : String(err);
-      throw new HbError('MEDIA_OPEN_FAILED', `${opts.who}: Can't open RAW socket: ${why}`, { cause: err });
+      throw new HbError(MEDIA.OPEN_FAILED, `${opts.who}: Can't open RAW socket: ${why}`, { cause: err });
     }
     return new IcmpSocket(addon, opts.who, handle);
   }
@@ -133,7 +112,7 @@ export class IcmpSocket {
     return this.handle !== undefined;
   }
 
-  /** Sends one ICMP message (header + data) to an IPv4 address; returns undefined or the errno name. */
+  /** Sends one ICMP message (header + data) to an address of the socket's family; returns undefined or the errno name. */
   send(icmp: Buffer, address: string): string | undefined {
     if (this.handle === undefined) return 'EBADF';
     const rc = this.addon.send(this.handle, icmp, address);

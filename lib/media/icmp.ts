@@ -7,6 +7,8 @@ import { endianness } from 'node:os';
 
 export const ICMP_ECHO_REPLY = 0;
 export const ICMP_ECHO_REQUEST = 8;
+export const ICMP6_ECHO_REQUEST = 128;
+export const ICMP6_ECHO_REPLY = 129;
 /** type, code, checksum, identifier, sequence. */
 export const ICMP_HEADER_LEN = 8;
 
@@ -82,16 +84,32 @@ export function parseIpv4Echo(datagram: Buffer): IcmpParse {
   const type = icmp[0] ?? -1;
   if (type !== ICMP_ECHO_REPLY && type !== ICMP_ECHO_REQUEST) return { ok: false, reason: `not an echo message (type ${type})` };
   if (inetChecksum(icmp) !== 0) return { ok: false, reason: 'bad ICMP checksum' };
-  const source = `${datagram[12]}.${datagram[13]}.${datagram[14]}.${datagram[15]}`;
+  return echoOf(icmp, `${datagram[12]}.${datagram[13]}.${datagram[14]}.${datagram[15]}`);
+}
+
+/** The fields of an echo message already checked to be one. */
+function echoOf(icmp: Buffer, source: string): IcmpParse {
   return {
     ok: true,
     source,
     echo: {
-      type,
+      type: icmp[0] ?? -1,
       code: icmp[1] ?? 0,
       id: readIdent(icmp, 4),
       seq: icmp.readUInt16BE(6),
       payload: Buffer.from(icmp.subarray(ICMP_HEADER_LEN)),
     },
   };
+}
+
+/**
+ * Parses one message from a raw ICMPv6 socket (no IP header: the kernel
+ * strips it, and it has verified the checksum, which covers a pseudo-header
+ * we never see). `source` is the sender the socket reported.
+ */
+export function parseIcmp6Echo(message: Buffer, source: string): IcmpParse {
+  if (message.length < ICMP_HEADER_LEN) return { ok: false, reason: `ICMPv6 message too short (${message.length} bytes)` };
+  const type = message[0] ?? -1;
+  if (type !== ICMP6_ECHO_REPLY && type !== ICMP6_ECHO_REQUEST) return { ok: false, reason: `not an ICMPv6 echo message (type ${type})` };
+  return echoOf(message, source);
 }

@@ -13,10 +13,9 @@
  * two interfaces of one host both hear both links. Use distinct groups.
  */
 import { HbError } from '../util/errors.js';
-import type { Medium, ReceivedPacket } from './medium.js';
+import { MEDIA } from './codes.js';
 import { isMulticast, lookupIpv4, type InterfaceTable } from './netif.js';
-import { ErrorReporter } from './report.js';
-import { UdpLink } from './udp.js';
+import { UdpMedium, type UdpLinkConfig } from './udp.js';
 
 export interface McastOptions {
   iface: string;
@@ -27,65 +26,39 @@ export interface McastOptions {
   interfaces?: () => InterfaceTable;
 }
 
-export class McastMedium implements Medium {
+export class McastMedium extends UdpMedium {
   readonly kind = 'mcast' as const;
-  readonly linkName: string;
   readonly description: string;
-  private link: UdpLink | undefined;
-  private readonly reporter = new ErrorReporter();
 
   constructor(private readonly opts: McastOptions) {
-    this.linkName = opts.iface;
+    super(opts.iface);
     this.description =
       `UDP multicast heartbeat started for group ${opts.group} port ${opts.port} interface ${opts.iface}` +
       ` (ttl=${opts.ttl} loop=${opts.loop ? 1 : 0})`;
   }
 
-  async open(onPacket: (pkt: ReceivedPacket) => void, onError: (err: Error) => void): Promise<void> {
+  protected get who(): string {
+    return `mcast ${this.opts.iface}`;
+  }
+
+  protected linkConfig(): Promise<UdpLinkConfig> {
     const { iface, group, port, ttl, loop } = this.opts;
-    const who = `mcast ${iface}`;
-    if (this.link !== undefined) throw new HbError('MEDIA_ALREADY_OPEN', `${who}: already open`);
-    if (!isMulticast(group)) throw new HbError('MEDIA_BAD_GROUP', `${who}: ${group} is not a multicast (class D) address`);
-    if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) throw new HbError('MEDIA_BAD_TTL', `${who}: bad ttl ${ttl}`);
+    const who = this.who;
+    if (!isMulticast(group)) throw new HbError(MEDIA.BAD_GROUP, `${who}: ${group} is not a multicast (class D) address`);
+    if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) throw new HbError(MEDIA.BAD_TTL, `${who}: bad ttl ${ttl}`);
     const ifc = this.opts.interfaces ? lookupIpv4(iface, 'mcast', this.opts.interfaces()) : lookupIpv4(iface, 'mcast');
-    this.reporter.setSink(onError);
-    const link = new UdpLink(
-      {
-        who,
-        recvAddress: group,
-        port,
-        destAddress: group,
-        destPort: port,
-        setupRecv: (s) => s.addMembership(group, ifc.address),
-        setupSend: (s) => {
-          s.setMulticastInterface(ifc.address);
-          s.setMulticastTTL(ttl);
-          s.setMulticastLoopback(loop);
-        },
+    return Promise.resolve({
+      who,
+      recvAddress: group,
+      port,
+      destAddress: group,
+      destPort: port,
+      setupRecv: (s) => s.addMembership(group, ifc.address),
+      setupSend: (s) => {
+        s.setMulticastInterface(ifc.address);
+        s.setMulticastTTL(ttl);
+        s.setMulticastLoopback(loop);
       },
-      this.reporter,
-    );
-    try {
-      await link.open(onPacket);
-    } catch (err) {
-      this.reporter.setSink(undefined);
-      throw err;
-    }
-    this.link = link;
-  }
-
-  send(data: Buffer): void {
-    if (this.link === undefined) {
-      this.reporter.report('MEDIA_NOT_OPEN', `mcast ${this.opts.iface}: cannot send: medium is not open`);
-      return;
-    }
-    this.link.send(data);
-  }
-
-  async close(): Promise<void> {
-    const link = this.link;
-    this.link = undefined;
-    // Closing the socket drops the membership with it.
-    if (link !== undefined) await link.close();
+    });
   }
 }

@@ -10,7 +10,7 @@ export interface ReceivedPacket {
   from: string;
 }
 
-export type MediumKind = 'bcast' | 'ucast' | 'mcast' | 'serial' | 'ping' | 'ping_group';
+export type MediumKind = 'bcast' | 'ucast' | 'mcast' | 'ucast6' | 'mcast6' | 'serial' | 'ping' | 'ping6' | 'ping_group';
 
 export interface Medium {
   readonly kind: MediumKind;
@@ -18,6 +18,8 @@ export interface Medium {
   readonly linkName: string;
   /** The log line heartbeat prints when the medium starts (`glib: …` text without the prefix). */
   readonly description: string;
+  /** Lines heartbeat's plugin logs at open before the description (ucast6's device bindings). */
+  readonly startNotes?: readonly string[];
   /**
    * True when send() accepts only classic text (`>>>\n`…`<<<\n`): serial
    * (spec 7.5). The caller converts netstring messages and recomputes the

@@ -13,9 +13,10 @@
  * carrier. For those we ask iproute2 (`ip -4 -o addr show dev X`).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { HbError } from '../util/errors.js';
+import { MEDIA } from './codes.js';
 
 export interface Ipv4Interface {
   name: string;
@@ -30,10 +31,10 @@ export type InterfaceTable = NodeJS.Dict<NetworkInterfaceInfo[]>;
 
 export function ipv4ToInt(addr: string): number {
   const parts = addr.split('.');
-  if (parts.length !== 4) throw new HbError('MEDIA_BAD_ADDRESS', `not an IPv4 address: ${addr}`);
+  if (parts.length !== 4) throw new HbError(MEDIA.BAD_ADDRESS, `not an IPv4 address: ${addr}`);
   let n = 0;
   for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) throw new HbError('MEDIA_BAD_ADDRESS', `not an IPv4 address: ${addr}`);
+    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) throw new HbError(MEDIA.BAD_ADDRESS, `not an IPv4 address: ${addr}`);
     n = n * 256 + Number(p);
   }
   return n;
@@ -77,14 +78,14 @@ export function lookupIpv4(iface: string, who: string, table: InterfaceTable = n
   const entries = table[iface];
   let v4: { address: string; netmask: string } | undefined = entries?.find((e) => e.family === 'IPv4');
   if (entries === undefined) {
-    if (!existsInSysfs(iface)) {
+    if (!interfaceExists(iface)) {
       const known = [...Object.keys(table), ...sysfsInterfaces().filter((n) => table[n] === undefined)].join(', ');
-      throw new HbError('MEDIA_IFACE_NOT_FOUND', `${who}: interface ${iface} not found (known: ${known || 'none'})`);
+      throw new HbError(MEDIA.IFACE_NOT_FOUND, `${who}: interface ${iface} not found (known: ${known || 'none'})`);
     }
     v4 = addressFromIproute(iface);
   }
   if (v4 === undefined) {
-    throw new HbError('MEDIA_IFACE_NO_IPV4', `${who}: interface ${iface} has no IPv4 address`);
+    throw new HbError(MEDIA.IFACE_NO_IPV4, `${who}: interface ${iface} has no IPv4 address`);
   }
   return {
     name: iface,
@@ -95,8 +96,27 @@ export function lookupIpv4(iface: string, who: string, table: InterfaceTable = n
   };
 }
 
-function existsInSysfs(iface: string): boolean {
+/** True when the kernel has an interface of that name (also one that is down or has no address). */
+export function interfaceExists(iface: string): boolean {
   return /^[^/\s]{1,15}$/.test(iface) && iface !== '.' && iface !== '..' && existsSync(`/sys/class/net/${iface}`);
+}
+
+/**
+ * The kernel's index of a device the IPv6 media name (from sysfs); throws
+ * in the plugins' words when there is none (`ucast6: device [eth9] is
+ * invalid or not set up properly`).
+ */
+export function requireDevice(kind: string, iface: string): number {
+  let index = NaN;
+  if (interfaceExists(iface)) {
+    try {
+      index = Number(readFileSync(`/sys/class/net/${iface}/ifindex`, 'utf8').trim());
+    } catch {
+      // vanished meanwhile
+    }
+  }
+  if (!Number.isInteger(index) || index <= 0) throw new HbError(MEDIA.IFACE_NOT_FOUND, `${kind}: device [${iface}] is invalid or not set up properly`);
+  return index;
 }
 
 function sysfsInterfaces(): string[] {

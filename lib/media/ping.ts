@@ -31,7 +31,9 @@ import { HbError } from '../util/errors.js';
 import { decodeDatagram } from '../wire/codec.js';
 import { F, T } from '../wire/fields.js';
 import { HaMsg } from '../wire/message.js';
-import { ICMP_ECHO_REPLY, buildEcho, parseIpv4Echo } from './icmp.js';
+import { ICMP6_ECHO_REPLY, ICMP6_ECHO_REQUEST, ICMP_ECHO_REPLY, buildEcho, parseIcmp6Echo, parseIpv4Echo } from './icmp.js';
+import { formatIpv6, parseIpv6 } from '../util/inet6.js';
+import { MEDIA } from './codes.js';
 import { IcmpSocket } from './icmp-socket.js';
 import type { Medium, ReceivedPacket } from './medium.js';
 import { ErrorReporter, errnoOf } from './report.js';
@@ -46,7 +48,8 @@ export interface PingSigner {
 export const SEQ_WINDOW = 128;
 
 export interface PingMediumOptions {
-  kind: 'ping' | 'ping_group';
+  /** ping6: ICMPv6 to numeric IPv6 addresses, otherwise as ping. */
+  kind: 'ping' | 'ping6' | 'ping_group';
   /** The ping node's name: the host as written (ping) or the group name (ping_group). */
   name: string;
   /** Addresses or host names to ping; resolved to IPv4 at open(). */
@@ -65,8 +68,15 @@ async function resolveIpv4(host: string): Promise<string> {
   return (await lookup(host, { family: 4 })).address;
 }
 
+/** ping6 takes numeric addresses only, as heartbeat's plugin (inet_pton); canonical text is what the socket reports. */
+function resolveIpv6(host: string): Promise<string> {
+  const bytes = parseIpv6(host);
+  if (bytes === undefined) return Promise.reject(new HbError(MEDIA.BAD_ADDRESS, `not a numeric IPv6 address: ${host}`));
+  return Promise.resolve(formatIpv6(bytes));
+}
+
 export class PingMedium implements Medium {
-  readonly kind: 'ping' | 'ping_group';
+  readonly kind: 'ping' | 'ping6' | 'ping_group';
   readonly linkName: string;
   readonly description: string;
   readonly ident: number;
@@ -79,10 +89,10 @@ export class PingMedium implements Medium {
   private readonly counters = { sent: 0, replies: 0, ignored: 0 };
 
   constructor(private readonly opts: PingMediumOptions) {
-    if (opts.hosts.length === 0) throw new HbError('MEDIA_BAD_CONFIG', `${opts.kind} ${opts.name}: no host to ping`);
+    if (opts.hosts.length === 0) throw new HbError(MEDIA.BAD_CONFIG, `${opts.kind} ${opts.name}: no host to ping`);
     this.kind = opts.kind;
     this.linkName = opts.name;
-    this.description = opts.kind === 'ping' ? 'ping heartbeat started.' : 'ping group heartbeat started.';
+    this.description = opts.kind === 'ping_group' ? 'ping group heartbeat started.' : 'ping heartbeat started.';
     this.ident = (opts.ident ?? process.pid) & 0xffff;
     this.nextSeq = Math.floor((opts.random ?? Math.random)() * 0x10000) & 0xffff;
   }
@@ -102,21 +112,23 @@ export class PingMedium implements Medium {
   }
 
   async open(onPacket: (pkt: ReceivedPacket) => void, onError: (err: Error) => void): Promise<void> {
-    if (this.sock !== undefined) throw new HbError('MEDIA_ALREADY_OPEN', `${this.who}: already open`);
-    const resolve = this.opts.resolve ?? resolveIpv4;
+    if (this.sock !== undefined) throw new HbError(MEDIA.ALREADY_OPEN, `${this.who}: already open`);
+    const v6 = this.kind === 'ping6';
+    const resolve = this.opts.resolve ?? (v6 ? resolveIpv6 : resolveIpv4);
     const addresses: string[] = [];
     for (const host of this.opts.hosts) {
       try {
         addresses.push(await resolve(host));
       } catch (err) {
-        throw new HbError('MEDIA_PEER_UNRESOLVED', `${this.who}: unknown host: ${host}: ${errnoOf(err)}`, { cause: err });
+        throw new HbError(MEDIA.PEER_UNRESOLVED, `${this.who}: unknown host: ${host}: ${errnoOf(err)}`, { cause: err });
       }
     }
     this.reporter.setSink(onError);
     try {
       this.sock = IcmpSocket.open({
         who: this.who,
-        acceptTypes: [ICMP_ECHO_REPLY],
+        ...(v6 ? { family: 6 as const } : {}),
+        acceptTypes: [v6 ? ICMP6_ECHO_REPLY : ICMP_ECHO_REPLY],
         onDatagram: (datagram, from) => this.receive(datagram, from, onPacket),
         onError: (err) => this.reporter.report(err.code, err.message),
       });
@@ -128,9 +140,10 @@ export class PingMedium implements Medium {
   }
 
   private receive(datagram: Buffer, from: string, onPacket: (pkt: ReceivedPacket) => void): void {
-    const r = parseIpv4Echo(datagram);
+    const v6 = this.kind === 'ping6';
+    const r = v6 ? parseIcmp6Echo(datagram, from) : parseIpv4Echo(datagram);
     // The socket sees every echo reply reaching this host: most are not ours.
-    if (!r.ok || r.echo.type !== ICMP_ECHO_REPLY || r.echo.id !== this.ident) return;
+    if (!r.ok || r.echo.type !== (v6 ? ICMP6_ECHO_REPLY : ICMP_ECHO_REPLY) || r.echo.id !== this.ident) return;
     if (!this.addresses.includes(from) || !this.recent.has(r.echo.seq)) {
       this.counters.ignored++;
       return;
@@ -146,7 +159,7 @@ export class PingMedium implements Medium {
   send(data: Buffer): void {
     const sock = this.sock;
     if (sock === undefined) {
-      this.reporter.report('MEDIA_NOT_OPEN', `${this.who}: cannot send: medium is not open`);
+      this.reporter.report(MEDIA.NOT_OPEN, `${this.who}: cannot send: medium is not open`);
       return;
     }
     const decoded = decodeDatagram(data);
@@ -157,17 +170,18 @@ export class PingMedium implements Medium {
     try {
       payload = this.opts.signer.sign(pingPayload(this.kind, this.opts.name, ts));
     } catch (err) {
-      this.reporter.report('MEDIA_SEND_FAILED', `${this.who}: cannot sign the ping payload: ${errnoOf(err)}`);
+      this.reporter.report(MEDIA.SEND_FAILED, `${this.who}: cannot sign the ping payload: ${errnoOf(err)}`);
       return;
     }
     const seq = this.nextSeq;
     this.nextSeq = (seq + 1) & 0xffff;
     this.remember(seq);
-    const pkt = buildEcho({ id: this.ident, seq, payload });
+    // ICMPv6: the kernel computes the checksum (it covers a pseudo-header), whatever we put there.
+    const pkt = buildEcho({ ...(this.kind === 'ping6' ? { type: ICMP6_ECHO_REQUEST } : {}), id: this.ident, seq, payload });
     for (const addr of this.addresses) {
       const err = sock.send(pkt, addr);
       if (err === undefined) this.counters.sent++;
-      else this.reporter.report('MEDIA_SEND_FAILED', `${this.who}: Error sending packet to ${addr}: ${err}`, `send-${err}`);
+      else this.reporter.report(MEDIA.SEND_FAILED, `${this.who}: Error sending packet to ${addr}: ${err}`, `send-${err}`);
     }
   }
 
@@ -189,7 +203,7 @@ export class PingMedium implements Medium {
 }
 
 /** The message a ping medium asks its target to echo (spec 4.5), before signing. */
-export function pingPayload(kind: 'ping' | 'ping_group', name: string, ts: string): HaMsg {
+export function pingPayload(kind: 'ping' | 'ping6' | 'ping_group', name: string, ts: string): HaMsg {
   return new HaMsg()
     .add(F.TYPE, T.NS_STATUS)
     .add(F.STATUS, 'ping')

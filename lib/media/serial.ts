@@ -16,6 +16,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HbError } from '../util/errors.js';
+import { MEDIA } from './codes.js';
 import type { Medium, ReceivedPacket } from './medium.js';
 import { ErrorReporter, errnoOf } from './report.js';
 import { DEFAULT_MAX_FRAME_BYTES, SerialFrameReader, chunkPauseMs, serialFrameFor, splitChunks } from './serial-frame.js';
@@ -89,24 +90,24 @@ export class SerialMedium implements Medium {
   async open(onPacket: (pkt: ReceivedPacket) => void, onError: (err: Error) => void): Promise<void> {
     const { device, baud } = this.opts;
     const who = `serial ${device}`;
-    if (this.port !== undefined) throw new HbError('MEDIA_ALREADY_OPEN', `${who}: already open`);
+    if (this.port !== undefined) throw new HbError(MEDIA.ALREADY_OPEN, `${who}: already open`);
     if (!SERIAL_BAUDS.includes(baud)) {
-      throw new HbError('MEDIA_BAD_BAUD', `${who}: baud ${baud} not supported (use one of ${SERIAL_BAUDS.join(', ')})`);
+      throw new HbError(MEDIA.BAD_BAUD, `${who}: baud ${baud} not supported (use one of ${SERIAL_BAUDS.join(', ')})`);
     }
-    if (!device.startsWith('/')) throw new HbError('MEDIA_SERIAL_NO_DEVICE', `${who}: not a full path name`);
+    if (!device.startsWith('/')) throw new HbError(MEDIA.SERIAL_NO_DEVICE, `${who}: not a full path name`);
     try {
       if (!statSync(device).isCharacterDevice()) {
-        throw new HbError('MEDIA_SERIAL_NO_DEVICE', `${who}: not a character device`);
+        throw new HbError(MEDIA.SERIAL_NO_DEVICE, `${who}: not a character device`);
       }
     } catch (err) {
       if (err instanceof HbError) throw err;
-      throw new HbError('MEDIA_SERIAL_NO_DEVICE', `${who}: cannot stat device: ${errnoOf(err)}`, { cause: err });
+      throw new HbError(MEDIA.SERIAL_NO_DEVICE, `${who}: cannot stat device: ${errnoOf(err)}`, { cause: err });
     }
     let mod: SerialPortModule;
     try {
       mod = await import('serialport');
     } catch (err) {
-      throw new HbError('MEDIA_SERIAL_UNAVAILABLE', `${who}: the serialport package is not installed: ${errnoOf(err)}`, { cause: err });
+      throw new HbError(MEDIA.SERIAL_UNAVAILABLE, `${who}: the serialport package is not installed: ${errnoOf(err)}`, { cause: err });
     }
     this.pty = isPseudoTty(device);
     const flow = this.opts.flowControl ?? 'auto';
@@ -126,7 +127,7 @@ export class SerialMedium implements Medium {
       await portCall((cb) => port.open(cb));
     } catch (err) {
       lock.release();
-      throw new HbError('MEDIA_OPEN_FAILED', `${who}: cannot open: ${errnoOf(err)}`, { cause: err });
+      throw new HbError(MEDIA.OPEN_FAILED, `${who}: cannot open: ${errnoOf(err)}`, { cause: err });
     }
     this.closing = false;
     this.port = port;
@@ -137,22 +138,22 @@ export class SerialMedium implements Medium {
     port.on('data', (chunk: Buffer) => {
       if (this.closing) return;
       const res = reader.feed(chunk);
-      for (const why of res.dropped) this.reporter.report('MEDIA_SERIAL_BAD_FRAME', `${who}: ${why}; resynchronising`);
+      for (const why of res.dropped) this.reporter.report(MEDIA.SERIAL_BAD_FRAME, `${who}: ${why}; resynchronising`);
       for (const frame of res.frames) {
         try {
           onPacket({ data: frame, from: device });
         } catch (err) {
-          this.reporter.report('MEDIA_CALLBACK_FAILED', `${who}: packet handler threw: ${errnoOf(err)}`, 'callback', err);
+          this.reporter.report(MEDIA.CALLBACK_FAILED, `${who}: packet handler threw: ${errnoOf(err)}`, 'callback', err);
         }
       }
     });
     port.on('error', (err: Error) => {
       if (this.closing) return; // writes cancelled by close()
-      this.reporter.report('MEDIA_RECEIVE_FAILED', `${who}: ${err.message}`, `err:${err.message}`, err);
+      this.reporter.report(MEDIA.RECEIVE_FAILED, `${who}: ${err.message}`, `err:${err.message}`, err);
     });
     port.on('close', (err: Error | null) => {
       if (this.closing) return;
-      this.reporter.report('MEDIA_SERIAL_CLOSED', `${who}: device closed unexpectedly${err ? `: ${err.message}` : ''}`);
+      this.reporter.report(MEDIA.SERIAL_CLOSED, `${who}: device closed unexpectedly${err ? `: ${err.message}` : ''}`);
     });
 
     // Discard what piled up before we configured the line, then BREAK so the
@@ -177,18 +178,18 @@ export class SerialMedium implements Medium {
   send(data: Buffer): void {
     const who = `serial ${this.opts.device}`;
     if (this.port === undefined || this.closing) {
-      this.reporter.report('MEDIA_NOT_OPEN', `${who}: cannot send: medium is not open`);
+      this.reporter.report(MEDIA.NOT_OPEN, `${who}: cannot send: medium is not open`);
       return;
     }
     const frame = serialFrameFor(data);
     if (typeof frame === 'string') {
-      this.reporter.report('MEDIA_SERIAL_NOT_CLASSIC', `${who}: refusing to send: ${frame}`);
+      this.reporter.report(MEDIA.SERIAL_NOT_CLASSIC, `${who}: refusing to send: ${frame}`);
       return;
     }
     const limit = this.opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     if (this.queuedBytes + frame.length > limit) {
       this.reporter.report(
-        'MEDIA_SERIAL_STALLED',
+        MEDIA.SERIAL_STALLED,
         `${who}: ${this.queuedBytes} bytes of output not drained (no connection, bad cable or RTS/CTS not wired?); discarding them`,
       );
       this.queue = [];
@@ -228,11 +229,11 @@ export class SerialMedium implements Medium {
     return new Promise((resolve) => {
       try {
         port.write(chunk, (err: Error | null | undefined) => {
-          if (err && !this.closing) this.reporter.report('MEDIA_SEND_FAILED', `serial ${this.opts.device}: write failed: ${err.message}`, `w:${err.message}`, err);
+          if (err && !this.closing) this.reporter.report(MEDIA.SEND_FAILED, `serial ${this.opts.device}: write failed: ${err.message}`, `w:${err.message}`, err);
           resolve();
         });
       } catch (err) {
-        this.reporter.report('MEDIA_SEND_FAILED', `serial ${this.opts.device}: write failed: ${errnoOf(err)}`, 'w:throw', err);
+        this.reporter.report(MEDIA.SEND_FAILED, `serial ${this.opts.device}: write failed: ${errnoOf(err)}`, 'w:throw', err);
         resolve();
       }
     });

@@ -16,6 +16,7 @@ import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HbError } from '../util/errors.js';
+import { MEDIA } from './codes.js';
 import { errnoOf } from './report.js';
 
 export const DEFAULT_LOCK_DIR = '/var/lock';
@@ -77,7 +78,7 @@ export async function acquireTtyLock(device: string, lockDir: string = DEFAULT_L
     try {
       writeFileSync(tmp, content, { flag: 'w', mode: 0o644 });
     } catch (err) {
-      throw new HbError('MEDIA_SERIAL_LOCK_FAILED', `serial ${device}: cannot create lock file in ${lockDir}: ${errnoOf(err)}`, { cause: err });
+      throw new HbError(MEDIA.SERIAL_LOCK_FAILED, `serial ${device}: cannot create lock file in ${lockDir}: ${errnoOf(err)}`, { cause: err });
     }
     try {
       linkSync(tmp, lockPath);
@@ -92,14 +93,14 @@ export async function acquireTtyLock(device: string, lockDir: string = DEFAULT_L
     } catch (err) {
       removeQuietly(tmp);
       if (errnoOf(err) !== 'EEXIST') {
-        throw new HbError('MEDIA_SERIAL_LOCK_FAILED', `serial ${device}: cannot create ${lockPath}: ${errnoOf(err)}`, { cause: err });
+        throw new HbError(MEDIA.SERIAL_LOCK_FAILED, `serial ${device}: cannot create ${lockPath}: ${errnoOf(err)}`, { cause: err });
       }
     }
     const holder = readHolder(lockPath);
     if (holder.kind === 'pid') {
       if (holder.pid > 0 && isAlive(holder.pid)) {
         const who = holder.pid === pid ? 'this process' : `process ${holder.pid}`;
-        throw new HbError('MEDIA_SERIAL_LOCKED', `serial ${device}: device is locked by ${who} (${lockPath})`);
+        throw new HbError(MEDIA.SERIAL_LOCKED, `serial ${device}: device is locked by ${who} (${lockPath})`);
       }
       removeQuietly(lockPath); // stale: its process is gone
     } else if (holder.kind === 'unreadable') {
@@ -108,5 +109,5 @@ export async function acquireTtyLock(device: string, lockDir: string = DEFAULT_L
       else removeQuietly(lockPath);
     }
   }
-  throw new HbError('MEDIA_SERIAL_LOCK_FAILED', `serial ${device}: could not take ${lockPath} (it keeps reappearing)`);
+  throw new HbError(MEDIA.SERIAL_LOCK_FAILED, `serial ${device}: could not take ${lockPath} (it keeps reappearing)`);
 }

@@ -16,10 +16,10 @@
 import { lookup } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
 import { HbError } from '../util/errors.js';
-import type { Medium, ReceivedPacket } from './medium.js';
+import { MEDIA } from './codes.js';
 import { lookupIpv4, type InterfaceTable } from './netif.js';
-import { ErrorReporter, errnoOf } from './report.js';
-import { UdpLink } from './udp.js';
+import { errnoOf } from './report.js';
+import { UdpMedium, type UdpLinkConfig } from './udp.js';
 
 export interface UcastOptions {
   iface: string;
@@ -35,68 +35,43 @@ async function resolvePeer(iface: string, peer: string): Promise<string> {
     const res = await lookup(peer, { family: 4 });
     return res.address;
   } catch (err) {
-    throw new HbError('MEDIA_PEER_UNRESOLVED', `ucast ${iface}: cannot resolve peer ${peer}: ${errnoOf(err)}`, { cause: err });
+    throw new HbError(MEDIA.PEER_UNRESOLVED, `ucast ${iface}: cannot resolve peer ${peer}: ${errnoOf(err)}`, { cause: err });
   }
 }
 
-export class UcastMedium implements Medium {
+export class UcastMedium extends UdpMedium {
   readonly kind = 'ucast' as const;
-  readonly linkName: string;
-  private link: UdpLink | undefined;
-  private readonly reporter = new ErrorReporter();
   private peerAddr: string | undefined;
 
   constructor(private readonly opts: UcastOptions) {
-    this.linkName = opts.iface;
+    super(opts.iface);
+  }
+
+  protected get who(): string {
+    return `ucast ${this.opts.iface}`;
   }
 
   /** Heartbeat prints the resolved address; before open we only know the name. */
   get description(): string {
-    return `ucast: started on port ${this.opts.port} interface ${this.opts.iface} to ${this.peerAddr ?? this.opts.peer}`;
+    return `ucast: started on port ${this.opts.port} interface ${this.opts.iface} to ${this.peerAddress ?? this.opts.peer}`;
   }
 
   get peerAddress(): string | undefined {
-    return this.peerAddr;
+    return this.isOpen ? this.peerAddr : undefined;
   }
 
-  async open(onPacket: (pkt: ReceivedPacket) => void, onError: (err: Error) => void): Promise<void> {
+  protected async linkConfig(): Promise<UdpLinkConfig> {
     const { iface, port, peer } = this.opts;
-    if (this.link !== undefined) throw new HbError('MEDIA_ALREADY_OPEN', `ucast ${iface}: already open`);
     const ifc = this.opts.interfaces ? lookupIpv4(iface, 'ucast', this.opts.interfaces()) : lookupIpv4(iface, 'ucast');
     const peerAddr = await resolvePeer(iface, peer);
-    this.reporter.setSink(onError);
-    const link = new UdpLink(
-      {
-        who: `ucast ${iface}`,
-        recvAddress: ifc.address,
-        port,
-        destAddress: peerAddr,
-        destPort: port,
-        accept: (rinfo) => rinfo.address !== ifc.address,
-      },
-      this.reporter,
-    );
-    try {
-      await link.open(onPacket);
-    } catch (err) {
-      this.reporter.setSink(undefined);
-      throw err;
-    }
-    this.link = link;
     this.peerAddr = peerAddr;
-  }
-
-  send(data: Buffer): void {
-    if (this.link === undefined) {
-      this.reporter.report('MEDIA_NOT_OPEN', `ucast ${this.opts.iface}: cannot send: medium is not open`);
-      return;
-    }
-    this.link.send(data);
-  }
-
-  async close(): Promise<void> {
-    const link = this.link;
-    this.link = undefined;
-    if (link !== undefined) await link.close();
+    return {
+      who: this.who,
+      recvAddress: ifc.address,
+      port,
+      destAddress: peerAddr,
+      destPort: port,
+      accept: (rinfo) => rinfo.address !== ifc.address,
+    };
   }
 }

@@ -1,30 +1,63 @@
 /**
- * The socket pair behind every UDP medium (spec 7.1): a receive socket bound
- * to a medium-specific address on the heartbeat port, and a send socket on
- * an ephemeral port, like heartbeat's unbound write socket.
+ * What every UDP medium shares (spec 7.1): a receive socket on the heartbeat
+ * port, a send socket on an ephemeral port (heartbeat's unbound write
+ * socket), error reporting, and the open/send/close life cycle. A medium
+ * (bcast, ucast, mcast, ucast6, mcast6) only says which addresses and socket
+ * options its link needs, in linkConfig().
  *
- * Heartbeat ties both sockets to the interface with SO_BINDTODEVICE; Node's
- * dgram cannot, so each medium picks a receive address that only its own
- * interface's traffic reaches (broadcast address, own address, group).
+ * Keeping links apart: Heartbeat ties its sockets to the interface with
+ * SO_BINDTODEVICE. Node's dgram cannot, so `bindDevice` does it through our
+ * hb_net addon on the socket Node created; media that bind to an address only
+ * their own interface's traffic reaches (ucast's own address, an mcast group)
+ * do without.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { errnoName, loadAddon } from '../util/addon.js';
 import { HbError } from '../util/errors.js';
-import type { ReceivedPacket } from './medium.js';
-import { errnoOf, type ErrorReporter } from './report.js';
+import { MEDIA } from './codes.js';
+import type { Medium, MediumKind, ReceivedPacket } from './medium.js';
+import { ErrorReporter, errnoOf } from './report.js';
 
 export interface UdpLinkConfig {
   /** Names the medium in messages, e.g. `bcast eth0`. */
   who: string;
+  /** 4 (default) or 6; IPv6 sockets are IPv6-only so that an IPv4 medium's traffic is not heard twice. */
+  family?: 4 | 6;
   recvAddress: string;
   port: number;
   destAddress: string;
   destPort: number;
+  /** SO_BINDTODEVICE on both sockets: only this interface's datagrams are heard, and sent there. */
+  bindDevice?: string;
   /** Runs after the receive socket is bound (multicast membership). */
   setupRecv?: (sock: Socket) => void;
   /** Runs after the send socket is bound (broadcast flag, multicast options). */
   setupSend?: (sock: Socket) => void;
   /** Datagrams for which this returns false are dropped silently. */
   accept?: (rinfo: RemoteInfo) => boolean;
+}
+
+interface NetAddon {
+  bindToDevice(fd: number, ifname: string): number;
+}
+
+/**
+ * The kernel descriptor behind a bound dgram socket. Node keeps it on the
+ * handle it stores under its internal `state symbol`; there is no public way.
+ */
+function socketFd(sock: Socket): number | undefined {
+  const sym = Object.getOwnPropertySymbols(sock).find((s) => s.description === 'state symbol');
+  const state = sym === undefined ? undefined : (sock as unknown as Record<symbol, { handle?: { fd?: unknown } } | undefined>)[sym];
+  const fd = state?.handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+/** SO_BINDTODEVICE on a bound dgram socket; throws with the errno (EPERM without CAP_NET_RAW, ENODEV). */
+export function bindSocketToDevice(sock: Socket, device: string): void {
+  const fd = socketFd(sock);
+  if (fd === undefined) throw new Error('no file descriptor for the socket (Node internals changed?)');
+  const rc = loadAddon<NetAddon>('hb_net', 'NET', 'socket options').bindToDevice(fd, device);
+  if (rc !== 0) throw Object.assign(new Error(`SO_BINDTODEVICE ${device}: ${errnoName(rc)}`), { code: errnoName(rc) });
 }
 
 function bindSocket(sock: Socket, address: string, port: number): Promise<void> {
@@ -69,30 +102,40 @@ export class UdpLink {
   /** Opens both sockets; on failure nothing stays open and an HbError says which step failed. */
   async open(onPacket: (pkt: ReceivedPacket) => void): Promise<void> {
     const { cfg } = this;
-    const recv = createSocket({ type: 'udp4', reuseAddr: true });
-    const send = createSocket({ type: 'udp4' });
+    const v6 = cfg.family === 6;
+    const recv = createSocket(v6 ? { type: 'udp6', reuseAddr: true, ipv6Only: true } : { type: 'udp4', reuseAddr: true });
+    const send = createSocket(v6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
     this.recv = recv;
     this.sendSock = send;
-    let step = `bind receive socket to ${cfg.recvAddress}:${cfg.port}`;
+    const shown = v6 ? `[${cfg.recvAddress}]:${cfg.port}` : `${cfg.recvAddress}:${cfg.port}`;
+    let step = `bind receive socket to ${shown}`;
     try {
       await bindSocket(recv, cfg.recvAddress, cfg.port);
+      if (cfg.bindDevice !== undefined) {
+        step = `bind receive socket to device ${cfg.bindDevice}`;
+        bindSocketToDevice(recv, cfg.bindDevice);
+      }
       step = 'set up receive socket';
       cfg.setupRecv?.(recv);
       // Port 0: the kernel picks an ephemeral source port, as for heartbeat's unbound socket.
       step = 'bind send socket';
-      await bindSocket(send, '0.0.0.0', 0);
+      await bindSocket(send, v6 ? '::' : '0.0.0.0', 0);
+      if (cfg.bindDevice !== undefined) {
+        step = `bind send socket to device ${cfg.bindDevice}`;
+        bindSocketToDevice(send, cfg.bindDevice);
+      }
       step = 'set up send socket';
       cfg.setupSend?.(send);
     } catch (err) {
       await this.close();
-      throw new HbError('MEDIA_OPEN_FAILED', `${cfg.who}: cannot ${step}: ${errnoOf(err)}`, { cause: err });
+      throw new HbError(MEDIA.OPEN_FAILED, `${cfg.who}: cannot ${step}: ${errnoOf(err)}`, { cause: err });
     }
     // Listeners only after a successful bind: bind errors are reported by open() itself.
     recv.on('error', (err) => {
-      this.reporter.report('MEDIA_RECEIVE_FAILED', `${cfg.who}: receive error: ${errnoOf(err)}`, `recv:${errnoOf(err)}`, err);
+      this.reporter.report(MEDIA.RECEIVE_FAILED, `${cfg.who}: receive error: ${errnoOf(err)}`, `recv:${errnoOf(err)}`, err);
     });
     send.on('error', (err) => {
-      this.reporter.report('MEDIA_SEND_FAILED', `${cfg.who}: send socket error: ${errnoOf(err)}`, `send:${errnoOf(err)}`, err);
+      this.reporter.report(MEDIA.SEND_FAILED, `${cfg.who}: send socket error: ${errnoOf(err)}`, `send:${errnoOf(err)}`, err);
     });
     // The send socket could receive unicast to its ephemeral port; nothing legitimate goes there.
     send.on('message', () => undefined);
@@ -100,9 +143,9 @@ export class UdpLink {
       if (this.closed) return;
       if (cfg.accept !== undefined && !cfg.accept(rinfo)) return;
       try {
-        onPacket({ data, from: `${rinfo.address}:${rinfo.port}` });
+        onPacket({ data, from: v6 ? `[${rinfo.address}]:${rinfo.port}` : `${rinfo.address}:${rinfo.port}` });
       } catch (err) {
-        this.reporter.report('MEDIA_CALLBACK_FAILED', `${cfg.who}: packet handler threw: ${errnoOf(err)}`, 'callback', err);
+        this.reporter.report(MEDIA.CALLBACK_FAILED, `${cfg.who}: packet handler threw: ${errnoOf(err)}`, 'callback', err);
       }
     });
   }
@@ -111,13 +154,13 @@ export class UdpLink {
     const { cfg } = this;
     const sock = this.sendSock;
     if (sock === undefined || this.closed) {
-      this.reporter.report('MEDIA_NOT_OPEN', `${cfg.who}: cannot send: medium is ${this.closed ? 'closed' : 'not open'}`);
+      this.reporter.report(MEDIA.NOT_OPEN, `${cfg.who}: cannot send: medium is ${this.closed ? 'closed' : 'not open'}`);
       return;
     }
     const fail = (err: unknown): void => {
       const code = errnoOf(err);
       this.reporter.report(
-        'MEDIA_SEND_FAILED',
+        MEDIA.SEND_FAILED,
         `${cfg.who}: cannot send ${data.length} bytes to ${cfg.destAddress}:${cfg.destPort}: ${code}`,
         `send:${code}`,
         err,
@@ -159,5 +202,59 @@ export class UdpLink {
     this.recv = undefined;
     this.sendSock = undefined;
     await Promise.all(socks.map(closeSocket));
+  }
+}
+
+/**
+ * The Medium life cycle of every UDP medium: refuse a second open, resolve
+ * the link's configuration (interface lookups may throw), open the
+ * UdpLink, and keep nothing on failure.
+ */
+export abstract class UdpMedium implements Medium {
+  abstract readonly kind: MediumKind;
+  abstract readonly description: string;
+  private link: UdpLink | undefined;
+  private readonly reporter = new ErrorReporter();
+
+  /** linkName: the interface, as heartbeat names the link. */
+  constructor(readonly linkName: string) {}
+
+  /** `bcast eth0`: names the medium in errors. */
+  protected abstract get who(): string;
+
+  /** The sockets' addresses and options; called by open(), may throw an HbError. */
+  protected abstract linkConfig(): Promise<UdpLinkConfig>;
+
+  async open(onPacket: (pkt: ReceivedPacket) => void, onError: (err: Error) => void): Promise<void> {
+    if (this.link !== undefined) throw new HbError(MEDIA.ALREADY_OPEN, `${this.who}: already open`);
+    const cfg = await this.linkConfig();
+    this.reporter.setSink(onError);
+    const link = new UdpLink(cfg, this.reporter);
+    try {
+      await link.open(onPacket);
+    } catch (err) {
+      this.reporter.setSink(undefined);
+      throw err;
+    }
+    this.link = link;
+  }
+
+  get isOpen(): boolean {
+    return this.link !== undefined;
+  }
+
+  send(data: Buffer): void {
+    if (this.link === undefined) {
+      this.reporter.report(MEDIA.NOT_OPEN, `${this.who}: cannot send: medium is not open`);
+      return;
+    }
+    this.link.send(data);
+  }
+
+  async close(): Promise<void> {
+    const link = this.link;
+    this.link = undefined;
+    // Closing the sockets drops multicast memberships with them.
+    if (link !== undefined) await link.close();
   }
 }

@@ -68,12 +68,12 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     this.clock = opts.clock;
     this.log = opts.log;
     const random = opts.random ?? Math.random;
-    const linkNames = opts.media.filter((m) => m.kind !== 'ping' && m.kind !== 'ping_group').map((m) => m.linkName);
+    const linkNames = opts.media.filter((m) => m.kind !== 'ping' && m.kind !== 'ping6' && m.kind !== 'ping_group').map((m) => m.linkName);
     for (const name of this.cfg.nodes) {
       this.addNode(newNode(name, 'normal', linkNames, this.cfg.deadtimeMs, Math.floor(random() * 10)));
     }
     for (const m of this.cfg.media) {
-      if (m.kind === 'ping') this.addNode(newNode(m.host, 'ping', [m.host], this.cfg.deadpingMs, 0));
+      if (m.kind === 'ping' || m.kind === 'ping6') this.addNode(newNode(m.host, 'ping', [m.host], this.cfg.deadpingMs, 0));
       if (m.kind === 'ping_group') this.addNode(newNode(m.group, 'ping', [m.group], this.cfg.deadpingMs, 0));
     }
     const me = this.nodes.get(opts.myName);
@@ -172,6 +172,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
         (pkt) => this.receive(pkt, m),
         (err) => this.log.error(`glib: ${err.message}`),
       );
+      for (const note of m.startNotes ?? []) this.log.info(`glib: ${note}`);
       this.log.info(`glib: ${m.description}`);
     }
     // st=init with the start-up bonus, then `up` (sent twice), then every keepalive.

@@ -8,6 +8,7 @@
 import { closeSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pino, type Logger as PinoLogger } from 'pino';
+import { createSyslogWriter } from './syslog.js';
 
 export type LogLevel = 'emerg' | 'alert' | 'crit' | 'error' | 'warn' | 'notice' | 'info' | 'debug';
 
@@ -39,6 +40,11 @@ export interface LogSinkConfig {
   debugfile?: string | undefined;
   /** A syslog facility name, or undefined for none. */
   logfacility?: string | undefined;
+  /**
+   * How lines look in syslog: 'cl_log' (default; heartbeat, ipfail: `heartbeat: [pid]: info: text`)
+   * or 'ident_pid' (ldirectord's openlog with the pid option: `ldirectord[pid]: text`).
+   */
+  syslogLayout?: 'cl_log' | 'ident_pid';
   /** true: `Nov 22 22:28:02 host heartbeat: [pid]: info: …`; false: `heartbeat[pid]: 2026/11/22_22:28:02 info: …`. */
   syslogmsgfmt: boolean;
   /** Also write lines to stderr (foreground runs with no other sink). */
@@ -83,6 +89,18 @@ export function formatLogLine(
   return opts.syslogmsgfmt
     ? `${syslogDate(opts.date)} ${opts.host} ${opts.entity}: [${opts.pid}]: ${word}: ${opts.msg}\n`
     : `${opts.entity}[${opts.pid}]: ${haDate(opts.date)} ${word}: ${opts.msg}\n`;
+}
+
+/**
+ * The severity the shell helpers' ha_log gives `logger -p`: it guesses from
+ * the text (ERROR, WARN, INFO or exactly `info`), else notice; so their
+ * `info: Running …` lines reach syslog as notice, in 3.0.6 and here.
+ */
+export function shellSeverity(text: string): number {
+  if (text.includes('ERROR')) return SYSLOG_SEVERITY.error;
+  if (text.includes('WARN')) return SYSLOG_SEVERITY.warn;
+  if (text.includes('INFO') || text === 'info') return SYSLOG_SEVERITY.info;
+  return SYSLOG_SEVERITY.notice;
 }
 
 /** How often a file sink checks whether its path was rotated away. */
@@ -164,9 +182,10 @@ class FileSink {
   }
 }
 
+/** The syslog side of the logger: lib/util/syslog.ts's writer, or a test double. */
 export interface LogSyslogWriter {
-  /** Sends one message with its syslog priority (facility*8+severity). */
-  send(priority: number, tag: string, msg: string): void;
+  /** Sends one message with its syslog priority (facility*8+severity), as `IDENT: BODY`. */
+  send(priority: number, ident: string, body: string): void;
   close(): void;
 }
 
@@ -180,8 +199,36 @@ export interface LogRoot {
 }
 
 /**
- * Builds the daemon's root logger. `syslog` is injected so that the daemon
- * can route to /dev/log and tests can observe it.
+ * The syslog side of a root logger: sends when the current configuration
+ * names a facility, through `deps.syslog` or a /dev/log writer created on
+ * the first line. Debug lines too, when the debug level lets them be
+ * written at all: cl_log hands syslog every line it logs (3.0.6's ipfail
+ * sends its `debug:` lines).
+ */
+function syslogRoute(deps: { syslog?: LogSyslogWriter; now?: () => Date }, config: () => LogSinkConfig): {
+  send(level: LogLevel, ident: string, body: string, severity?: number): void;
+  close(): void;
+} {
+  let writer = deps.syslog;
+  return {
+    send(level, ident, body, severity = SYSLOG_SEVERITY[level]) {
+      const name = config().logfacility;
+      const facility = name === undefined ? undefined : SYSLOG_FACILITIES[name];
+      if (facility === undefined) return;
+      writer ??= createSyslogWriter({ ...(deps.now !== undefined ? { now: deps.now } : {}) });
+      writer.send(facility * 8 + severity, ident, body);
+    },
+    close: () => writer?.close(),
+  };
+}
+
+/**
+ * Builds a process's root logger. With a `logfacility`, every line but
+ * debug also goes to syslog as 3.0.6's cl_log sends it: ident = the entity
+ * (`heartbeat`, `ipfail`), body `[pid]: info: text`; resource-script lines
+ * (script()) as the shell helpers' logger(1) call: ident `Tag[pid]`, body
+ * `info: text`. `deps.syslog` replaces the /dev/log writer (tests); without
+ * it the writer is created on the first syslog line.
  */
 export function createLogRoot(
   entity: string,
@@ -191,6 +238,7 @@ export function createLogRoot(
   const host = deps.host ?? hostname();
   const now = deps.now ?? (() => new Date());
   let current = cfg;
+  const syslog = syslogRoute(deps, () => current);
   let logfile: FileSink | null = null;
   let debugfile: FileSink | null = null;
   const openSinks = (c: LogSinkConfig): void => {
@@ -221,8 +269,7 @@ export function createLogRoot(
         if (current.stderr) {
           try { process.stderr.write(`${tag}: ${text}\n`); } catch { /* detached */ }
         }
-        const fac = current.logfacility === undefined ? undefined : SYSLOG_FACILITIES[current.logfacility];
-        if (fac !== undefined && deps.syslog && level !== 'debug') deps.syslog.send(fac * 8 + SYSLOG_SEVERITY[level], tag, text);
+        syslog.send(level, tag, text, shellSeverity(text));
         return;
       }
       const line = formatLogLine({ syslogmsgfmt: current.syslogmsgfmt, host, entity: rec.entity, pid: rec.pid, level, msg: rec.msg, date });
@@ -231,10 +278,9 @@ export function createLogRoot(
       if (current.stderr) {
         try { process.stderr.write(line); } catch { /* detached */ }
       }
-      const facility = current.logfacility === undefined ? undefined : SYSLOG_FACILITIES[current.logfacility];
-      if (facility !== undefined && deps.syslog && level !== 'debug') {
-        deps.syslog.send(facility * 8 + SYSLOG_SEVERITY[level], `${rec.entity}: [${rec.pid}]`, `${LEVEL_WORDS[level]}: ${rec.msg}`);
-      }
+      if (current.syslogLayout === 'ident_pid') syslog.send(level, `${rec.entity}[${rec.pid}]`, rec.msg);
+      // cl_log ends its syslog(3) text with an explicit NUL byte (`%c`, 0); 3.0.6's datagrams carry it.
+      else syslog.send(level, rec.entity, `[${rec.pid}]: ${LEVEL_WORDS[level]}: ${rec.msg}\u0000`);
     },
   };
 
@@ -280,7 +326,7 @@ export function createLogRoot(
     close: () => {
       logfile?.close();
       debugfile?.close();
-      deps.syslog?.close();
+      syslog.close();
     },
   };
 }

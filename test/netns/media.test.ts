@@ -90,20 +90,25 @@ describe('bcast', () => {
     expect(texts(b, 'b0')).not.toContain('b-on-eth1');
   }, 30_000);
 
-  it('hears a datagram sent to the broadcast address from an ephemeral port, but not limited broadcasts', async () => {
+  it('hears what 3.0.6\'s 0.0.0.0%dev socket hears: subnet and limited broadcasts, unicast to its own address; only on its link', async () => {
     const { a } = agents();
     // What a real heartbeat peer does: unbound socket, SO_BROADCAST, to eth0's broadcast address.
-    const limited = await lab.exec(lab.nsB, 'socat', ['-u', 'STDIN', 'UDP4-DATAGRAM:255.255.255.255:694,broadcast,so-bindtodevice=eth0'], 'limited-bcast');
-    expect(limited.code).toBe(0);
     const sent = await lab.exec(lab.nsB, 'socat', ['-u', 'STDIN', 'UDP4-DATAGRAM:10.231.1.255:694,broadcast'], 'socat-bcast');
     expect(sent.code).toBe(0);
+    const limited = await lab.exec(lab.nsB, 'socat', ['-u', 'STDIN', 'UDP4-DATAGRAM:255.255.255.255:694,broadcast,so-bindtodevice=eth0'], 'limited-bcast');
+    expect(limited.code).toBe(0);
+    // A peer with `ucast eth0 10.231.1.1` while we use bcast (issue 12).
+    const unicast = await lab.exec(lab.nsB, 'socat', ['-u', 'STDIN', 'UDP4-DATAGRAM:10.231.1.1:694'], 'unicast-to-a');
+    expect(unicast.code).toBe(0);
     const got = await a.waitPacket('a0', 'socat-bcast');
     expect(got.from).toMatch(/^10\.231\.1\.2:\d+$/);
     expect(sourcePort(got.from ?? '')).not.toBe(694);
+    await a.waitPacket('a0', 'limited-bcast');
+    await a.waitPacket('a0', 'unicast-to-a');
     await sleep(GRACE_MS);
-    // Documented in bcast.ts: the socket is bound to the subnet broadcast address.
-    expect(a.packets('a0').map((p) => p.text)).not.toContain('limited-bcast');
-    expect(a.packets('a1').map((p) => p.text)).not.toContain('socat-bcast');
+    // The eth1 medium heard none of it: each bcast socket is tied to its device.
+    const onEth1 = a.packets('a1').map((p) => p.text);
+    for (const text of ['socat-bcast', 'limited-bcast', 'unicast-to-a']) expect(onEth1).not.toContain(text);
 
     for (const [ag, id] of [[a, 'a0'], [a, 'a1'], [agents().b, 'b0'], [agents().b, 'b1']] as const) await ag.close(id);
   }, 30_000);

@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, buildEcho, inetChecksum, parseIpv4Echo } from '../../../lib/media/icmp.js';
+import { ICMP6_ECHO_REPLY, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, buildEcho, inetChecksum, parseIcmp6Echo, parseIpv4Echo } from '../../../lib/media/icmp.js';
 
 /** An IPv4 header (no options unless given) in front of `icmp`, as a raw socket delivers it. */
 function ipv4(icmp: Buffer, opts: { src?: number[]; options?: Buffer; proto?: number; version?: number; totalLen?: number } = {}): Buffer {
@@ -110,5 +110,16 @@ describe('parseIpv4Echo', () => {
       if (buf.length > 0) buf[0] = 0x45;
       expect(() => parseIpv4Echo(buf)).not.toThrow();
     }
+  });
+});
+
+describe('ICMPv6 echo (ping6)', () => {
+  it('parses a reply as the raw ICMPv6 socket hands it (no IP header), identifier in host order like ping', () => {
+    const req = buildEcho({ type: ICMP6_ECHO_REPLY, id: 0x1234, seq: 7, payload: Buffer.from('t=NS_st') });
+    const r = parseIcmp6Echo(req, 'fd77::3');
+    expect(r).toMatchObject({ ok: true, source: 'fd77::3', echo: { type: ICMP6_ECHO_REPLY, id: 0x1234, seq: 7 } });
+    if (r.ok) expect(r.echo.payload.toString()).toBe('t=NS_st');
+    expect(parseIcmp6Echo(Buffer.alloc(4), 'fd77::3')).toMatchObject({ ok: false });
+    expect(parseIcmp6Echo(buildEcho({ type: 1, id: 1, seq: 1, payload: Buffer.alloc(0) }), 'fd77::3')).toMatchObject({ ok: false });
   });
 });
