@@ -65,6 +65,11 @@ export class Reliability {
     return ++this.seq;
   }
 
+  /** The newest seq handed out (0 = none): echoes of ours never carry a higher one. */
+  get highestSeq(): number {
+    return this.seq;
+  }
+
   stats(): { sent: number; rexmitRequested: number; rexmitSent: number } {
     return { ...this.counters };
   }
