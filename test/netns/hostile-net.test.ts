@@ -182,7 +182,8 @@ describe('hostile network (issue 17): heartbeat-ts, with real heartbeat 3.0.6 si
     console.log(`[hostile-net] heartbeat-ts: ${NAMES} made-up names in ${((Date.now() - t0) / 1000).toFixed(1)} s -> ${complaints.length} log line(s); RSS ${Math.round(rss0 / 1024)} -> ${Math.round(rss1 / 1024)} MB`);
     // one line per 10 s interval (plus one at each edge)
     expect(complaints.length).toBeLessThanOrEqual(2 + Math.ceil((Date.now() - t0) / 10_000));
-    expect(rss1 - rss0).toBeLessThan(20 * 1024);
+    // a sanity bound only (V8 grows its heap under load); what the fix bounds is the per-name state (unit test)
+    expect(rss1 - rss0).toBeLessThan(40 * 1024);
     await bothStillUp(l, from2);
   }, 300_000);
 
@@ -254,9 +255,15 @@ describe('hostile network (issue 17): heartbeat-ts, with real heartbeat 3.0.6 si
       await blast(l, 1, [forge([['t', 'status'], ['st', 'active'], ['src', 'node1'], ['seq', hex(k)], ['hg', hex(gen1 + 1000)], ['ts', nowTs()], ['dt', hex(5000)], ['protocol', '1']])]);
       await pause(1000);
     }
-    await pause(3000);
-    const seen = grep(logSince(l, 1, from1), /node1|No local heartbeat|Forcing restart|replay|restart/);
-    console.log(`[hostile-net] heartbeat 3.0.6 after 12 statuses naming itself with generation ${gen1 + 1000} (its own: ${gen1}):\n  ${seen.slice(0, 20).join('\n  ')}`);
-    expect(logSize(l, 1)).toBeGreaterThan(from1);
-  }, 120_000);
+    // give it a few dead times to notice that its own heartbeats are gone
+    const noLocal = await waitForLog(l, 1, /No local heartbeat/, { timeoutMs: 30_000, after: from1 }).then(() => true, () => false);
+    const lines = logSince(l, 1, from1);
+    const count = (re: RegExp): number => grep(lines, re).length;
+    console.log(`[hostile-net] heartbeat 3.0.6 after 12 statuses naming itself with generation ${gen1 + 1000} (its own: ${gen1}): `
+      + `"Heartbeat restart on node node1" x${count(/Heartbeat restart on node node1/)}, its own messages dropped as `
+      + `"attempted replay attack [node1]" x${count(/attempted replay attack \[node1\]/)}, "No local heartbeat" ${noLocal ? 'logged' : 'not logged within 30 s'}:\n  `
+      + grep(lines, /node1|No local heartbeat|Forcing restart|giving up|Giving up/).slice(0, 8).join('\n  '));
+    // the same hole: the wire speaks for 3.0.6 (documented in SECURITY.md)
+    expect(count(/Heartbeat restart on node node1/)).toBeGreaterThan(0);
+  }, 150_000);
 });
