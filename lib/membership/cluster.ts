@@ -344,15 +344,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
 
     let filledGap = false;
     if (unsequenced) {
-      const stale = medium !== null && node.type === 'normal' && node !== this.me
-        ? nsReplayReason({ generation: parseHex(msg.get(F.GEN) ?? ''), ts: msgtime },
-          { generation: node.seq.generation, lastStatusTs: node.remoteLastUpdate, deadtimeMs: node.deadtimeMs })
-        : undefined;
-      if (stale !== undefined) {
-        this.opts.signer.noteReplay();
-        this.badPacket(`ns-replay-${node.name}`, () => `Dropping ${type} from ${from}: replayed? (${stale})`);
-        return;
-      }
+      if (medium !== null && this.staleUnsequenced(node, msg, msgtime)) return;
       if (type === T.NAKREXMIT) {
         this.reliability.onNak(node, msg, toUs);
         return;
@@ -428,6 +420,17 @@ export class Cluster extends EventEmitter<ClusterEvents> {
         this.emit('message', msg, node.name, node === this.me && medium === null);
     }
     this.comm.check();
+  }
+
+  /** NS_* carry no seq: a replay is told by generation and timestamp (wire-trust.ts). Counted and dropped. */
+  private staleUnsequenced(node: NodeRecord, msg: HaMsg, msgtime: number): boolean {
+    if (node.type !== 'normal' || node === this.me) return false;
+    const why = nsReplayReason({ generation: parseHex(msg.get(F.GEN) ?? ''), ts: msgtime },
+      { generation: node.seq.generation, lastStatusTs: node.remoteLastUpdate, deadtimeMs: node.deadtimeMs });
+    if (why === undefined) return false;
+    this.opts.signer.noteReplay();
+    this.badPacket(`ns-replay-${node.name}`, () => `Dropping ${msg.get(F.TYPE) ?? ''} from ${node.name}: replayed? (${why})`);
+    return true;
   }
 
   private lookup(name: string, uuid: Buffer | undefined): NodeRecord | undefined {
