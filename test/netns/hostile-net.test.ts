@@ -182,8 +182,8 @@ describe('hostile network (issue 17): heartbeat-ts, with real heartbeat 3.0.6 si
     console.log(`[hostile-net] heartbeat-ts: ${NAMES} made-up names in ${((Date.now() - t0) / 1000).toFixed(1)} s -> ${complaints.length} log line(s); RSS ${Math.round(rss0 / 1024)} -> ${Math.round(rss1 / 1024)} MB`);
     // one line per 10 s interval (plus one at each edge)
     expect(complaints.length).toBeLessThanOrEqual(2 + Math.ceil((Date.now() - t0) / 10_000));
-    // a sanity bound only (V8 grows its heap under load); what the fix bounds is the per-name state (unit test)
-    expect(rss1 - rss0).toBeLessThan(40 * 1024);
+    // measured: +19 MB with the fix, +43 MB (and 50 000 lines) without; the per-name state itself is checked in the unit test
+    expect(rss1 - rss0).toBeLessThan(32 * 1024);
     await bothStillUp(l, from2);
   }, 300_000);
 
@@ -240,8 +240,9 @@ describe('hostile network (issue 17): heartbeat-ts, with real heartbeat 3.0.6 si
     // node1 sent seq 5 long ago (it has been up for minutes): the datagram is
     // what a capture of it would be, re-signed with the cluster key
     await blast(l, 2, [forge([['t', 'ask_resources'], ['rsc_hold', 'all'], ['info', 'me'], ['src', 'node1'], ['seq', hex(5)], ['hg', hex(gen1)], ['ts', nowTs()], ['ld', '0.00 0.00 0.00 1/1 1'], ['ttl', '4']])]);
-    await waitFor(() => replays(l), { timeoutMs: 20_000, what: 'the replay counted', until: (n) => n >= before + 1 });
+    await pause(4000);
     expect(grep(logSince(l, 2, from2), /standby|wants to go/)).toEqual([]);
+    await waitFor(() => replays(l), { timeoutMs: 20_000, what: 'the replay counted', until: (n) => n >= before + 1 });
     expect(grep(logSince(l, 2, from2), /attempted replay attack \[node1\]/).length).toBe(1);
   }, 90_000);
 
