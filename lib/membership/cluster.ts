@@ -285,7 +285,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     this.process(verdict.msg, medium);
   }
 
-  /** Never let the wire speak for us: our echo only keeps our link up; anything else is dropped (wire-trust.ts). */
+  /** Never let the wire speak for us: only the echo of what we sent goes on; anything else is dropped (wire-trust.ts). */
   private fromOurName(msg: HaMsg, pkt: ReceivedPacket, medium: Medium): void {
     const uuid = msg.getBinary(F.ORIGUUID);
     const v = judgeOwnName({
@@ -295,8 +295,9 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       uuid: uuid?.length === 16 ? uuid : undefined,
     }, { generation: this.opts.generation, uuid: this.opts.uuid, highestSeq: this.reliability.highestSeq });
     if (v.kind === 'echo') {
-      const link = this.me.links.find((l) => l.name === medium.linkName);
-      if (link) this.refreshLink(this.me, link);
+      // As before: a duplicate of our loopback copy (it refreshes our link). It
+      // cannot move our own tracking: its generation is ours and its seq was sent.
+      this.process(msg, medium);
       return;
     }
     this.opts.signer.noteReplay();
