@@ -21,7 +21,7 @@ import { parseAuthKeys } from '../../lib/config/authkeys.js';
 import { HaMsg } from '../../lib/wire/index.js';
 import { authKeys, OURS, oursPids, startReal, waitFor, waitForLog } from './harness/heartbeat.js';
 import { Lab } from './harness/lab.js';
-import { configure, crash, grep, killAll, logSince, logSize, oursSeesActive, realNodeStatus, realSeesActive, start } from './interop-support.js';
+import { configure, crash, grep, logSince, logSize, oursSeesActive, realNodeStatus, realSeesActive, start, teardownPair } from './interop-support.js';
 
 /** Seqs of the bounded 3.0.6 sample (it writes one line per seq; the issue's range is 1.5 million). */
 const REAL_SAMPLE = Number(process.env['HB_REXMIT_SAMPLE'] ?? 20_000);
@@ -115,12 +115,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (lab !== undefined) {
-    await killAll(lab, 1);
-    await killAll(lab, 2);
-    await lab.down();
-  }
-  if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
+  await teardownPair(lab, tmp);
 }, 120_000);
 
 describe('hostile network (issue 17): heartbeat-ts, with real heartbeat 3.0.6 side by side', () => {
