@@ -90,7 +90,20 @@ export function parseAuthKeys(text: string, opts: AuthKeysOptions): ParseResult<
     }
   }
   if (problems.length > 0 || activeNum === undefined) return { value: undefined, problems };
-  return { value: { activeNum, keys }, problems };
+  return { value: { activeNum, keys }, problems: crcWarnings(keys, opts.file) };
+}
+
+/**
+ * Receivers accept a packet signed with any listed key, so one crc line
+ * anywhere lets every host that reaches the port forge messages; the
+ * daemon says so in its log at start, and `heartbeat -t` says it here.
+ */
+function crcWarnings(keys: ReadonlyMap<number, AuthKey>, file: string): ConfigProblem[] {
+  return [...keys.values()].filter((k) => k.method === 'crc').map((k) => ({
+    file, line: k.line, severity: 'warning' as const, code: 'AUTH_CRC_FORGEABLE',
+    message: `Auth method [crc] (key ${k.num}) detects corruption only: anyone who can send to the cluster's port can forge `
+      + 'messages (take resources, fake a shutdown). Use sha1 with a secret key.',
+  }));
 }
 
 function clampInt(text: string): number {

@@ -20,8 +20,10 @@ import { newNode, toView, type LinkStatus, type NodeRecord, type NodeStatus, typ
 import { CommUp } from './comm-up.js';
 import { Liveness } from './liveness.js';
 import { Reliability, type Signer } from './reliability.js';
-import { freshSeqState, parseHex, trackSequence } from './sequencing.js';
+import { parseHex, seqStateAfterDeath, trackSequence } from './sequencing.js';
 import { uuidToText } from './state-files.js';
+import { RateGate } from '../util/rate-gate.js';
+import { judgeOwnName, nsReplayReason } from './wire-trust.js';
 
 export interface ClusterOptions {
   config: HaConfig;
@@ -40,6 +42,8 @@ export interface ClusterOptions {
 
 /** Rate limit for repeated complaints about bad packets (one line per key per interval). */
 const BADPACK_LOG_INTERVAL_MS = 10_000;
+/** Keys of that rate limit (reason × configured node); bounded whatever senders claim to be. */
+const BADPACK_MAX_KEYS = 256;
 /** Extra dead time advertised during the first seconds after start (spec 5.4). */
 const START_DEADTIME_BONUS_MS = 2000;
 const START_BONUS_DURATION_MS = 5000;
@@ -58,7 +62,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   private readonly timers: TimerHandle[] = [];
   private readonly liveness: Liveness;
   private lastMembers: string[] = [];
-  private readonly badpackLogged = new Map<string, number>();
+  private readonly badpackLogged = new RateGate(BADPACK_LOG_INTERVAL_MS, BADPACK_MAX_KEYS);
   private stopped = false;
   readonly startedAtMs: number;
 
@@ -275,15 +279,35 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       });
       return;
     }
+    if (verdict.msg.get(F.ORIG) === this.me.name) {
+      this.fromOurName(verdict.msg, pkt, medium);
+      return;
+    }
     this.process(verdict.msg, medium);
+  }
+
+  /** Never let the wire speak for us: only the echo of what we sent goes on; anything else is dropped (wire-trust.ts). */
+  private fromOurName(msg: HaMsg, pkt: ReceivedPacket, medium: Medium): void {
+    const uuid = msg.getBinary(F.ORIGUUID);
+    const v = judgeOwnName({
+      generation: parseHex(msg.get(F.GEN) ?? ''),
+      seq: parseHex(msg.get(F.SEQ) ?? ''),
+      unsequenced: isUnsequencedType(msg.get(F.TYPE) ?? ''),
+      uuid: uuid?.length === 16 ? uuid : undefined,
+    }, { generation: this.opts.generation, uuid: this.opts.uuid, highestSeq: this.reliability.highestSeq });
+    if (v.kind === 'echo') {
+      // As before: a duplicate of our loopback copy (it refreshes our link). It
+      // cannot move our own tracking: its generation is ours and its seq was sent.
+      this.process(msg, medium);
+      return;
+    }
+    this.opts.signer.noteReplay();
+    this.badPacket('own-name', () => `Dropping packet from ${pkt.from} on ${medium.linkName} that claims to come from this node (${this.me.name}): ${v.reason}`);
   }
 
   private badPacket(key: string, text: () => string): void {
     if (!this.cfg.logBadpack) return;
-    const now = this.clock.nowMs();
-    const last = this.badpackLogged.get(key);
-    if (last !== undefined && now - last < BADPACK_LOG_INTERVAL_MS) return;
-    this.badpackLogged.set(key, now);
+    if (this.badpackLogged.pass(key, this.clock.nowMs()) === false) return;
     this.log.warn(text());
   }
 
@@ -306,7 +330,8 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     if (msgtime === undefined || msgtime === 0) return;
     const node = this.lookup(from, msg.getBinary(F.ORIGUUID));
     if (!node) {
-      this.badPacket(`bad-node-${from}`, () => `process_status_message: bad node [${from}] in message`);
+      // one key for every unknown name: made-up senders must not grow the rate limit
+      this.badPacket('bad-node', () => `process_status_message: bad node [${from}] in message`);
       return;
     }
     if (node.type === 'ping' && type !== T.NS_STATUS) return;
@@ -321,6 +346,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
 
     let filledGap = false;
     if (unsequenced) {
+      if (medium !== null && this.staleUnsequenced(node, msg, msgtime)) return;
       if (type === T.NAKREXMIT) {
         this.reliability.onNak(node, msg, toUs);
         return;
@@ -398,6 +424,17 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     this.comm.check();
   }
 
+  /** NS_* carry no seq: a replay is told by generation and timestamp (wire-trust.ts). Counted and dropped. */
+  private staleUnsequenced(node: NodeRecord, msg: HaMsg, msgtime: number): boolean {
+    if (node.type !== 'normal' || node === this.me) return false;
+    const why = nsReplayReason({ generation: parseHex(msg.get(F.GEN) ?? ''), ts: msgtime },
+      { generation: node.seq.generation, lastStatusTs: node.remoteLastUpdate, deadtimeMs: node.deadtimeMs });
+    if (why === undefined) return false;
+    this.opts.signer.noteReplay();
+    this.badPacket(`ns-replay-${node.name}`, () => `Dropping ${msg.get(F.TYPE) ?? ''} from ${node.name}: replayed? (${why})`);
+    return true;
+  }
+
   private lookup(name: string, uuid: Buffer | undefined): NodeRecord | undefined {
     if (uuid && uuid.length === 16) {
       for (const n of this.order) if (n.uuid && n.uuid.equals(uuid)) {
@@ -405,7 +442,8 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       }
     }
     const n = this.nodes.get(name);
-    if (n && uuid && uuid.length === 16 && n !== this.me) {
+    // a peer may not take our uuid (messages addressed to it would then count as ours)
+    if (n && uuid && uuid.length === 16 && n !== this.me && !uuid.equals(this.opts.uuid)) {
       if (n.uuid && !n.uuid.equals(uuid)) this.log.info(`node ${name} changed its uuid to ${uuidToText(uuid)}`);
       n.uuid = uuid;
     }
@@ -498,7 +536,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     n.status = 'dead';
     n.remoteLastUpdate = 0;
     n.anyPacketsYet = false;
-    n.seq = { ...freshSeqState(), generation: n.seq.generation, lastSeq: 0 };
+    n.seq = seqStateAfterDeath(n.seq);
     this.reliability.cancelRexmits(n);
     this.emit('nodeStatus', n.name, 'dead', previous);
     this.emit('nodeDead', n.name, heardFrom);

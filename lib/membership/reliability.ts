@@ -11,6 +11,7 @@ import { F, T } from '../wire/fields.js';
 import { HaMsg } from '../wire/message.js';
 import { TransmitHistory } from './history.js';
 import type { NodeRecord } from './nodes.js';
+import { RexmitGuard } from './rexmit-guard.js';
 import { firstMissing } from './sequencing.js';
 
 /** What the membership layer needs from lib/auth. */
@@ -35,7 +36,6 @@ interface ClusterPort {
 }
 
 const ACK_DIV = 10;
-const MAX_REXMIT_BATCH = 50;
 const HIST_WARN = 375;
 const HIST_ERROR = 450;
 
@@ -55,11 +55,19 @@ export class Reliability {
   private readonly counters = { sent: 0, rexmitRequested: 0, rexmitSent: 0 };
   private stopped = false;
   private lastHistWarnMs = -Infinity;
+  private readonly rexmitGuard: RexmitGuard;
 
-  constructor(private readonly o: ReliabilityOptions) {}
+  constructor(private readonly o: ReliabilityOptions) {
+    this.rexmitGuard = new RexmitGuard(o.log);
+  }
 
   nextSeq(): number {
     return ++this.seq;
+  }
+
+  /** The newest seq handed out (0 = none): echoes of ours never carry a higher one. */
+  get highestSeq(): number {
+    return this.seq;
   }
 
   stats(): { sent: number; rexmitRequested: number; rexmitSent: number } {
@@ -198,39 +206,27 @@ export class Reliability {
     const first = atoi(msg.get(F.FIRSTSEQ));
     const last = atoi(msg.get(F.LASTSEQ));
     if (first <= 0 || last <= 0 || first > last) {
-      this.o.log.error(`Invalid rexmit seqnos from ${node.name}`);
+      this.rexmitGuard.invalid(node.name, this.o.clock.nowMs());
       return;
     }
-    const now = this.o.clock.nowMs();
-    let batch = 0;
-    for (let s = first; s <= last; s++) {
-      if (s <= node.ackedOurSeq) continue;
-      if (s < this.history.lowest) {
-        this.nak(node, s, 'seqno too low');
-        continue;
-      }
-      if (s > this.history.highest) {
-        this.o.log.warn(`Rexmit of seq ${s} requested. ${this.history.highest} is max.`);
-        continue;
-      }
-      const entry = this.history.lookup(s);
-      if (!entry) {
-        this.nak(node, s, 'seqno not found');
-        continue;
-      }
-      if (entry.lastRexmitMs > 0 && now - entry.lastRexmitMs < this.o.maxRexmitDelayMs - 10) continue;
-      if (++batch > MAX_REXMIT_BATCH) return;
-      entry.lastRexmitMs = now;
-      this.counters.rexmitSent++;
-      this.sendAll(entry.netstring, entry.classic);
-    }
+    // Bounded to the history window and a per-peer budget (rexmit-guard.ts).
+    this.rexmitGuard.answer(node.name, first, last, {
+      window: () => ({ lowest: this.history.lowest, highest: this.history.highest, acked: node.ackedOurSeq }),
+      resend: (s, now) => this.resend(s, now),
+      nak: (s, reason) => this.o.cluster.send(
+        new HaMsg().add(F.TYPE, T.NAKREXMIT).add(F.FIRSTSEQ, s.toString(16)).add(F.TO, node.name).add(F.INFO, reason),
+      ),
+    }, this.o.clock.nowMs());
   }
 
-  private nak(node: NodeRecord, seq: number, reason: string): void {
-    this.o.log.error(`Cannot rexmit pkt ${seq} for ${node.name}: ${reason}`);
-    this.o.cluster.send(
-      new HaMsg().add(F.TYPE, T.NAKREXMIT).add(F.FIRSTSEQ, seq.toString(16)).add(F.TO, node.name).add(F.INFO, reason),
-    );
+  private resend(seq: number, now: number): 'sent' | 'recent' | 'not-found' {
+    const entry = this.history.lookup(seq);
+    if (!entry) return 'not-found';
+    if (entry.lastRexmitMs > 0 && now - entry.lastRexmitMs < this.o.maxRexmitDelayMs - 10) return 'recent';
+    entry.lastRexmitMs = now;
+    this.counters.rexmitSent++;
+    this.sendAll(entry.netstring, entry.classic);
+    return 'sent';
   }
 }
 

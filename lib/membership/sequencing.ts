@@ -14,9 +14,21 @@ export interface SeqState {
   lastSeq: number;
   /** Sequence numbers below lastSeq still expected. */
   missing: Set<number>;
+  /**
+   * Replay floor: the highest seq seen from this generation before the
+   * peer was declared dead. Tracking restarts at the death (lastSeq 0), and
+   * without the floor any captured message of the same generation would be
+   * accepted again once (heartbeat 3.0.6 has that hole).
+   */
+  floor: number;
 }
 
-export const freshSeqState = (): SeqState => ({ generation: 0, lastSeq: 0, missing: new Set() });
+export const freshSeqState = (): SeqState => ({ generation: 0, lastSeq: 0, missing: new Set(), floor: 0 });
+
+/** Tracking after the peer was declared dead: same generation, fresh seq tracking, replay floor kept. */
+export const seqStateAfterDeath = (s: SeqState): SeqState => ({
+  generation: s.generation, lastSeq: 0, missing: new Set(), floor: Math.max(s.floor, s.lastSeq),
+});
 
 export type SeqDecision =
   | { action: 'accept'; restart: boolean; heal: boolean; lost: { from: number; to: number } | null; filledGap: boolean; gapsCleared: boolean; lostALot: boolean }
@@ -49,7 +61,12 @@ export function trackSequence(state: SeqState, input: SeqInput): SeqDecision {
     restart = state.generation !== 0;
     state.generation = generation;
     state.lastSeq = 0;
+    state.floor = 0;
     state.missing.clear();
+  } else if (state.lastSeq === 0 && seq <= state.floor) {
+    // Same generation, nothing accepted since the death, and not newer than
+    // what we had already seen: a captured message played back.
+    return { action: 'drop', reason: 'replay' };
   } else if (input.isStatus && input.peerDead && generation > 0) {
     // The caller already dropped stale statuses (seq <= the last status seq).
     heal = true;

@@ -81,14 +81,38 @@ export function haDate(d: Date): string {
   return `${d.getFullYear()}/${pad2(d.getMonth() + 1)}/${pad2(d.getDate())}_${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
-/** One formatted line in the layout heartbeat's cl_log writes to files. */
+/** C0 and C1 controls, DEL and the Unicode line/paragraph separators; TAB cannot start a line and stays. */
+const UNSAFE_CLASS = '[\\x00-\\x08\\x0a-\\x1f\\x7f-\\x9f\\u2028\\u2029]';
+const HAS_UNSAFE = new RegExp(UNSAFE_CLASS);
+const ALL_UNSAFE = new RegExp(UNSAFE_CLASS, 'g');
+
+/**
+ * Makes text safe for one log line: names and values from the wire or from
+ * local clients end up in messages, and a newline in them would forge a
+ * line of its own (`CRIT: …`). Controls become visible escapes (`\n`,
+ * `\r`, `\xHH`, `\u2028`); text without them is returned unchanged, so
+ * every ordinary line stays byte-identical to heartbeat's.
+ */
+export function escapeLogText(text: string): string {
+  if (!HAS_UNSAFE.test(text)) return text;
+  return text.replace(ALL_UNSAFE, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
+}
+
+/** One formatted line in the layout heartbeat's cl_log writes to files (message and entity escaped). */
 export function formatLogLine(
   opts: { syslogmsgfmt: boolean; host: string; entity: string; pid: number; level: LogLevel; msg: string; date: Date },
 ): string {
   const word = LEVEL_WORDS[opts.level];
+  const entity = escapeLogText(opts.entity);
+  const msg = escapeLogText(opts.msg);
   return opts.syslogmsgfmt
-    ? `${syslogDate(opts.date)} ${opts.host} ${opts.entity}: [${opts.pid}]: ${word}: ${opts.msg}\n`
-    : `${opts.entity}[${opts.pid}]: ${haDate(opts.date)} ${word}: ${opts.msg}\n`;
+    ? `${syslogDate(opts.date)} ${opts.host} ${entity}: [${opts.pid}]: ${word}: ${msg}\n`
+    : `${entity}[${opts.pid}]: ${haDate(opts.date)} ${word}: ${msg}\n`;
 }
 
 /**
@@ -257,6 +281,9 @@ export function createLogRoot(
       } catch {
         return;
       }
+      // Every sink below (files, stderr, syslog) gets the escaped text.
+      rec.msg = escapeLogText(String(rec.msg));
+      rec.entity = escapeLogText(String(rec.entity));
       const level = VALUE_TO_LEVEL.get(rec.level) ?? 'info';
       const date = now();
       if (rec.script === true) {

@@ -11,14 +11,14 @@
  * duplicates. Throughout: the daemon keeps running, node1 stays active on
  * it, and node1 never sees node2 restart or die.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDatagram } from '../../lib/wire/index.js';
 import { hostileSet } from './hostile-gen.js';
 import { oursPids, startReal, stopReal, waitFor, waitForLog } from './harness/heartbeat.js';
 import { Lab, type NodeProcess } from './harness/lab.js';
-import { configure, grep, killAll, logSince, logSize, oursSeesActive, realNodeStatus, realSeesActive, start } from './interop-support.js';
+import { configure, grep, logSince, logSize, oursSeesActive, realNodeStatus, realSeesActive, start, teardownPair } from './interop-support.js';
 import { readPcap } from './wire-capture.js';
 
 const SEED = Number(process.env['HB_HOSTILE_SEED'] ?? 20_260_117);
@@ -164,12 +164,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of captures) c.kill('SIGKILL');
-  if (lab !== undefined) {
-    await killAll(lab, 1);
-    await killAll(lab, 2);
-    await lab.down();
-  }
-  if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
+  await teardownPair(lab, tmp);
 }, 120_000);
 
 function theLab(): Lab {

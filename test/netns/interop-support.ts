@@ -29,6 +29,7 @@ import {
   type HaCfOptions,
   type Media,
 } from './harness/heartbeat.js';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, type ExecResult, type Lab, type NodeProcess } from './harness/lab.js';
 
@@ -109,6 +110,15 @@ export async function killAll(lab: Lab, i: number): Promise<void> {
   } catch {
     // the lab may already be half gone; lab.down() kills the rest
   }
+}
+
+/** afterAll of a pair test: kills every daemon, takes the lab down and removes the scratch dir; never throws. */
+export async function teardownPair(lab: Lab | undefined, scratch: string): Promise<void> {
+  if (lab !== undefined) {
+    for (const i of lab.ids()) await killAll(lab, i);
+    await lab.down();
+  }
+  if (scratch !== '') rmSync(scratch, { recursive: true, force: true });
 }
 
 /** What the real node i's cl_status says about `of` (nodestatus). */

@@ -1,24 +1,24 @@
 /**
  * HTTP, HTTPS and HTTP-proxy negotiate checks: request the configured URI
  * with the configured Host header; up when the answer is 2xx (after up to
- * 7 redirects, as the original's HTTP library follows them) and the body
+ * 7 redirects on the same real server, see redirect.ts) and the body
  * matches `receive`. Certificates are not verified: a check asks whether
  * the service answers, not whether its certificate is trusted.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { CheckFailure } from './io.js';
+import { decideRedirect, MAX_REDIRECTS } from './redirect.js';
 import type { CheckContext, CheckOutcome } from './types.js';
 
 const MAX_BODY = 1 << 20;
-const MAX_REDIRECTS = 7;
 
 interface Reply { status: number; statusText: string; body: string; location: string | undefined }
 
-function fetchOnce(url: URL, c: CheckContext, signal: AbortSignal, proxy: boolean): Promise<Reply> {
+function fetchOnce(url: URL, c: CheckContext, signal: AbortSignal, proxy: boolean, hostOverride?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const https = url.protocol === 'https:' && !proxy;
-    const hostHeader = proxy ? url.host : (c.virtualhost ?? url.host);
+    const hostHeader = hostOverride ?? (proxy ? url.host : (c.virtualhost ?? url.host));
     const req = (https ? httpsRequest : httpRequest)({
       host: proxy ? c.host : url.hostname,
       port: proxy ? c.port : Number(url.port || (https ? 443 : 80)),
@@ -53,11 +53,16 @@ export function checkUrl(c: CheckContext): URL {
 
 export async function checkHttp(c: CheckContext, signal: AbortSignal): Promise<CheckOutcome> {
   const proxy = c.service === 'http_proxy';
-  let url = checkUrl(c);
+  const origin = checkUrl(c);
+  let url = origin;
+  let hostHeader: string | undefined;
   for (let hop = 0; ; hop++) {
-    const r = await fetchOnce(url, c, signal, proxy);
+    const r = await fetchOnce(url, c, signal, proxy, hostHeader);
     if (r.status >= 300 && r.status < 400 && r.location && hop < MAX_REDIRECTS) {
-      url = new URL(r.location, url);
+      const d = decideRedirect(r.location, url, origin, c.virtualhost);
+      if (!d.follow) return { up: false, message: `${r.statusText}: ${d.why}` };
+      url = d.url;
+      hostHeader = d.hostHeader;
       continue;
     }
     if (r.status < 200 || r.status >= 300) return { up: false, message: r.statusText };

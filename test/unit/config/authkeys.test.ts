@@ -16,7 +16,7 @@ function codes(problems: ConfigProblem[]): [string, number][] {
 describe('authkeys', () => {
   it('reads keys and the active key', () => {
     const r = parse(`# comment\n\n  auth 1\n1 sha1 ${SECRET}\n2 md5 other\n3 crc\n`);
-    expect(r.problems).toEqual([]);
+    expect(codes(r.problems)).toEqual([['AUTH_CRC_FORGEABLE', 6]]);
     expect(r.value?.activeNum).toBe(1);
     expect([...(r.value?.keys.values() ?? [])]).toEqual([
       { num: 1, method: 'sha1', key: SECRET, line: 4 },
@@ -27,7 +27,7 @@ describe('authkeys', () => {
 
   it('accepts 0600, 0400 and 0700 and rejects group/other-readable files', () => {
     for (const mode of [0o100600, 0o100400, 0o100700, 0o100622]) {
-      expect(parse('auth 1\n1 crc\n', mode).problems, mode.toString(8)).toEqual([]);
+      expect(parse('auth 1\n1 crc\n', mode).problems.map((p) => p.severity), mode.toString(8)).toEqual(['warning']);
     }
     for (const mode of [0o100644, 0o100640, 0o100604]) {
       const r = parse('auth 1\n1 crc\n', mode);
@@ -94,5 +94,13 @@ describe('authkeys', () => {
     expect(r.problems).toEqual([]);
     expect(r.value?.keys.get(1)).toEqual({ num: 1, method: 'sha1', key: 'k', line: 2 });
     expect(codes(parse('auth 1\n123\n').problems)).toEqual([['AUTH_BAD_LINE', 2], ['AUTH_KEY_NOT_FOUND', 0]]);
+  });
+
+  it('issue 17: warns at each crc line (file:line, warning) and still accepts the file', () => {
+    const r = parse('auth 2\n1 crc\n2 sha1 k\n');
+    expect(r.value?.activeNum).toBe(2);
+    expect(r.problems).toEqual([expect.objectContaining({ file: FILE, line: 2, severity: 'warning', code: 'AUTH_CRC_FORGEABLE' })]);
+    expect(r.problems[0]?.message).toMatch(/anyone who can send to the cluster's port can forge messages/);
+    expect(parse('auth 1\n1 sha1 k\n').problems).toEqual([]);
   });
 });
