@@ -32,7 +32,7 @@ export function summaryLine(r: FullReport): string {
   const fails = r.checks.filter((c) => c.verdict === 'fail').length;
   const warns = r.checks.filter((c) => c.verdict === 'warn').length;
   const killed = r.killed.length > 0 ? `killed what the script left behind: ${r.killed.join(', ')}\n` : '';
-  const restored = r.restored === undefined ? '' : r.restored ? 'started again as found\n' : 'WARNING: could not start it again: it was running before the test\n';
+  const restored = r.restored === undefined ? '' : r.restored ? 'started again as found\n' : 'WARNING: not started again (its status said running before the test; the start failed or the status is wrong): start it yourself if it was running\n';
   if (r.refused !== undefined) return `${killed}refused: ${r.refused}\n`;
   const verdict = r.safe
     ? `${r.resource}: safe to put in haresources (${r.checks.length} checks, ${warns} warnings)`

@@ -114,10 +114,13 @@ export async function runSequence(o: SequenceOptions): Promise<SequenceReport> {
     hint: stayed.length === 0 ? '' : 'stop must stop everything start started: a peer then starts the service while it still runs here',
   });
   await checkUnknownOperation(q);
-  if (wasRunning) {
+  // Its status said running at first: start it again, unless that status proved wrong.
+  const statusTrusted = q.report.checks.every((c) => c.check !== 'running-rule' || c.verdict === 'pass');
+  if (wasRunning && statusTrusted) {
     const back = await q.step('start (restore)', 'start');
     q.report.restored = back.result.code === 0 && !back.result.timedOut;
   } else {
+    if (wasRunning) q.report.restored = false;
     q.report.killed = killProcs(q.leftovers()).map((p) => `${p.pid} (${p.comm})`);
   }
   q.report.safe = isSafe(q.report.checks);

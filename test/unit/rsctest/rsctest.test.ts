@@ -3,7 +3,8 @@
  * each deliberately broken one fails on the check that names its defect.
  * Real processes (sleeps) are started and must all be gone afterwards.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ let root = '';
 let env: NodeJS.ProcessEnv = {};
 
 interface JsonCheck { step: string; check: string; verdict: string; got: string }
-interface JsonReport { safe: boolean; refused: string | null; killed: string[]; checks: JsonCheck[]; steps: { step: string; output: string }[] }
+interface JsonReport { safe: boolean; refused: string | null; restored: boolean | null; killed: string[]; checks: JsonCheck[]; steps: { step: string; output: string }[] }
 
 async function rsctest(...args: string[]): Promise<{ code: number; report: JsonReport; text: string }> {
   const io = memoryIO();
@@ -36,7 +37,26 @@ beforeAll(() => {
   };
   for (const d of ['ha.d/resource.d', 'lib', 'run', 'init.d']) mkdirSync(join(root, d), { recursive: true });
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+/** Processes the sample scripts started in this run (their environment names our state dir). */
+function ourLeftovers(): number[] {
+  const mark = `HA_VARLIB=${join(root, 'lib')}`;
+  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => {
+    try {
+      return pid !== process.pid && readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(mark)
+        && !/^\S+ \([^)]*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    } catch {
+      return false;
+    }
+  });
+}
+
+afterAll(() => {
+  const left = ourLeftovers();
+  for (const pid of left) process.kill(pid, 'SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+  // Every test leaves the machine as it found it.
+  expect(left).toEqual([]);
+});
 
 describe('hb_rsctest on sample scripts', () => {
   it('passes a correct script, in text mode one line per check and a verdict', async () => {
@@ -62,6 +82,24 @@ describe('hb_rsctest on sample scripts', () => {
     const forced = await rsctest('--force', sample('status-ok-while-stopped'));
     expect(forced.code).toBe(EXIT_UNSAFE);
     expect(failed(forced.report)).toContain('status (stopped again) [running-rule]');
+    // Its status proved wrong: the tester does not trust "it was running" and leaves it stopped.
+    expect(forced.report.steps.map((s) => s.step)).not.toContain('start (restore)');
+    expect(forced.report.killed).toEqual([]);
+  });
+
+  it('with --force tests a running resource and starts it again', async () => {
+    const run = (op: string): string => execFileSync(sample('good'), [op], { env: { ...process.env, HA_VARLIB: env['HA_VARLIB'] }, encoding: 'latin1' });
+    run('start');
+    try {
+      const { code, report } = await rsctest('--force', sample('good'));
+      expect(code).toBe(EXIT_SAFE);
+      expect(report.steps[1]?.step).toBe('stop (was running, --force)');
+      expect(report.steps.at(-1)?.step).toBe('start (restore)');
+      expect(report.restored).toBe(true);
+      expect(run('status')).toBe('running\n');
+    } finally {
+      run('stop');
+    }
   });
 
   it('catches a start that reads stdin (hangs on a terminal), without waiting for the deadline', async () => {
