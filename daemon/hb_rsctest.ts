@@ -26,17 +26,20 @@ import type { StepContext } from './tools/rsctest-step.js';
 export const EXIT_SAFE = 0;
 export const EXIT_UNSAFE = 1;
 export const EXIT_USAGE = 2;
+/** How long helpers a run leaves behind may take to end before they count as left for good. */
+const DEFAULT_LINGER_MS = 10_000;
 
 interface Cli {
   verbose: boolean;
   json: boolean;
   force: boolean;
   timeouts: Partial<Record<'start' | 'stop' | 'status', number>>;
+  lingerMs: number;
   resource: string;
 }
 
 export function usage(argv0: string): string {
-  return `usage: ${argv0} [-v] [--json] [--force] [--start-timeout S] [--stop-timeout S] [--status-timeout S] SCRIPT[::arg::arg...]
+  return `usage: ${argv0} [-v] [--json] [--force] [--start-timeout S] [--stop-timeout S] [--status-timeout S] [--linger S] SCRIPT[::arg::arg...]
 Runs the resource script SCRIPT (as written in haresources; a path with "/" for a script not yet
 installed) through status, start, start again, status, stop, stop again, status and an unknown
 operation, as heartbeat-ts runs it, and says whether it is safe to put in haresources.
@@ -49,17 +52,20 @@ then it stops it first and starts it again at the end.
   --start-timeout S   deadline of each start in seconds (default: HA_START_TIMEOUT or 120)
   --stop-timeout S    deadline of each stop (default: HA_STOP_TIMEOUT or 120)
   --status-timeout S  deadline of each status (default: HA_STATUS_TIMEOUT or 30)
+  --linger S          how long a helper the script leaves in its process group, or holding its
+                      output, may run on before it counts as left behind (default 10)
 Exit status: 0 safe, 1 not safe, 2 usage error or refused.
 `;
 }
 
 export function parseCli(args: readonly string[]): Cli | string {
-  const cli: Cli = { verbose: false, json: false, force: false, timeouts: {}, resource: '' };
+  const cli: Cli = { verbose: false, json: false, force: false, timeouts: {}, lingerMs: DEFAULT_LINGER_MS, resource: '' };
   const operands: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
     const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const timeout = /^--(start|stop|status)-timeout$/.exec(name)?.[1] as 'start' | 'stop' | 'status' | undefined;
+    const m = /^--(?:(start|stop|status)-timeout|(linger))$/.exec(name);
+    const timeout = (m?.[1] ?? m?.[2]) as 'start' | 'stop' | 'status' | 'linger' | undefined;
     if (a === '-v' || a === '--verbose') cli.verbose = true;
     else if (a === '--json') cli.json = true;
     else if (a === '--force') cli.force = true;
@@ -67,7 +73,8 @@ export function parseCli(args: readonly string[]): Cli | string {
       const v = inline ?? args[++i];
       const secs = Number(v);
       if (v === undefined || !/^\d+(\.\d+)?$/.test(v) || secs <= 0 || secs > 86400) return `${name} needs a number of seconds (0 < S <= 86400), not [${v ?? ''}]`;
-      cli.timeouts[timeout] = secs * 1000;
+      if (timeout === 'linger') cli.lingerMs = secs * 1000;
+      else cli.timeouts[timeout] = secs * 1000;
     } else if (a === '--') {
       operands.push(...args.slice(i + 1));
       break;
@@ -116,7 +123,7 @@ export async function hbRsctest(args: readonly string[], o: { io?: ToolIO; env?:
   ensureRunDirs(paths);
   const dir = mkdtempSync(join(tmpdir(), 'hb_rsctest-'));
   const ctx: StepContext = {
-    dir, marker: randomBytes(8).toString('hex'), resourceDirs: paths.resourceDirs, env: setup.env, timeoutMs, pipeGraceMs: 1000, openReaders: [],
+    dir, marker: randomBytes(8).toString('hex'), resourceDirs: paths.resourceDirs, env: setup.env, timeoutMs, lingerMs: cli.lingerMs, openReaders: [],
   };
   try {
     const report = await runSequence({

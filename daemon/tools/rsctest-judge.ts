@@ -73,6 +73,11 @@ export function judgeRun(step: string, s: StepRecord, timeoutMs: number): Check[
         ? 'the service did not detach: it gets the signals meant for the script and dies with its group when a run is killed at the deadline; start it with setsid, start-stop-daemon --background or its own daemon mode'
         : `a ${s.op} must not leave processes behind: wait for what it runs, or detach what must outlive it`);
   }
+  if (s.lingered.length > 0) {
+    add('process-group', 'warn', 'nothing of the script still runs in its process group or holds its output when it exits',
+      `${describeProcs(s.lingered)} did, for ${(s.lingeredMs / 1000).toFixed(1)}s`,
+      'a background helper of the script (an ARP burst, a beep) outlived it: harmless to heartbeat-ts, but a caller reading the output waits for it and a run killed at the deadline kills it; detach it (setsid, >/dev/null 2>&1) or wait for it');
+  }
   return out;
 }
 

@@ -28,8 +28,12 @@ export interface StepContext {
   resourceDirs: string[];
   env: Record<string, string>;
   timeoutMs: Record<Operation, number>;
-  /** How long output may stay open after the script exits before it counts as held. */
-  pipeGraceMs: number;
+  /**
+   * How long what a run leaves behind (helpers in its process group, its
+   * output held open) may take to end before it counts as left for good:
+   * a short-lived helper (an ARP burst in the background) only earns a warning.
+   */
+  lingerMs: number;
   /** Readers of output FIFOs still held by a leftover process; closed at the very end. */
   openReaders: Socket[];
 }
@@ -42,11 +46,18 @@ export interface StepRecord {
   scriptPid: number | undefined;
   /** Processes seen blocked reading stdin. */
   stdinReaders: ProcInfo[];
-  /** start/stop: processes still holding the output after the script exited. */
+  /** start/stop: processes still holding the output `lingerMs` after the script exited. */
   pipeHolders: ProcInfo[];
-  /** Processes still in the script's session (so in its process group or a subgroup) after it exited. */
+  /** Processes still in the script's session (so in its process group or a subgroup) `lingerMs` after it exited. */
   leftInSession: ProcInfo[];
+  /** Processes that stayed in the session or held the output for a while after the exit, then ended. */
+  lingered: ProcInfo[];
+  /** How long the last of them took, ms after the exit. */
+  lingeredMs: number;
 }
+
+/** Moments after the exit that do not count as lingering (a child on its way out). */
+const EXIT_SLACK_MS = 500;
 
 const SHIM = 'echo $$ >"$HB_RSCTEST_PIDFILE"; exec 0<"$HB_RSCTEST_STDIN" || exit 127; '
   + 'unset HB_RSCTEST_PIDFILE HB_RSCTEST_STDIN; exec "$0" "$@"';
@@ -134,17 +145,23 @@ export async function runStep(ctx: StepContext, n: number, scriptPath: string, r
   const result = await pending;
   if (stdinFd !== undefined) closeSync(stdinFd);
   const scriptPid = readPidFile(pidPath);
+  const exitedAt = Date.now();
+  const seen = new Map<number, ProcInfo>();
   let pipeHolders: ProcInfo[] = [];
-  if (reader !== undefined && outPath !== undefined && !(await reader.waitEnd(ctx.pipeGraceMs))) {
-    pipeHolders = holdersOf(outPath, processesOf({ sid: scriptPid, marker: ctx.marker }));
-    ctx.openReaders.push(reader.socket);
-  }
-  let leftInSession = scriptPid === undefined ? [] : processesOf({ sid: scriptPid });
-  // Children on their way out get a moment, as the daemon's next step would.
-  for (let i = 0; i < 5 && leftInSession.length > 0; i++) {
+  let leftInSession: ProcInfo[] = [];
+  for (;;) {
+    const ours = processesOf({ sid: scriptPid, marker: ctx.marker });
+    pipeHolders = reader !== undefined && outPath !== undefined && !reader.ended ? holdersOf(outPath, ours) : [];
+    leftInSession = scriptPid === undefined ? [] : ours.filter((p) => p.sid === scriptPid);
+    const waited = Date.now() - exitedAt;
+    if (waited > EXIT_SLACK_MS) for (const p of [...pipeHolders, ...leftInSession]) seen.set(p.pid, p);
+    if ((pipeHolders.length === 0 && leftInSession.length === 0) || waited >= ctx.lingerMs) break;
     await sleep(100);
-    leftInSession = processesOf({ sid: scriptPid });
   }
+  const stillThere = new Set([...pipeHolders, ...leftInSession].map((p) => p.pid));
+  const lingered = [...seen.values()].filter((p) => !stillThere.has(p.pid));
+  const lingeredMs = lingered.length > 0 ? Date.now() - exitedAt : 0;
+  if (reader !== undefined && !reader.ended) ctx.openReaders.push(reader.socket);
   const output = isStatus ? result.stdout + result.stderr : reader?.text ?? '';
-  return { op, result, output, scriptPid, stdinReaders: [...stdinReaders.values()], pipeHolders, leftInSession };
+  return { op, result, output, scriptPid, stdinReaders: [...stdinReaders.values()], pipeHolders, leftInSession, lingered, lingeredMs };
 }

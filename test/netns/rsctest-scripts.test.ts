@@ -1,0 +1,127 @@
+/**
+ * hb_rsctest over every resource.d script of Debian's heartbeat package and
+ * over heartbeat-ts's own, inside a lab node (addresses, routes, firewall
+ * rules and mounts change in the node only). Each row of the README table
+ * "Resource scripts under heartbeat-ts" is one case here: the verdict the
+ * tester gives, and for the failing ones the check that names why.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLoopDisk, type LoopDisk, teardownDiskLab } from './failover-support.js';
+import { Lab, REPO_ROOT } from './harness/lab.js';
+
+const RSCTEST = join(REPO_ROOT, 'dist/daemon/hb_rsctest.js');
+const OURS = join(REPO_ROOT, 'resource.d');
+const MOUNT_DIR = '/srv/data';
+
+interface JsonCheck { step: string; check: string; verdict: 'pass' | 'warn' | 'fail'; got: string }
+interface Report { safe: boolean; refused: string | null; killed: string[]; checks: JsonCheck[] }
+
+let lab: Lab | undefined;
+let disk: LoopDisk | undefined;
+const theLab = (): Lab => {
+  if (lab === undefined) throw new Error('lab not up');
+  return lab;
+};
+
+/** Runs hb_rsctest in node 1; `resource` as in haresources (or a path::args for our scripts). */
+async function rsctest(resource: string, extra: readonly string[] = []): Promise<{ code: number; report: Report; raw: string }> {
+  const r = await theLab().exec(1, [process.execPath, RSCTEST, '--json', '--start-timeout', '60', '--stop-timeout', '60', '--status-timeout', '30', ...extra, resource], {
+    timeoutMs: 240_000, env: { HB_ARP_COUNT: '1' },
+  });
+  let report: Report;
+  try {
+    report = JSON.parse(r.stdout) as Report;
+  } catch {
+    throw new Error(`hb_rsctest ${resource}: exit ${r.code}, no JSON: ${r.stdout}${r.stderr}`);
+  }
+  return { code: r.code, report, raw: r.stdout };
+}
+
+const failures = (r: Report): string[] => r.checks.filter((c) => c.verdict === 'fail').map((c) => `${c.step} [${c.check}]`);
+
+beforeAll(async () => {
+  disk = createLoopDisk({ 'hello.txt': 'hello\n' });
+  lab = await Lab.up({ nodes: 1, ipv6: true, private: ['/srv:empty'] });
+  const l = lab;
+  await l.exec(1, ['mkdir', '-p', MOUNT_DIR, '/etc/ha.d/conf/OCF/Dummy']);
+  l.writeFile(1, '/etc/ha.d/conf/OCF/Dummy/inst', 'state=/run/dummy-inst.state\n');
+  // IPsrcaddr changes the source address of the default route: give the node one.
+  await l.exec(1, ['ip', 'route', 'replace', 'default', 'via', `${l.subnet}.1`, 'dev', 'eth0']);
+}, 180_000);
+
+afterAll(async () => {
+  await teardownDiskLab(lab, disk, MOUNT_DIR, 'rsctest-scripts');
+}, 180_000);
+
+/** One row per script: resource as written in haresources, and what the tester says. */
+interface Case { name: string; resource: () => string; safe: boolean; why?: RegExp }
+const vip = (n: number): string => `${theLab().subnet}.${n}`;
+
+const DEBIAN: Case[] = [
+  { name: 'IPaddr', resource: () => `IPaddr::${vip(100)}/24/eth0`, safe: true },
+  { name: 'IPaddr2', resource: () => `IPaddr2::${vip(101)}/24/eth0`, safe: true },
+  { name: 'IPsrcaddr', resource: () => `IPsrcaddr::${vip(11)}`, safe: true },
+  // "::" separates arguments in haresources: an IPv6 address is written without it.
+  { name: 'IPv6addr', resource: () => 'IPv6addr::fd00:77:0:0:0:0:0:100/64/eth0', safe: true },
+  { name: 'SendArp', resource: () => `SendArp::${vip(11)}/eth0`, safe: true },
+  { name: 'Delay', resource: () => 'Delay::1::1', safe: true },
+  { name: 'MailTo', resource: () => 'MailTo::root@localhost::rsctest', safe: true },
+  { name: 'portblock', resource: () => 'portblock::tcp::8080::block', safe: true },
+  { name: 'Filesystem', resource: () => `Filesystem::${disk?.device ?? ''}::${MOUNT_DIR}::ext4`, safe: true },
+  { name: 'OCF', resource: () => 'OCF::Dummy::inst', safe: true },
+  { name: 'AudibleAlarm', resource: () => 'AudibleAlarm', safe: true },
+  { name: 'apache', resource: () => 'apache', safe: false },
+  { name: 'Xinetd', resource: () => 'Xinetd::ftp', safe: false },
+  { name: 'WinPopup', resource: () => 'WinPopup', safe: false },
+  { name: 'LVM', resource: () => 'LVM::nosuchvg', safe: false },
+  { name: 'drbddisk', resource: () => 'drbddisk::r0', safe: false },
+  { name: 'drbdupper', resource: () => 'drbdupper::r0', safe: false },
+  { name: 'Raid1', resource: () => 'Raid1::/etc/mdadm/mdadm.conf::/dev/md0', safe: false },
+  { name: 'LinuxSCSI', resource: () => 'LinuxSCSI::0:0:1:0', safe: false },
+  { name: 'ICP', resource: () => 'ICP::c0h1::/dev/sdb1', safe: false },
+  { name: 'ServeRAID', resource: () => 'ServeRAID::1::1', safe: false },
+  { name: 'db2', resource: () => 'db2::db2inst1', safe: false },
+  { name: 'WAS', resource: () => 'WAS', safe: false },
+  { name: 'ids', resource: () => 'ids', safe: false },
+  { name: 'hto-mapfuncs', resource: () => 'hto-mapfuncs', safe: false },
+];
+
+const OWN: Case[] = [
+  { name: 'IPaddr', resource: () => `${OURS}/IPaddr::${vip(110)}/24/eth0`, safe: true },
+  { name: 'IPaddr2', resource: () => `${OURS}/IPaddr2::${vip(111)}/24/eth0`, safe: true },
+  { name: 'SendArp', resource: () => `${OURS}/SendArp::${vip(11)}/eth0`, safe: true },
+  { name: 'Delay', resource: () => `${OURS}/Delay::1::1`, safe: true },
+  { name: 'MailTo', resource: () => `${OURS}/MailTo::root@localhost::rsctest`, safe: true },
+  { name: 'Filesystem', resource: () => `${OURS}/Filesystem::${disk?.device ?? ''}::${MOUNT_DIR}::ext4`, safe: true },
+  { name: 'lvs-realserver', resource: () => `${OURS}/lvs-realserver::${vip(120)}`, safe: true },
+  { name: 'apache', resource: () => `${OURS}/apache`, safe: false },
+  { name: 'ldirectord', resource: () => `${OURS}/ldirectord::/nonexistent.cf`, safe: false },
+];
+
+describe.each([
+  ["Debian's heartbeat resource.d", DEBIAN],
+  ["heartbeat-ts's resource.d", OWN],
+])('hb_rsctest over %s', (_title, cases) => {
+  it.each(cases)('$name', async (c) => {
+    const { code, report, raw } = await rsctest(c.resource());
+    // eslint-disable-next-line no-console
+    const out = (report as unknown as { steps: { step: string; output: string }[] }).steps.map((s) => `[${s.step}] ${s.output.slice(0, 300)}`).join(' ');
+    console.log(`${c.name}: ${out}`);
+    // eslint-disable-next-line no-console
+    console.log(`${c.name}: exit ${code} ${report.safe ? 'safe' : 'UNSAFE'} ${failures(report).join(', ')} | ${report.checks.filter((x) => x.verdict !== 'pass').map((x) => `${x.verdict} ${x.step}: ${x.got}`).join(' || ')}`);
+    expect(report.safe, raw).toBe(c.safe);
+    if (c.why !== undefined) expect(failures(report).join(', ')).toMatch(c.why);
+    // Nothing the script started is left over, whatever the verdict.
+    expect(report.killed).toEqual([]);
+  }, 300_000);
+});
+
+// Keep `execFileSync` for the host-side checks below (loop device still attached, nothing mounted on the host).
+describe('the host is untouched', () => {
+  it('nothing of the lab is mounted on the host', () => {
+    const mounts = execFileSync('cat', ['/proc/self/mounts'], { encoding: 'utf8' });
+    expect(mounts).not.toContain(MOUNT_DIR);
+  });
+});
