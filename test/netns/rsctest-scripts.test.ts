@@ -89,6 +89,7 @@ const DEBIAN: Case[] = [
   { name: 'Delay (as shipped)', resource: () => 'Delay::1::1', safe: false, why: /^status \(before\) \[deadline\]/, args: ['--status-timeout', '5'] },
   { name: 'Delay', resource: () => 'Delay::1::1', safe: true, env: { OCF_RESKEY_mondelay: '1' } },
   { name: 'MailTo', resource: () => 'MailTo::root@localhost::rsctest', safe: true },
+  // The tester passes it (its status is a pseudo-resource file), but it cannot see its own rule: see below.
   { name: 'portblock', resource: () => 'portblock::tcp::8080::block', safe: true },
   { name: 'Filesystem', resource: () => `Filesystem::${disk?.device ?? ''}::${MOUNT_DIR}::ext4`, safe: true },
   // OCF_AGENTS of shellfuncs points one directory too deep for the wrapper's lookup; it calls the agent's
@@ -142,7 +143,19 @@ describe.each([
   }, 300_000);
 });
 
-// Keep `execFileSync` for the host-side checks below (loop device still attached, nothing mounted on the host).
+describe("Debian's portblock with Debian 12's iptables", () => {
+  it('leaves its DROP rule after stop: its rule check parses `iptables -L`, which now prints the protocol as a number', async () => {
+    const l = theLab();
+    const rules = async (): Promise<string[]> => (await l.exec(1, ['iptables', '-S', 'INPUT'])).stdout.split('\n').filter((r) => r.includes('8080'));
+    const listing = (await l.exec(1, ['iptables', '-n', '-L', 'INPUT'])).stdout;
+    // the hb_rsctest case above ran start twice and stop twice
+    expect(await rules()).toHaveLength(2);
+    expect(listing).toMatch(/^DROP\s+6\s+--/m);
+    for (const r of await rules()) await l.exec(1, ['iptables', ...r.replace(/^-A /, '-D ').split(' ')]);
+    expect(await rules()).toEqual([]);
+  }, 60_000);
+});
+
 describe('the host is untouched', () => {
   it('nothing of the lab is mounted on the host', () => {
     const mounts = execFileSync('cat', ['/proc/self/mounts'], { encoding: 'utf8' });
