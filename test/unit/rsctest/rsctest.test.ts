@@ -132,8 +132,18 @@ describe('hb_rsctest on sample scripts', () => {
   it('catches a script that ignores its argument, and kills what it left running', async () => {
     const { code, report } = await rsctest(sample('ignores-argument'));
     expect(code).toBe(EXIT_UNSAFE);
-    expect(failed(report)).toEqual(expect.arrayContaining(['status (stopped again) [running-rule]', 'stop [leftover]', 'rsctest-unknown-op [unknown-op]']));
+    // its stop starts it: status still says running, the service still runs; an unknown operation exits 0
+    expect(failed(report)).toEqual(['status (stopped again) [running-rule]', 'stop [leftover]']);
+    expect(report.checks.filter((c) => c.verdict === 'warn').map((c) => `${c.step} [${c.check}]`)).toEqual(['rsctest-unknown-op [unknown-op]']);
     expect(report.killed).toEqual([expect.stringMatching(/^\d+ \(sleep\)$/)]);
+  });
+
+  it('catches a script that starts on an operation it does not know', async () => {
+    const { code, report } = await rsctest(sample('unknown-op-starts'));
+    expect(code).toBe(EXIT_UNSAFE);
+    expect(failed(report)).toEqual(['rsctest-unknown-op [unknown-op]']);
+    expect(report.steps.at(-1)?.step).toBe('stop (cleanup)');
+    expect(report.killed).toEqual([]);
   });
 
   it('catches a start that passes the deadline', async () => {
