@@ -7,8 +7,8 @@
  * and environment, and says whether it is safe to put in haresources.
  *
  * It really starts and stops the resource. Exit status: 0 safe (warnings
- * allowed), 1 not safe, 2 usage error or refused (the resource is running,
- * or heartbeat manages it here, and --force was not given).
+ * allowed), 1 not safe, 2 usage error, refused (the resource is running,
+ * or heartbeat manages it here, and --force was not given) or interrupted.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -54,7 +54,8 @@ then it stops it first and starts it again at the end.
   --status-timeout S  deadline of each status (default: HA_STATUS_TIMEOUT or 30)
   --linger S          how long a helper the script leaves in its process group, or holding its
                       output, may run on before it counts as left behind (default 10)
-Exit status: 0 safe, 1 not safe, 2 usage error or refused.
+Ctrl-C stops the resource, then ends the run.
+Exit status: 0 safe, 1 not safe, 2 usage error, refused or interrupted.
 `;
 }
 
@@ -108,7 +109,7 @@ export async function hbRsctest(args: readonly string[], o: { io?: ToolIO; env?:
   const emit = (report: SequenceReport): number => {
     if (cli.json) io.out(`${JSON.stringify(jsonReport({ ...base, ...report }), null, 2)}\n`);
     else io.out(summaryLine({ ...base, ...report }));
-    return report.refused !== undefined ? EXIT_USAGE : report.safe ? EXIT_SAFE : EXIT_UNSAFE;
+    return report.refused !== undefined || report.interrupted === true ? EXIT_USAGE : report.safe ? EXIT_SAFE : EXIT_UNSAFE;
   };
   if (!cli.json) for (const c of located.checks) io.out(formatCheck(c));
   const failedStatic = located.checks.some((c) => c.verdict === 'fail');
@@ -125,9 +126,19 @@ export async function hbRsctest(args: readonly string[], o: { io?: ToolIO; env?:
   const ctx: StepContext = {
     dir, marker: randomBytes(8).toString('hex'), resourceDirs: paths.resourceDirs, env: setup.env, timeoutMs, lingerMs: cli.lingerMs, openReaders: [],
   };
+  // Ctrl-C: the resource is stopped before the tester ends (a second one ends it at once).
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+    io.err(`${argv0}: interrupted: stopping the resource, then ending (again to end at once)\n`);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const report = await runSequence({
-      ctx, path: located.path, resource, force: cli.force,
+      ctx, path: located.path, resource, force: cli.force, interrupted: () => interrupted,
       onStep: (s) => { if (cli.verbose && !cli.json) io.out(formatStepOutput(s)); },
       onCheck: (c) => { if (!cli.json) io.out(formatCheck(c)); },
     });
@@ -135,6 +146,8 @@ export async function hbRsctest(args: readonly string[], o: { io?: ToolIO; env?:
     report.safe = report.safe && !failedStatic;
     return emit(report);
   } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     for (const s of ctx.openReaders) s.destroy();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -34,6 +34,7 @@ export function summaryLine(r: FullReport): string {
   const killed = r.killed.length > 0 ? `killed what the script left behind: ${r.killed.join(', ')}\n` : '';
   const restored = r.restored === undefined ? '' : r.restored ? 'started again as found\n' : 'WARNING: not started again (its status said running before the test; the start failed or the status is wrong): start it yourself if it was running\n';
   if (r.refused !== undefined) return `${killed}refused: ${r.refused}\n`;
+  if (r.interrupted === true) return `${killed}${r.resource}: interrupted, the resource was stopped: no verdict\n`;
   const verdict = r.safe
     ? `${r.resource}: safe to put in haresources (${r.checks.length} checks, ${warns} warnings)`
     : `${r.resource}: NOT safe to put in haresources (${fails} of ${r.checks.length} checks failed, ${warns} warnings)`;
@@ -52,6 +53,7 @@ export function jsonReport(r: FullReport): Record<string, unknown> {
     refused: r.refused ?? null,
     restored: r.restored ?? null,
     killed: r.killed,
+    interrupted: r.interrupted ?? false,
     timeoutsMs: r.timeoutMs,
     checks: r.checks.map((c) => ({ step: c.step, check: c.check, verdict: c.verdict, expected: c.expected, got: c.got, hint: c.hint })),
     steps: r.steps.map((s) => ({ step: s.step, op: s.op, exitCode: s.exitCode, timedOut: s.timedOut, durationMs: s.durationMs, output: s.output })),

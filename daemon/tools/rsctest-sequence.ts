@@ -35,6 +35,8 @@ export interface SequenceReport {
   /** Processes the script left behind that the tester killed at the end. */
   killed: string[];
   safe: boolean;
+  /** The run was interrupted: the resource was stopped, the remaining steps skipped. */
+  interrupted?: boolean;
 }
 
 export interface SequenceOptions {
@@ -46,7 +48,11 @@ export interface SequenceOptions {
   onStep?: (s: StepSummary) => void;
   /** Called for each check as it is made. */
   onCheck?: (c: Check) => void;
+  /** True once the user asked to stop (SIGINT): the resource is stopped and the run ends. */
+  interrupted?: () => boolean;
 }
+
+class Interrupted extends Error {}
 
 class Sequence {
   private n = 0;
@@ -55,7 +61,8 @@ class Sequence {
 
   constructor(private readonly o: SequenceOptions) {}
 
-  async step(step: string, op: string, expect?: Expectation): Promise<StepRecord> {
+  async step(step: string, op: string, expect?: Expectation, always = false): Promise<StepRecord> {
+    if (!always && this.o.interrupted?.() === true) throw new Interrupted();
     const s = await runStep(this.o.ctx, ++this.n, this.o.path, this.o.resource, op);
     if (s.scriptPid !== undefined) this.sessions.add(s.scriptPid);
     const timeout = this.o.ctx.timeoutMs[op as 'start'] ?? this.o.ctx.timeoutMs.stop;
@@ -87,6 +94,19 @@ const says = (s: StepRecord): boolean => statusSaysRunning(s.result.stdout);
 
 export async function runSequence(o: SequenceOptions): Promise<SequenceReport> {
   const q = new Sequence(o);
+  try {
+    return await sequence(q, o);
+  } catch (err) {
+    if (!(err instanceof Interrupted)) throw err;
+    q.report.interrupted = true;
+    await q.step('stop (interrupted)', 'stop', undefined, true);
+    q.report.killed = killProcs(q.leftovers()).map((p) => `${p.pid} (${p.comm})`);
+    q.report.safe = false;
+    return q.report;
+  }
+}
+
+async function sequence(q: Sequence, o: SequenceOptions): Promise<SequenceReport> {
   const first = await q.step('status (before)', 'status');
   const wasRunning = says(first);
   if (wasRunning && !o.force) {
@@ -146,6 +166,6 @@ async function checkUnknownOperation(q: Sequence, stoppedBefore: boolean): Promi
     hint: 'the script ignores its argument: dispatch on it (case "$1" in start) ...;; stop) ...;; status) ...;; *) usage; exit 1;; esac)',
   });
   if (started) {
-    await q.step('stop (cleanup)', 'stop');
+    await q.step('stop (cleanup)', 'stop', undefined, true);
   }
 }

@@ -146,6 +146,14 @@ describe('hb_rsctest on sample scripts', () => {
     expect(report.killed).toEqual([]);
   });
 
+  it('on SIGINT stops the resource and ends without a verdict', async () => {
+    setTimeout(() => process.kill(process.pid, 'SIGINT'), 1500);
+    const { code, report } = await rsctest('--start-timeout', '20', sample('start-too-slow'));
+    expect(code).toBe(EXIT_USAGE);
+    expect((report as unknown as { interrupted: boolean }).interrupted).toBe(true);
+    expect(report.steps.map((s) => s.step)).toEqual(['status (before)', 'start', 'stop (interrupted)']);
+  });
+
   it('catches a start that passes the deadline', async () => {
     const { code, report } = await rsctest('--start-timeout', '2', sample('start-too-slow'));
     expect(code).toBe(EXIT_UNSAFE);
