@@ -101,8 +101,9 @@ const DEBIAN: Case[] = [
   { name: 'Xinetd', resource: () => 'Xinetd::ftp', safe: false, why: /^start \[exit-code\]/ },
   { name: 'WinPopup', resource: () => 'WinPopup', safe: false, why: /^start \[exit-code\]/ },
   { name: 'LVM', resource: () => 'LVM::nosuchvg', safe: false, why: /^start \[exit-code\]/ },
-  { name: 'drbddisk', resource: () => 'drbddisk::r0', safe: false, why: /^start \[exit-code\]/ },
-  { name: 'drbdupper', resource: () => 'drbdupper::r0', safe: false, why: /^start \[exit-code\]/ },
+  // drbd-utils (not the heartbeat package) ships these two: without it they are missing, a static failure.
+  { name: 'drbddisk', resource: () => 'drbddisk::r0', safe: false, why: /^(start \[exit-code\]|static \[static\])/ },
+  { name: 'drbdupper', resource: () => 'drbdupper::r0', safe: false, why: /^(start \[exit-code\]|static \[static\])/ },
   { name: 'Raid1', resource: () => 'Raid1::/etc/mdadm/mdadm.conf::/dev/md0', safe: false, why: /^start \[exit-code\]/ },
   { name: 'LinuxSCSI', resource: () => 'LinuxSCSI::0:0:1:0', safe: false, why: /^start \[exit-code\]/ },
   { name: 'ICP', resource: () => 'ICP::c0h1::/dev/sdb1', safe: false, why: /^start \[exit-code\]/ },

@@ -20,7 +20,7 @@ interface JsonReport { safe: boolean; refused: string | null; restored: boolean 
 
 async function rsctest(...args: string[]): Promise<{ code: number; report: JsonReport; text: string }> {
   const io = memoryIO();
-  const code = await hbRsctest(['--json', '--linger', '2', '--start-timeout', '10', '--stop-timeout', '10', '--status-timeout', '10', ...args], { io, env, argv0: 'hb_rsctest' });
+  const code = await hbRsctest(['--json', '--linger', '1', '--start-timeout', '10', '--stop-timeout', '10', '--status-timeout', '10', ...args], { io, env, argv0: 'hb_rsctest' });
   return { code, report: JSON.parse(io.stdout) as JsonReport, text: io.stderr };
 }
 
