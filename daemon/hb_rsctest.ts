@@ -88,6 +88,26 @@ export function parseCli(args: readonly string[]): Cli | string {
   return cli;
 }
 
+/**
+ * Ctrl-C (or SIGTERM) during a run: the current step's script is ended and
+ * the resource stopped before the tester ends; a second signal ends it at once.
+ */
+function interruptOnSignal(io: ToolIO, argv0: string): { interrupted: () => boolean; dispose: () => void } {
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+    io.err(`${argv0}: interrupted: stopping the resource, then ending (again to end at once)\n`);
+    dispose();
+  };
+  const dispose = (): void => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return { interrupted: () => interrupted, dispose };
+}
+
 export async function hbRsctest(args: readonly string[], o: { io?: ToolIO; env?: NodeJS.ProcessEnv; argv0?: string } = {}): Promise<number> {
   const io = o.io ?? processIO;
   const env = o.env ?? process.env;
@@ -123,22 +143,14 @@ export async function hbRsctest(args: readonly string[], o: { io?: ToolIO; env?:
   }
   ensureRunDirs(paths);
   const dir = mkdtempSync(join(tmpdir(), 'hb_rsctest-'));
+  const signals = interruptOnSignal(io, argv0);
   const ctx: StepContext = {
-    dir, marker: randomBytes(8).toString('hex'), resourceDirs: paths.resourceDirs, env: setup.env, timeoutMs, lingerMs: cli.lingerMs, openReaders: [],
+    dir, marker: randomBytes(8).toString('hex'), resourceDirs: paths.resourceDirs, env: setup.env, timeoutMs,
+    lingerMs: cli.lingerMs, openReaders: [], interrupted: signals.interrupted,
   };
-  // Ctrl-C: the resource is stopped before the tester ends (a second one ends it at once).
-  let interrupted = false;
-  const onSignal = (): void => {
-    interrupted = true;
-    io.err(`${argv0}: interrupted: stopping the resource, then ending (again to end at once)\n`);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   try {
     const report = await runSequence({
-      ctx, path: located.path, resource, force: cli.force, interrupted: () => interrupted,
+      ctx, path: located.path, resource, force: cli.force,
       onStep: (s) => { if (cli.verbose && !cli.json) io.out(formatStepOutput(s)); },
       onCheck: (c) => { if (!cli.json) io.out(formatCheck(c)); },
     });
@@ -146,8 +158,7 @@ export async function hbRsctest(args: readonly string[], o: { io?: ToolIO; env?:
     report.safe = report.safe && !failedStatic;
     return emit(report);
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    signals.dispose();
     for (const s of ctx.openReaders) s.destroy();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -48,8 +48,6 @@ export interface SequenceOptions {
   onStep?: (s: StepSummary) => void;
   /** Called for each check as it is made. */
   onCheck?: (c: Check) => void;
-  /** True once the user asked to stop (SIGINT): the resource is stopped and the run ends. */
-  interrupted?: () => boolean;
 }
 
 class Interrupted extends Error {}
@@ -62,7 +60,7 @@ class Sequence {
   constructor(private readonly o: SequenceOptions) {}
 
   async step(step: string, op: string, expect?: Expectation, always = false): Promise<StepRecord> {
-    if (!always && this.o.interrupted?.() === true) throw new Interrupted();
+    if (!always && this.o.ctx.interrupted?.() === true) throw new Interrupted();
     const s = await runStep(this.o.ctx, ++this.n, this.o.path, this.o.resource, op);
     if (s.scriptPid !== undefined) this.sessions.add(s.scriptPid);
     const timeout = this.o.ctx.timeoutMs[op as 'start'] ?? this.o.ctx.timeoutMs.stop;

@@ -36,6 +36,8 @@ export interface StepContext {
   lingerMs: number;
   /** Readers of output FIFOs still held by a leftover process; closed at the very end. */
   openReaders: Socket[];
+  /** True once the user asked to stop: a running step's script gets SIGTERM (its process group). */
+  interrupted?: () => boolean;
 }
 
 export interface StepRecord {
@@ -129,9 +131,14 @@ export async function runStep(ctx: StepContext, n: number, scriptPath: string, r
   void pending.then(() => { done = true; });
   const stdinReaders = new Map<number, ProcInfo>();
   let suspects = new Set<number>();
+  let signalled = false;
   while (!done) {
     await Promise.race([pending, sleep(POLL_MS)]);
     const sid = readPidFile(pidPath);
+    if (!done && !signalled && sid !== undefined && ctx.interrupted?.() === true && op !== 'stop') {
+      signalled = true;
+      try { process.kill(-sid, 'SIGTERM'); } catch { /* already gone */ }
+    }
     if (done || stdinFd === undefined || sid === undefined) continue;
     const blocked = processesOf({ sid, marker: ctx.marker }).filter((p) => blockedReadingStdin(p.pid, stdinPath));
     // Twice in a row: a read that a terminal would leave hanging, not a passing one.

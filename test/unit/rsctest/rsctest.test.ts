@@ -148,10 +148,12 @@ describe('hb_rsctest on sample scripts', () => {
 
   it('on SIGINT stops the resource and ends without a verdict', async () => {
     setTimeout(() => process.kill(process.pid, 'SIGINT'), 1500);
-    const { code, report } = await rsctest('--start-timeout', '20', sample('start-too-slow'));
+    const { code, report } = await rsctest('--start-timeout', '60', sample('start-too-slow'));
     expect(code).toBe(EXIT_USAGE);
     expect((report as unknown as { interrupted: boolean }).interrupted).toBe(true);
     expect(report.steps.map((s) => s.step)).toEqual(['status (before)', 'start', 'stop (interrupted)']);
+    // the hanging start was ended at once, not at its deadline
+    expect(report.steps[1]?.durationMs).toBeLessThan(30_000);
   });
 
   it('catches a start that passes the deadline', async () => {
