@@ -152,6 +152,25 @@ export async function runStep(ctx: StepContext, n: number, scriptPath: string, r
   const result = await pending;
   if (stdinFd !== undefined) closeSync(stdinFd);
   const scriptPid = readPidFile(pidPath);
+  const { pipeHolders, leftInSession, lingered, lingeredMs } = await watchLeftovers(ctx, scriptPid, reader, outPath);
+  if (reader !== undefined && !reader.ended) ctx.openReaders.push(reader.socket);
+  const output = isStatus ? result.stdout + result.stderr : reader?.text ?? '';
+  return { op, result, output, scriptPid, stdinReaders: [...stdinReaders.values()], pipeHolders, leftInSession, lingered, lingeredMs };
+}
+
+interface Leftovers {
+  pipeHolders: ProcInfo[];
+  leftInSession: ProcInfo[];
+  lingered: ProcInfo[];
+  lingeredMs: number;
+}
+
+/**
+ * After the script's exit: waits up to `lingerMs` for its session to empty
+ * and its output to close; who is still there then was left behind, who
+ * went meanwhile only lingered.
+ */
+async function watchLeftovers(ctx: StepContext, scriptPid: number | undefined, reader: FifoReader | undefined, outPath: string | undefined): Promise<Leftovers> {
   const exitedAt = Date.now();
   const seen = new Map<number, ProcInfo>();
   let pipeHolders: ProcInfo[] = [];
@@ -168,7 +187,5 @@ export async function runStep(ctx: StepContext, n: number, scriptPath: string, r
   const stillThere = new Set([...pipeHolders, ...leftInSession].map((p) => p.pid));
   const lingered = [...seen.values()].filter((p) => !stillThere.has(p.pid));
   const lingeredMs = lingered.length > 0 ? Date.now() - exitedAt : 0;
-  if (reader !== undefined && !reader.ended) ctx.openReaders.push(reader.socket);
-  const output = isStatus ? result.stdout + result.stderr : reader?.text ?? '';
-  return { op, result, output, scriptPid, stdinReaders: [...stdinReaders.values()], pipeHolders, leftInSession, lingered, lingeredMs };
+  return { pipeHolders, leftInSession, lingered, lingeredMs };
 }
