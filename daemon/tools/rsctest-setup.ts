@@ -64,9 +64,13 @@ export function environment(r: Resource, paths: Paths): Environment {
 /** The run-time directories the daemon makes at start, made if missing (never emptied: heartbeat may be using them). */
 export function ensureRunDirs(paths: Paths): void {
   const rsctmp = `${paths.runDir}/rsctmp`;
-  if (!existsSync(rsctmp)) {
-    mkdirSync(rsctmp, { recursive: true });
-    chmodSync(rsctmp, 0o1777);
+  try {
+    if (!existsSync(rsctmp)) {
+      mkdirSync(rsctmp, { recursive: true });
+      chmodSync(rsctmp, 0o1777);
+    }
+  } catch {
+    /* not root: the scripts that need it fail, and the checks say so */
   }
   const agents = process.env['HA_RSCTMP'] ?? '/run/resource-agents';
   try {
