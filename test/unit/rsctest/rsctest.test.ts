@@ -16,7 +16,10 @@ let root = '';
 let env: NodeJS.ProcessEnv = {};
 
 interface JsonCheck { step: string; check: string; verdict: string; got: string }
-interface JsonReport { safe: boolean; refused: string | null; restored: boolean | null; killed: string[]; checks: JsonCheck[]; steps: { step: string; output: string }[] }
+interface JsonReport {
+  safe: boolean; refused: string | null; restored: boolean | null; interrupted: boolean; killed: string[];
+  checks: JsonCheck[]; steps: { step: string; output: string; durationMs: number }[];
+}
 
 async function rsctest(...args: string[]): Promise<{ code: number; report: JsonReport; text: string }> {
   const io = memoryIO();
@@ -150,7 +153,7 @@ describe('hb_rsctest on sample scripts', () => {
     setTimeout(() => process.kill(process.pid, 'SIGINT'), 1500);
     const { code, report } = await rsctest('--start-timeout', '60', sample('start-too-slow'));
     expect(code).toBe(EXIT_USAGE);
-    expect((report as unknown as { interrupted: boolean }).interrupted).toBe(true);
+    expect(report.interrupted).toBe(true);
     expect(report.steps.map((s) => s.step)).toEqual(['status (before)', 'start', 'stop (interrupted)']);
     // the hanging start was ended at once, not at its deadline
     expect(report.steps[1]?.durationMs).toBeLessThan(30_000);
