@@ -216,7 +216,8 @@ export class ResourcesAttachment implements Attachment {
   }
 }
 
-function timeoutsFromEnv(): typeof DEFAULT_TIMEOUTS {
+/** The deadlines of resource script runs: HA_START_TIMEOUT etc. (seconds), else the defaults (hb_rsctest uses them too). */
+export function timeoutsFromEnv(): typeof DEFAULT_TIMEOUTS {
   const read = (name: string, dflt: number): number => {
     const v = Number(process.env[name]);
     return Number.isFinite(v) && v > 0 ? v * 1000 : dflt;

@@ -27,6 +27,8 @@ PACKAGES=(
   "curl            curl"
   "kmod            modprobe"    # Debian's Filesystem agent refuses to run without modprobe
   "ipvsadm         ipvsadm"     # ldirectord: the IPVS data plane command lines are checked against it
+  "iptables        iptables"    # Debian's portblock (test/netns/rsctest-scripts.test.ts)
+  "bsd-mailx       mail"        # Debian's MailTo sends with mail(1)
 )
 
 log() { echo "ensure-os-packages: $*" >&2; }

@@ -7,6 +7,7 @@
  * compares this with the installed ResourceManager's own pipeline.
  */
 import { asciiLower } from './text.js';
+import { noScriptMessage, type ScriptFinding } from './script-files.js';
 import type { ConfigProblem, ParseResult, Resource, ResourceGroup } from './types.js';
 
 export interface HaResourcesOptions {
@@ -15,6 +16,12 @@ export interface HaResourcesOptions {
   nodes: readonly string[];
   /** Whether a resource script of that name can be found (spec 10.2); no check when absent. */
   scriptExists?: (name: string) => boolean;
+  /**
+   * What is wrong with the script of a resource (missing, not executable,
+   * not a regular file, …; see script-files.ts); takes precedence over
+   * scriptExists. `spec` is the resource as written.
+   */
+  inspectScript?: (name: string, spec: string) => ScriptFinding[];
 }
 
 export interface LogicalLine {
@@ -82,7 +89,7 @@ export function parseHaResources(text: string, opts: HaResourcesOptions): ParseR
   }
   const groups: ResourceGroup[] = [];
   const keyLines = new Map<string, number>();
-  const checked = new Map<string, boolean>();
+  const checked = new Map<string, ScriptFinding[]>();
   for (const ll of logicalLines(text)) {
     const [written = '', ...specs] = ll.words;
     const node = asciiLower(written);
@@ -112,18 +119,29 @@ export function parseHaResources(text: string, opts: HaResourcesOptions): ParseR
     }
     const resources = specs.map(parseResourceSpec);
     for (const r of resources) {
-      if (opts.scriptExists === undefined) break;
-      let exists = checked.get(r.script);
-      if (exists === undefined) {
-        exists = opts.scriptExists(r.script);
-        checked.set(r.script, exists);
-      }
-      if (!exists) {
-        add(ll.line, 'error', 'HARES_NO_SCRIPT',
-          `Cannot locate resource script ${r.script} (resource [${r.spec}]): no executable file of that name in the resource directories`);
-      }
+      for (const f of scriptFindings(r, opts, checked)) add(ll.line, f.severity, f.code, f.message);
     }
     groups.push({ node, key, resources, line: ll.line });
   }
   return { value: groups, problems };
+}
+
+/**
+ * The problems of a resource's script: errors on every line that names it,
+ * warnings about the file only the first time the script is seen.
+ */
+function scriptFindings(r: Resource, opts: HaResourcesOptions, seen: Map<string, ScriptFinding[]>): ScriptFinding[] {
+  const first = !seen.has(r.script);
+  if (opts.inspectScript !== undefined) {
+    const found = opts.inspectScript(r.script, r.spec);
+    seen.set(r.script, found);
+    return first ? found : found.filter((f) => f.severity === 'error');
+  }
+  if (opts.scriptExists === undefined) return [];
+  const known = seen.get(r.script);
+  const missing: ScriptFinding[] = [{ severity: 'error', code: 'HARES_NO_SCRIPT', message: noScriptMessage(r.script, r.spec, ['no executable file of that name in the resource directories']) }];
+  if (known !== undefined) return known.length > 0 ? missing : [];
+  const exists = opts.scriptExists(r.script);
+  seen.set(r.script, exists ? [] : missing);
+  return exists ? [] : missing;
 }

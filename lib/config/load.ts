@@ -10,6 +10,7 @@ import { describeError } from '../util/errors.js';
 import { parseAuthKeys } from './authkeys.js';
 import { parseHaCf } from './hacf.js';
 import { parseHaResources } from './haresources.js';
+import { inspectScript } from './script-files.js';
 import { hasErrors } from './problems.js';
 import { asciiLower } from './text.js';
 import type { AuthKeys, ConfigProblem, HaConfig, ResourceGroup } from './types.js';
@@ -148,7 +149,7 @@ export function loadConfiguration(opts: LoadOptions = {}): LoadResult {
       }
     } else if ('text' in hr) {
       const dirs = opts.resourceDirs ?? [join(haDir, 'resource.d'), '/etc/init.d'];
-      const parsed = parseHaResources(hr.text, { file: files.haresources, nodes: config.nodes, scriptExists: scriptExistsIn(dirs) });
+      const parsed = parseHaResources(hr.text, { file: files.haresources, nodes: config.nodes, inspectScript: (name, spec) => inspectScript(dirs, name, spec).findings });
       problems.push(...parsed.problems);
       if (parsed.value !== undefined) result.groups = parsed.value;
     } else {
