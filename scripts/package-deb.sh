@@ -68,7 +68,6 @@ mkdir -p "$APP/bin" "$APP/native/build/Release"
 install -m 644 "$REPO/package.json" "$REPO/package-lock.json" "$APP/"
 install -m 755 "$REPO"/bin/{heartbeat,cl_status,hb_standby,hb_takeover} "$APP/bin/"
 install -m 644 "$ADDON" "$APP/native/build/Release/"
-strip --strip-unneeded "$APP/native/build/Release/hb_icmp.node"
 
 say "npm ci --omit=dev (production dependencies)"
 (cd "$APP" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error >/dev/null) ||
@@ -82,9 +81,14 @@ find "$APP/node_modules" -name '*.musl.node' -delete
 # Sources, type declarations and tests of the dependencies are not run.
 find "$APP/node_modules" \( -name '*.md' ! -iname 'license*' -o -name '*.d.ts' -o -name '*.map' -o -name '*.ts' \
   -o -name '.*' -type f -o -name '*.cc' -o -name '*.h' -o -name '*.gyp' -o -name '*.gypi' \) -type f -delete
-find "$APP/node_modules" -depth -type d \( -name test -o -name tests -o -name benchmarks -o -name docs -o -name src -o -name '.github' \) \
-  -exec rm -rf {} +
+# (pino's index.html is its documentation site, which loads scripts from CDNs.)
+find "$APP/node_modules" \( -name '*.html' -o -name '*.cmd' -o -name '*.ps1' \) -type f -delete
+find "$APP/node_modules" -depth -type d \( -name test -o -name tests -o -name benchmarks -o -name docs -o -name src \
+  -o -name '.*' -o -name tools \) -exec rm -rf {} +
 find "$APP/node_modules" -depth -type d -empty -delete
+find "$APP" -name '*.node' -type f -exec strip --strip-unneeded --remove-section=.comment --remove-section=.note {} +
+# The entry points carry a #! line: executable, as scripts should be.
+grep -l '^#!' "$APP"/dist/daemon/*.js | xargs -r chmod 755
 node - "$APP" <<'EOF' || die "a production dependency has a licence other than MIT or ISC: update packaging/debian/copyright"
 const { readdirSync, readFileSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
