@@ -25,6 +25,9 @@ PACKAGES=(
   "curl            curl"
   "kmod            modprobe"    # Debian's Filesystem agent refuses to run without modprobe
   "ipvsadm         ipvsadm"     # ldirectord: the IPVS data plane command lines are checked against it
+  "dpkg-dev        dpkg-shlibdeps"   # npm run package: the .deb's shared-library Depends
+  "binutils        strip"       # npm run package: strips the native addons
+  "lintian         lintian"     # package.test.ts checks the .deb
 )
 
 log() { echo "ensure-os-packages: $*" >&2; }

@@ -3,7 +3,7 @@
 # (`npm run package` runs `npm run build` first, then this).
 #
 # The package is laid out as Debian's heartbeat package is, so that it
-# replaces it in place (see packaging/README.md for the list):
+# replaces it in place (README.md, section "Debian package"):
 #   /usr/lib/heartbeat-ts/            dist/, bin/, package.json, the production
 #                                     node_modules, the native addon
 #   /usr/sbin/heartbeat, /usr/bin/{cl_status,hb_standby,hb_takeover}
@@ -151,6 +151,11 @@ install -m 644 "$PKG/copyright" "$DOC/copyright"
 sed "s|@MAINTAINER@|$MAINTAINER|" "$PKG/changelog" | gzip -9n > "$DOC/changelog.gz"
 gzip -9n < "$REPO/README.md" > "$DOC/README.md.gz"
 for f in "$REPO"/ha.d/*; do install -m 644 "$f" "$DOC/examples/"; done
+for m in "$REPO"/packaging/man/*.[18]; do
+  sec=${m##*.}
+  mkdir -p "$ROOT/usr/share/man/man$sec"
+  gzip -9n < "$m" > "$ROOT/usr/share/man/man$sec/$(basename "$m").gz"
+done
 install -D -m 644 "$PKG/lintian-overrides" "$ROOT/usr/share/lintian/overrides/heartbeat-ts"
 
 # ------------------------------------------------------------- control

@@ -19,6 +19,7 @@ import { dpkgStatus, hostFingerprint, inRoot, mountThrowawayRoot, PKG_MOUNT, shI
 const dirs: string[] = [];
 let lab: Lab | undefined;
 let deb = '';
+let debDir = '';
 let root = '';
 const hostBefore = hostFingerprint();
 
@@ -33,13 +34,13 @@ const HA_CF = haCf({ media: 'bcast', nodes: NODES, keepalive: 1, deadtime: 5, in
 const AUTHKEYS = authKeys('sha1');
 
 beforeAll(async () => {
-  const out = scratch('deb');
-  const b = spawnSync('bash', [join(REPO_ROOT, 'scripts/package-deb.sh'), '--out', out], { encoding: 'utf8', timeout: 300_000 });
+  debDir = scratch('deb');
+  const b = spawnSync('bash', [join(REPO_ROOT, 'scripts/package-deb.sh'), '--out', debDir], { encoding: 'utf8', timeout: 300_000 });
   expect(b.status, `${b.stdout}${b.stderr}`).toBe(0);
-  deb = readdirSync(out).find((f) => f.endsWith('.deb')) ?? '';
+  deb = readdirSync(debDir).find((f) => f.endsWith('.deb')) ?? '';
   expect(deb).toMatch(/^heartbeat-ts_\d+\.\d+\.\d+_[a-z0-9]+\.deb$/);
   lab = await Lab.up({ nodes: 2 });
-  root = await mountThrowawayRoot(lab, 1, scratch('root'), out);
+  root = await mountThrowawayRoot(lab, 1, scratch('root'), debDir);
 }, 400_000);
 
 afterAll(async () => {
@@ -61,6 +62,12 @@ describe('Debian package', () => {
       timeoutMs: 90_000, what: `VIP ${vip} on node${i}`, until: (a) => a.includes(`${vip}/24`) }).then(() => undefined);
     const vipOff = (i: number): Promise<void> => waitFor(() => ipAddrs(l, i), {
       timeoutMs: 90_000, what: `VIP ${vip} gone from node${i}`, until: (a) => !a.includes(`${vip}/24`) }).then(() => undefined);
+
+    // hb_standby is refused while resources are in transition: wait until both sides settled.
+    const STABLE = ['local\n', 'foreign\n', 'all\n', 'none\n'];
+    const stable = (): Promise<unknown> => waitFor(
+      async () => [(await clStatus(l, 2, ['rscstatus'])).stdout, (await inRoot(l, 1, root, ['cl_status', 'rscstatus'])).stdout],
+      { timeoutMs: 90_000, what: 'both nodes stable (cl_status rscstatus)', until: (v) => v.every((x) => STABLE.includes(x)) });
 
     // The peer: real Heartbeat 3.0.6 in node 2.
     writeHaConfig(l, 2, { hacf: HA_CF, authkeys: AUTHKEYS, haresources });
@@ -110,15 +117,24 @@ describe('Debian package', () => {
     await node1Active();
     await vipOn(1);
     await vipOff(2);
+    await stable();
     expect((await inRoot(l, 1, root, ['/usr/share/heartbeat/hb_standby'])).code).toBe(0);
     await vipOn(2);
     await vipOff(1);
     expect((await inRoot(l, 1, root, ['/usr/sbin/heartbeat', '-k'], 120_000)).code).toBe(0);
     expect((await fg.exited).status).toBe(0);
 
-    // dpkg -r stops a running daemon first; configuration stays.
+    // An upgrade (the same package again) stops the daemon and starts the new one.
     expect(await shInRoot(l, 1, root, '/etc/init.d/heartbeat start')).toContain('Done.');
     await node1Active();
+    const oldPid = await shInRoot(l, 1, root, 'cat /var/run/heartbeat.pid');
+    const up = await inRoot(l, 1, root, ['dpkg', '-i', `${PKG_MOUNT}/${deb}`], 300_000);
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    expect(await shInRoot(l, 1, root, '/etc/init.d/heartbeat status')).toMatch(/^heartbeat OK \[pid \d+ et al\] is running on node1/);
+    expect(await shInRoot(l, 1, root, 'cat /var/run/heartbeat.pid')).not.toBe(oldPid);
+    await node1Active();
+
+    // dpkg -r stops a running daemon first; configuration stays.
     const rm = await inRoot(l, 1, root, ['dpkg', '-r', 'heartbeat-ts'], 300_000);
     expect(rm.code, rm.stdout + rm.stderr).toBe(0);
     expect(await dpkgStatus(l, 1, root, 'heartbeat-ts')).toBe('deinstall ok config-files');
@@ -151,6 +167,12 @@ describe('Debian package', () => {
     const purge = await inRoot(l, 1, root, ['dpkg', '--purge', 'heartbeat-ts'], 300_000);
     expect(purge.code, purge.stdout + purge.stderr).toBe(0);
   }, 600_000);
+
+  it('lintian: no errors or warnings (the info tags kept are listed in the README)', () => {
+    const r = spawnSync('lintian', ['--fail-on', 'none', join(debDir, deb)], { encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').filter((line) => /^[EW]: /.test(line))).toEqual([]);
+  }, 300_000);
 
   it('leaves the machine itself untouched', () => {
     expect(hostFingerprint()).toEqual(hostBefore);
