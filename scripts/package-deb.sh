@@ -15,8 +15,8 @@
 #
 # Usage: package-deb.sh [--out DIR]   (default: the repository's top directory)
 # The production node_modules come from `npm ci --omit=dev --ignore-scripts`
-# in a staging copy (npm's cache, else the registry); the native addon is the
-# one `npm ci` built for this machine (native/build/Release/hb_icmp.node).
+# in a staging copy (npm's cache, else the registry); the native addon is
+# built for this machine again, with Debian's hardening flags (dpkg-buildflags).
 set -euo pipefail
 
 die() { echo "package-deb: $*" >&2; exit 1; }
@@ -35,9 +35,7 @@ done
 OUT=$(cd "$OUT" && pwd)
 
 PKG=$REPO/packaging/debian
-ADDON=$REPO/native/build/Release/hb_icmp.node
 [ -f "$REPO/dist/daemon/heartbeat.js" ] || die "$REPO/dist is missing: run 'npm run build' first"
-[ -f "$ADDON" ] || die "$ADDON is missing: run 'npm ci' (or 'node native/build.mjs') first"
 for t in dpkg-deb dpkg-shlibdeps npm strip; do
   command -v "$t" >/dev/null || die "$t not found (bash scripts/ensure-os-packages.sh installs it)"
 done
@@ -67,7 +65,15 @@ mkdir -p "$APP/bin" "$APP/native/build/Release"
   tar -cf - --null -T -) | tar -xf - -C "$APP"
 install -m 644 "$REPO/package.json" "$REPO/package-lock.json" "$APP/"
 install -m 755 "$REPO"/bin/{heartbeat,cl_status,hb_standby,hb_takeover} "$APP/bin/"
-install -m 644 "$ADDON" "$APP/native/build/Release/"
+say "building the native addon (node-gyp, dpkg-buildflags hardening=+all)"
+mkdir "$STAGE/native" && cp "$REPO"/native/{binding.gyp,build.mjs,hb_icmp.c} "$STAGE/native/"
+(
+  export DEB_BUILD_MAINT_OPTIONS=hardening=+all
+  CFLAGS=$(dpkg-buildflags --get CFLAGS) CPPFLAGS=$(dpkg-buildflags --get CPPFLAGS) LDFLAGS=$(dpkg-buildflags --get LDFLAGS)
+  export CFLAGS CPPFLAGS LDFLAGS
+  node "$STAGE/native/build.mjs" > "$STAGE/native.log" 2>&1
+) || { tail -20 "$STAGE/native.log" >&2; die "building the native addon failed"; }
+install -m 644 "$STAGE/native/build/Release/hb_icmp.node" "$APP/native/build/Release/"
 
 say "npm ci --omit=dev (production dependencies)"
 (cd "$APP" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error >/dev/null) ||

@@ -86,8 +86,12 @@ export function hostFingerprint(): Record<string, string> {
   const sha = (p: string): string => (existsSync(p) ? createHash('sha256').update(readFileSync(p)).digest('hex') : 'absent');
   return {
     dpkgStatus: sha('/var/lib/dpkg/status'),
+    passwd: sha('/etc/passwd'),
+    group: sha('/etc/group'),
     initScript: sha('/etc/init.d/heartbeat'),
     realDaemon: sha('/usr/libexec/heartbeat/heartbeat'),
+    realStandby: sha('/usr/share/heartbeat/hb_standby'),
+    realClStatus: sha('/usr/bin/cl_status'),
     usrSbinHeartbeat: sha('/usr/sbin/heartbeat'),
     appDir: existsSync('/usr/lib/heartbeat-ts') ? 'present' : 'absent',
     dpkgList: existsSync('/var/lib/dpkg/info/heartbeat-ts.list') ? 'present' : 'absent',
