@@ -84,14 +84,21 @@ describe('Debian package', () => {
     await node1Active();
     await vipOn(1);
 
+    // The administrator changed one of heartbeat's resource scripts.
+    await shInRoot(l, 1, root, 'echo "# changed by the administrator" >> /etc/ha.d/resource.d/Delay');
+
     // dpkg -i: heartbeat is stopped (its resources go to the peer), removed
     // in favour of heartbeat-ts, and heartbeat-ts starts on the configuration.
-    const inst = await inRoot(l, 1, root, ['dpkg', '-i', `${PKG_MOUNT}/${deb}`], 300_000);
+    // (--force-confold answers the conffile question as an unattended upgrade does.)
+    const inst = await inRoot(l, 1, root, ['dpkg', '-i', '--force-confdef', '--force-confold', `${PKG_MOUNT}/${deb}`], 300_000);
     expect(inst.code, inst.stdout + inst.stderr).toBe(0);
     expect(inst.stdout).toContain('stopping the running heartbeat');
     expect(inst.stdout).toMatch(/will remove heartbeat in favour of heartbeat-ts|Removing heartbeat/);
     expect(await dpkgStatus(l, 1, root, 'heartbeat')).toMatch(/ ok config-files$/);
     expect(await dpkgStatus(l, 1, root, 'heartbeat-ts')).toBe('install ok installed');
+    // heartbeat's conffiles were taken over: unchanged ones replaced, the changed one kept (new one beside it)
+    expect((await inRoot(l, 1, root, ['dpkg', '--verify', 'heartbeat-ts'])).stdout).toMatch(/^\?\?5\?\?\?\?\?\? c \/etc\/ha\.d\/resource\.d\/Delay\n$/);
+    await shInRoot(l, 1, root, 'test -f /etc/ha.d/resource.d/Delay.dpkg-dist && grep -q "changed by the administrator" /etc/ha.d/resource.d/Delay');
     expect(await shInRoot(l, 1, root, '/etc/init.d/heartbeat status')).toMatch(/^heartbeat OK \[pid \d+ et al\] is running on node1/);
     expect(await shInRoot(l, 1, root, 'readlink -f /proc/$(cat /var/run/heartbeat.pid)/exe')).toBe('/usr/bin/node\n');
     await node1Active();
