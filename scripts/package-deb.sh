@@ -86,13 +86,20 @@ done
 find "$APP/node_modules" -name '*.musl.node' -delete
 # Sources, type declarations and tests of the dependencies are not run.
 find "$APP/node_modules" \( -name '*.md' ! -iname 'license*' -o -name '*.d.ts' -o -name '*.map' -o -name '*.ts' \
-  -o -name '.*' -type f -o -name '*.cc' -o -name '*.h' -o -name '*.gyp' -o -name '*.gypi' \) -type f -delete
+  -o -name '.*' -type f -o -name '*.cc' -o -name '*.cpp' -o -name '*.c' -o -name '*.h' -o -name '*.gyp' -o -name '*.gypi' \) -type f -delete
 # (pino's index.html is its documentation site, which loads scripts from CDNs.)
 find "$APP/node_modules" \( -name '*.html' -o -name '*.cmd' -o -name '*.ps1' \) -type f -delete
-find "$APP/node_modules" -depth -type d \( -name test -o -name tests -o -name benchmarks -o -name docs -o -name src \
-  -o -name '.*' -o -name tools \) -exec rm -rf {} +
+find "$APP/node_modules" -depth -type d \( -name test -o -name tests -o -name benchmarks -o -name '.*' \) -exec rm -rf {} +
+rm -rf "$APP/node_modules/node-addon-api/tools"
 find "$APP/node_modules" -depth -type d -empty -delete
 find "$APP" -name '*.node' -type f -exec strip --strip-unneeded --remove-section=.comment --remove-section=.note {} +
+# What was left must still load: the dependencies and both native addons.
+(cd "$APP" && node --input-type=module -e "
+  const { createRequire } = await import('node:module');
+  const req = createRequire('$APP/package.json');
+  req('pino'); req('serialport'); req('@serialport/bindings-cpp').autoDetect();
+  (await import('$APP/dist/lib/media/icmp-socket.js')).loadIcmpAddon();") ||
+  die "the staged application does not load (see above)"
 # The entry points carry a #! line: executable, as scripts should be.
 grep -l '^#!' "$APP"/dist/daemon/*.js | xargs -r chmod 755
 node - "$APP" <<'EOF' || die "a production dependency has a licence other than MIT or ISC: update packaging/debian/copyright"

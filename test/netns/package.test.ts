@@ -109,6 +109,11 @@ describe('Debian package', () => {
     await shInRoot(l, 1, root, 'test -x /usr/sbin/heartbeat && test -x /usr/libexec/heartbeat/heartbeat && test -x /usr/share/heartbeat/hb_standby'
       + ' && test -x /usr/share/heartbeat/hb_takeover && test -f /lib/systemd/system/heartbeat.service'
       + ' && test -f /usr/lib/heartbeat-ts/native/build/Release/hb_icmp.node && test ! -e /usr/lib/heartbeat-ts/node_modules/vitest');
+    // the installed dependencies and both native addons load (serial media, ping media)
+    expect(await shInRoot(l, 1, root, `cd /usr/lib/heartbeat-ts && node --input-type=module -e "
+      const req = (await import('node:module')).createRequire('/usr/lib/heartbeat-ts/package.json');
+      req('pino'); req('@serialport/bindings-cpp').autoDetect();
+      (await import('/usr/lib/heartbeat-ts/dist/lib/media/icmp-socket.js')).loadIcmpAddon(); console.log('loaded')"`)).toBe('loaded\n');
     // (the existing hacluster account is kept as it is: here cluster-glue's)
     expect(await shInRoot(l, 1, root, 'id -gn hacluster')).toBe('haclient\n');
     expect(await statInRoot(l, 1, root, ['/var/lib/heartbeat/ccm', '/var/lib/heartbeat/cores/hacluster', '/etc/ha.d/authkeys'])).toEqual([
