@@ -7,8 +7,9 @@
 #   /usr/lib/heartbeat-ts/            dist/, bin/, package.json, the production
 #                                     node_modules, the native addon
 #   /usr/sbin/heartbeat, /usr/bin/{cl_status,hb_standby,hb_takeover}
-#   /usr/share/heartbeat/{hb_standby,hb_takeover}, /usr/libexec/heartbeat/heartbeat
-#                                     links where 3.0.6 keeps them
+#   /usr/share/heartbeat/{hb_standby,hb_takeover}, /usr/libexec/heartbeat/{heartbeat,ipfail},
+#   /usr/lib/heartbeat/{heartbeat,hb_standby,hb_takeover,ipfail}
+#                                     where 3.0.6 and older Heartbeat packages keep them
 #   /etc/init.d/heartbeat, /lib/systemd/system/heartbeat.service,
 #   /etc/ha.d/resource.d/*, /etc/logrotate.d/heartbeat       (conffiles)
 #   /usr/share/doc/heartbeat-ts/      copyright, changelog, README, examples/
@@ -142,6 +143,18 @@ for t in cl_status hb_standby hb_takeover; do wrapper "/usr/bin/$t" "$t"; done
 ln -s ../../bin/hb_standby "$ROOT/usr/share/heartbeat/hb_standby"
 ln -s ../../bin/hb_takeover "$ROOT/usr/share/heartbeat/hb_takeover"
 ln -s ../../sbin/heartbeat "$ROOT/usr/libexec/heartbeat/heartbeat"
+# ha.cf's `respawn hacluster /usr/libexec/heartbeat/ipfail`: heartbeat-ts's own ipfail.
+{
+  echo '#!/bin/sh'
+  echo '# ipfail of heartbeat-ts (Debian package), where Heartbeat 3.0.6 has its ipfail.'
+  echo 'exec "${HEARTBEAT_TS_NODE:-/usr/bin/node}" /usr/lib/heartbeat-ts/dist/daemon/ipfail.js "$@"'
+} > "$ROOT/usr/libexec/heartbeat/ipfail"
+chmod 755 "$ROOT/usr/libexec/heartbeat/ipfail"
+# Older Heartbeat packages kept all of these in /usr/lib/heartbeat; scripts and ha.cf files still name them there.
+mkdir -p "$ROOT/usr/lib/heartbeat"
+for t in hb_standby hb_takeover; do ln -s "../../bin/$t" "$ROOT/usr/lib/heartbeat/$t"; done
+ln -s ../../sbin/heartbeat "$ROOT/usr/lib/heartbeat/heartbeat"
+ln -s ../../libexec/heartbeat/ipfail "$ROOT/usr/lib/heartbeat/ipfail"
 
 # ------------------------------------------------------------- /etc, unit
 install -D -m 755 "$REPO/daemon/init.d/heartbeat" "$ROOT/etc/init.d/heartbeat"

@@ -129,6 +129,7 @@ describe('Debian package', () => {
     const l = lab!;
     await shInRoot(l, 1, root, 'test -x /usr/sbin/heartbeat && test -x /usr/libexec/heartbeat/heartbeat && test -x /usr/share/heartbeat/hb_standby'
       + ' && test -x /usr/share/heartbeat/hb_takeover && test -f /lib/systemd/system/heartbeat.service'
+      + ' && test -x /usr/libexec/heartbeat/ipfail && test -x /usr/lib/heartbeat/ipfail && test -x /usr/lib/heartbeat/hb_standby'
       + ' && test -f /usr/lib/heartbeat-ts/native/build/Release/hb_icmp.node && test ! -e /usr/lib/heartbeat-ts/node_modules/vitest');
     // the installed dependencies and both native addons load (serial media, ping media)
     expect(await shInRoot(l, 1, root, `cd /usr/lib/heartbeat-ts && node --input-type=module -e "
