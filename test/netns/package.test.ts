@@ -136,6 +136,8 @@ describe('Debian package', () => {
       const req = (await import('node:module')).createRequire('/usr/lib/heartbeat-ts/package.json');
       req('pino'); req('@serialport/bindings-cpp').autoDetect();
       (await import('/usr/lib/heartbeat-ts/dist/lib/media/icmp-socket.js')).loadIcmpAddon(); console.log('loaded')"`)).toBe('loaded\n');
+    // the administrator's configuration checks clean with the installed daemon
+    expect(await inRoot(l, 1, root, ['heartbeat', '-t'])).toMatchObject({ code: 0 });
     // (the existing hacluster account is kept as it is: here cluster-glue's)
     expect(await shInRoot(l, 1, root, 'id -gn hacluster')).toBe('haclient\n');
     expect(await statInRoot(l, 1, root, ['/var/lib/heartbeat/ccm', '/var/lib/heartbeat/cores/hacluster', '/etc/ha.d/authkeys'])).toEqual([
