@@ -29,6 +29,9 @@ PACKAGES=(
   "ipvsadm         ipvsadm"     # ldirectord: the IPVS data plane command lines are checked against it
   "iptables        iptables"    # Debian's portblock (test/netns/rsctest-scripts.test.ts)
   "bsd-mailx       mail"        # Debian's MailTo sends with mail(1)
+  "dpkg-dev        dpkg-shlibdeps"   # npm run package: the .deb's shared-library Depends
+  "binutils        strip"       # npm run package: strips the native addons
+  "lintian         lintian"     # package.test.ts checks the .deb
 )
 
 log() { echo "ensure-os-packages: $*" >&2; }
