@@ -62,19 +62,19 @@ umask 022
 # ------------------------------------------------------------- the application
 mkdir -p "$APP/bin" "$APP/native/build/Release"
 # The daemon and its tools; not the development parts (benchmarks, demo, lab).
-(cd "$REPO" && find dist/daemon dist/lib -type f ! -name '*.map' ! -path dist/daemon/demo.js ! -path 'dist/lib/lab/*' -print0 |
+(cd "$REPO" && find dist/daemon dist/lib -type f ! -name '*.map' -print0 |
   tar -cf - --null -T -) | tar -xf - -C "$APP"
 install -m 644 "$REPO/package.json" "$REPO/package-lock.json" "$APP/"
-install -m 755 "$REPO"/bin/{heartbeat,cl_status,hb_standby,hb_takeover} "$APP/bin/"
+install -m 755 "$REPO"/bin/{heartbeat,cl_status,hb_standby,hb_takeover,hb_rsctest} "$APP/bin/"
 say "building the native addon (node-gyp, dpkg-buildflags hardening=+all)"
-mkdir "$STAGE/native" && cp "$REPO"/native/{binding.gyp,build.mjs,hb_icmp.c} "$STAGE/native/"
+mkdir "$STAGE/native" && cp "$REPO"/native/{binding.gyp,build.mjs} "$REPO"/native/*.c "$STAGE/native/"
 (
   export DEB_BUILD_MAINT_OPTIONS=hardening=+all
   CFLAGS=$(dpkg-buildflags --get CFLAGS) CPPFLAGS=$(dpkg-buildflags --get CPPFLAGS) LDFLAGS=$(dpkg-buildflags --get LDFLAGS)
   export CFLAGS CPPFLAGS LDFLAGS
   node "$STAGE/native/build.mjs" > "$STAGE/native.log" 2>&1
 ) || { tail -20 "$STAGE/native.log" >&2; die "building the native addon failed"; }
-install -m 644 "$STAGE/native/build/Release/hb_icmp.node" "$APP/native/build/Release/"
+install -m 644 "$STAGE"/native/build/Release/*.node "$APP/native/build/Release/"
 
 say "npm ci --omit=dev (production dependencies)"
 (cd "$APP" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error >/dev/null) ||
@@ -94,12 +94,14 @@ find "$APP/node_modules" -depth -type d \( -name test -o -name tests -o -name be
 rm -rf "$APP/node_modules/node-addon-api/tools"
 find "$APP/node_modules" -depth -type d -empty -delete
 find "$APP" -name '*.node' -type f -exec strip --strip-unneeded --remove-section=.comment --remove-section=.note {} +
-# What was left must still load: the dependencies and both native addons.
+# What was left must still load: the dependencies and every native addon.
 (cd "$APP" && node --input-type=module -e "
   const { createRequire } = await import('node:module');
   const req = createRequire('$APP/package.json');
   req('pino'); req('serialport'); req('@serialport/bindings-cpp').autoDetect();
-  (await import('$APP/dist/lib/media/icmp-socket.js')).loadIcmpAddon();") ||
+  (await import('$APP/dist/lib/media/icmp-socket.js')).loadIcmpAddon();
+  const { readdirSync } = await import('node:fs');
+  for (const f of readdirSync('$APP/native/build/Release')) req('$APP/native/build/Release/' + f);") ||
   die "the staged application does not load (see above)"
 # The entry points carry a #! line: executable, as scripts should be.
 grep -l '^#!' "$APP"/dist/daemon/*.js | xargs -r chmod 755
@@ -138,7 +140,7 @@ wrapper() {   # wrapper PATH TOOL
 }
 mkdir -p "$ROOT/usr/sbin" "$ROOT/usr/bin" "$ROOT/usr/share/heartbeat" "$ROOT/usr/libexec/heartbeat"
 wrapper /usr/sbin/heartbeat heartbeat
-for t in cl_status hb_standby hb_takeover; do wrapper "/usr/bin/$t" "$t"; done
+for t in cl_status hb_standby hb_takeover hb_rsctest; do wrapper "/usr/bin/$t" "$t"; done
 # Where Heartbeat 3.0.6 (Debian) has them: users' rc.d scripts and ha.cf call these.
 ln -s ../../bin/hb_standby "$ROOT/usr/share/heartbeat/hb_standby"
 ln -s ../../bin/hb_takeover "$ROOT/usr/share/heartbeat/hb_takeover"
