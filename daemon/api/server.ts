@@ -1,13 +1,15 @@
 /**
- * The local API server (protocol in ./types.ts): the unix socket
- * `<runDir>/register`, client sessions, signon with `apiauth` checks on the
- * kernel's view of the peer, and request dispatch. Cluster-side duties
- * (client status queries, join/leave, event fan-out) are in ./cluster-side.ts.
+ * The local API server (protocol in ./types.ts): the unix socket in
+ * `<runDir>`, client sessions, signon with `apiauth` checks on the peer's
+ * connect-time credentials (./peercred.ts), and request dispatch, within the
+ * bounds of ./limits.ts (connections per uid, signon timeout, queued
+ * requests, bad requests, log lines). Cluster-side duties (client status
+ * queries, join/leave, event fan-out) are in ./cluster-side.ts.
  *
  * Like heartbeat, the socket is only opened once communications are up
  * (Comm_now_up): until then `cl_status` reports heartbeat as stopped.
  */
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { HaConfig } from '../../lib/config/types.js';
 import type { Cluster } from '../../lib/membership/cluster.js';
@@ -15,10 +17,12 @@ import { describeError } from '../../lib/util/errors.js';
 import type { Logger } from '../../lib/util/log.js';
 import { HaMsg } from '../../lib/wire/index.js';
 import { stripControlFields, unsendableReason } from '../clustermsg.js';
+import { ensureDir, RUN_DIR_SPEC } from '../fsmodes.js';
 import { apiSocketPath, type Paths } from '../paths.js';
 import { authorize, readIdTables, type IdTables } from './auth.js';
 import { ClusterSide, type ApiSessionView } from './cluster-side.js';
-import { peerCredentials, type PeerResult } from './peercred.js';
+import { clientText, ConnectionGate, DEFAULT_API_LIMITS, LogThrottle, privilegedPeer, RateLimiter, type ApiLimits } from './limits.js';
+import { readPeerCred, type PeerCred } from './peercred.js';
 import { facilityNumber, ifStatus, nodeList, nodeQuery, parameter, rscStatus } from './queries.js';
 import {
   LineSplitter, MAX_CLIENT_NAME, NO_RESOURCES, parseRequest,
@@ -27,8 +31,10 @@ import {
 
 /** A client that does not read its events is dropped past this much queued output. */
 const MAX_PENDING_OUTPUT = 1024 * 1024;
-/** Connections beyond this are closed at once (each one costs a credential lookup). */
-const MAX_SESSIONS = 128;
+/** A refused connection gets this long to send the request its refusal answers. */
+const REFUSAL_WAIT_MS = 2000;
+/** Refused connections waiting for that request; past this they are closed at once. */
+const MAX_REFUSALS_PENDING = 16;
 
 export interface ApiServerOptions {
   log: Logger;
@@ -41,12 +47,17 @@ export interface ApiServerOptions {
   resources?: ResourceStatusSource;
   /** Defaults to /etc/passwd and /etc/group, read at each signon. */
   idTables?: () => IdTables;
+  /** Overrides of DEFAULT_API_LIMITS (tests). */
+  limits?: Partial<ApiLimits>;
 }
 
 interface Session extends ApiSessionView {
   sock: Socket;
-  creds: Promise<PeerResult>;
+  cred: PeerCred;
+  release: () => void;
   queue: Promise<void>;
+  queued: number;
+  signonTimer: NodeJS.Timeout | null;
   signoff: boolean;
   closed: boolean;
 }
@@ -61,12 +72,22 @@ export class ApiServer {
   private config: HaConfig;
   private resources: ResourceStatusSource;
   private clientGeneration = 0;
-  private overloadLogged = false;
+  private refusalsPending = 0;
+  private readonly limits: Readonly<ApiLimits>;
+  private readonly gate: ConnectionGate;
+  private readonly badRequests: RateLimiter<number>;
+  private readonly logs: LogThrottle;
   private readonly onCommUp = (): void => this.listen();
 
   constructor(private readonly o: ApiServerOptions) {
     this.config = o.config;
     this.resources = o.resources ?? NO_RESOURCES;
+    this.limits = { ...DEFAULT_API_LIMITS, ...o.limits };
+    const ids = o.idTables ?? readIdTables;
+    // Group membership is read at each decision, so adding a user to haclient needs no restart.
+    this.gate = new ConnectionGate(this.limits, (c) => privilegedPeer(ids())(c));
+    this.badRequests = new RateLimiter(this.limits.badRequestBurst, this.limits.badRequestsPerSecond);
+    this.logs = new LogThrottle(o.log, this.limits);
   }
 
   get socketPath(): string {
@@ -111,7 +132,7 @@ export class ApiServer {
     if (this.server) return;
     const path = this.socketPath;
     try {
-      mkdirSync(this.o.paths.runDir, { recursive: true, mode: 0o755 });
+      ensureDir(this.o.paths.runDir, RUN_DIR_SPEC);
       removeStaleSocket(path);
     } catch (err) {
       this.o.log.error(`Cannot open registration socket at ${path}: ${describeError(err)}`);
@@ -123,7 +144,7 @@ export class ApiServer {
     server.listen(path, () => {
       this.listening = true;
       try {
-        // Access is decided by apiauth, as heartbeat's 0777 socket does.
+        // 0777 as heartbeat's: the 0750 directory keeps other users out, apiauth decides the rest.
         chmodSync(path, 0o777);
       } catch (err) {
         this.o.log.warn(`Cannot chmod ${path}: ${describeError(err)}`);
@@ -162,38 +183,108 @@ export class ApiServer {
   // ---------------------------------------------------------------- sessions
 
   private accept(sock: Socket): void {
-    if (this.sessions.size >= MAX_SESSIONS) {
-      if (!this.overloadLogged) this.o.log.warn(`More than ${MAX_SESSIONS} API connections: refusing new ones until some close`);
-      this.overloadLogged = true;
+    sock.on('error', () => undefined);
+    // The kernel's record of who called connect(), read before anything else can happen.
+    const peer = readPeerCred(sock);
+    if (!peer.ok || peer.creds[0] === undefined) {
+      this.logs.line('no credentials', 'warn', `API connection refused: cannot read its credentials: ${peer.ok ? 'none' : peer.reason}`);
       sock.destroy();
       return;
     }
-    this.overloadLogged = false;
-    // Ask the kernel who this is right away, while the client is surely alive.
-    const creds = peerCredentials(sock);
+    const cred = peer.creds[0];
+    const admission = this.gate.admit(cred);
+    if (!admission.ok) {
+      this.logs.line('connection limit', 'warn', `API connection from pid ${cred.pid} uid ${cred.uid} refused: ${admission.reason}`);
+      this.refuse(sock, admission.reason);
+      return;
+    }
     const s: Session = {
-      sock, creds, queue: Promise.resolve(), signoff: false, closed: false,
+      sock, cred, release: admission.release, queue: Promise.resolve(), queued: 0, signonTimer: null, signoff: false, closed: false,
       clientId: undefined, named: false, subscribed: false, gen: 0, pid: 0,
     };
+    s.signonTimer = setTimeout(() => {
+      s.signonTimer = null;
+      if (s.clientId !== undefined || s.closed) return;
+      this.logs.line('no signon', 'warn', `API client pid ${cred.pid} uid ${cred.uid} did not sign on within ${this.limits.signonTimeoutMs / 1000} s: disconnected`);
+      sock.destroy();
+    }, this.limits.signonTimeoutMs);
+    s.signonTimer.unref();
     this.sessions.add(s);
-    const splitter = new LineSplitter();
+    const splitter = new LineSplitter(this.limits.maxRequestBytes);
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
       const lines = splitter.push(chunk);
       if (lines === undefined) {
-        this.o.log.warn(`API client ${s.clientId ?? '(not signed on)'} sent an over-long line: disconnected`);
+        this.logs.line('long line', 'warn', `API client ${this.who(s)} sent a request over ${this.limits.maxRequestBytes} bytes: disconnected`);
         sock.destroy();
         return;
       }
-      for (const line of lines) s.queue = s.queue.then(() => this.handle(s, line));
+      for (const line of lines) this.enqueue(s, line);
     });
-    sock.on('error', () => undefined);
     sock.on('close', () => this.closed(s));
+  }
+
+  /** Runs requests one at a time; a client that keeps sending is not read until its backlog is answered. */
+  private enqueue(s: Session, line: string): void {
+    s.queued++;
+    if (s.queued >= this.limits.maxQueuedRequests) s.sock.pause();
+    s.queue = s.queue.then(() => this.handle(s, line)).finally(() => {
+      s.queued--;
+      if (s.queued < this.limits.maxQueuedRequests && !s.closed) s.sock.resume();
+    });
+  }
+
+  /**
+   * Answers the first request of a connection over the limits with a BUSY
+   * error (cl_status then says heartbeat refuses it, rather than that it is
+   * stopped), then closes it. Few at a time, each for a short while.
+   */
+  private refuse(sock: Socket, reason: string): void {
+    if (this.refusalsPending >= MAX_REFUSALS_PENDING) {
+      sock.destroy();
+      return;
+    }
+    this.refusalsPending++;
+    const timer = setTimeout(() => sock.destroy(), REFUSAL_WAIT_MS);
+    timer.unref();
+    let buf = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      const nl = buf.indexOf('\n');
+      if (nl < 0 && buf.length < this.limits.maxRequestBytes) return;
+      const parsed = parseRequest(buf.slice(0, Math.max(nl, 0)));
+      const id = parsed.ok ? parsed.req.id : parsed.id;
+      sock.removeAllListeners('data');
+      if (id === undefined) sock.destroy();
+      else sock.end(`${JSON.stringify({ id, ok: false, code: 'BUSY', error: reason, ...this.timing() })}\n`);
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      this.refusalsPending--;
+    });
+  }
+
+  /** A client as log lines name it: its id once signed on, else its pid and uid. */
+  private who(s: Session): string {
+    return s.clientId ?? `pid ${s.cred.pid} uid ${s.cred.uid} (not signed on)`;
+  }
+
+  /** Counts a bad request against the client's uid; past the limit the client is disconnected. */
+  private badRequest(s: Session, what: string): void {
+    if (this.badRequests.take(s.cred.uid)) {
+      this.logs.line('bad request', 'error', `api_process_request: bad request from client ${this.who(s)}: ${what}`);
+      return;
+    }
+    this.logs.line('bad request flood', 'warn', `API client ${this.who(s)}: too many bad requests from uid ${s.cred.uid}: disconnected`);
+    s.sock.destroy();
   }
 
   private closed(s: Session): void {
     if (s.closed) return;
     s.closed = true;
+    if (s.signonTimer) clearTimeout(s.signonTimer);
+    s.release();
     this.sessions.delete(s);
     this.side?.sessionGone(s, s.signoff ? 'signoff' : 'died');
   }
@@ -201,7 +292,7 @@ export class ApiServer {
   private write(s: Session, obj: ApiReply | ApiEvent): void {
     if (s.closed || s.sock.destroyed) return;
     if (s.sock.writableLength > MAX_PENDING_OUTPUT) {
-      this.o.log.warn(`API client ${s.clientId ?? '?'} does not read its messages: disconnected`);
+      this.logs.line('not reading', 'warn', `API client ${this.who(s)} does not read its messages: disconnected`);
       s.sock.destroy();
       return;
     }
@@ -224,7 +315,7 @@ export class ApiServer {
     if (s.closed) return;
     const parsed = parseRequest(line);
     if (!parsed.ok) {
-      this.o.log.error(`api_process_request: bad request from client ${s.clientId ?? '(not signed on)'}: ${parsed.reason}`);
+      this.badRequest(s, parsed.reason);
       if (parsed.id !== undefined) this.fail(s, parsed.id, parsed.reason.startsWith('unknown request') ? 'UNKNOWN_OP' : 'EINVAL', parsed.reason);
       else s.sock.destroy();
       return;
@@ -232,7 +323,10 @@ export class ApiServer {
     const req = parsed.req;
     try {
       if (req.op === 'signon') return await this.signon(s, req);
-      if (s.clientId === undefined) return this.fail(s, req.id, 'NOT_SIGNED_ON', 'not signed on');
+      if (s.clientId === undefined) {
+        this.badRequest(s, `${req.op} before signon`);
+        return this.fail(s, req.id, 'NOT_SIGNED_ON', 'not signed on');
+      }
       await this.dispatch(s, req);
     } catch (err) {
       this.o.log.error(`API request ${req.op} failed: ${describeError(err)}`);
@@ -248,24 +342,19 @@ export class ApiServer {
     if (s.clientId !== undefined) return this.fail(s, req.id, 'ALREADY_SIGNED_ON', `already signed on as ${s.clientId}`);
     const name = req.client;
     if (name !== undefined && (name.length === 0 || name.length > MAX_CLIENT_NAME || !/^[\x21-\x7e]+$/.test(name))) {
+      this.badRequest(s, `signon with a bad client name "${clientText(name)}"`);
       return this.fail(s, req.id, 'EINVAL', `bad client name (1 to ${MAX_CLIENT_NAME} printable characters without spaces)`);
     }
     const gen = this.clientGeneration++;
-    const peer = await s.creds;
-    if (s.closed) return;
-    if (!peer.ok) {
-      this.o.log.warn(`Client [${name ?? 'casual'}] failed authorization [cannot verify credentials: ${peer.reason}]`);
-      return this.fail(s, req.id, 'API_AUTH', 'client failed authorization', this.timing());
-    }
-    const pid = peer.creds[0]?.pid ?? 0;
+    const pid = s.cred.pid;
     const id = name ?? String(pid);
     if ([...this.sessions].some((o) => o !== s && o.clientId === id)) {
-      this.o.log.warn(`duplicate client add request [${id}] [${pid}]`);
+      this.logs.line('duplicate', 'warn', `duplicate client add request [${id}] [${pid}]`);
       return this.fail(s, req.id, 'API_DUPLICATE', 'duplicate add request', this.timing());
     }
-    const decision = authorize(this.config.apiauth, name, peer.creds, (this.o.idTables ?? readIdTables)());
+    const decision = authorize(this.config.apiauth, name, [s.cred], (this.o.idTables ?? readIdTables)());
     if (!decision.ok) {
-      this.o.log.warn(`Client [${id}] pid ${pid} failed authorization [${decision.reason}]`);
+      this.logs.line('authorization', 'warn', `Client [${id}] pid ${pid} failed authorization [${decision.reason}]`);
       return this.fail(s, req.id, 'API_AUTH', decision.reason, this.timing());
     }
     s.clientId = id;
@@ -273,6 +362,8 @@ export class ApiServer {
     s.subscribed = s.named;
     s.gen = gen;
     s.pid = pid;
+    if (s.signonTimer) clearTimeout(s.signonTimer);
+    s.signonTimer = null;
     this.o.log.debug(`Signing on API client ${pid} (${s.named ? id : "'casual'"})`);
     if (s.named) this.side?.joined(s);
     this.reply(s, req.id, {
@@ -327,7 +418,7 @@ export class ApiServer {
 
   private send(s: Session, req: Extract<ApiRequest, { op: 'send' }>): void {
     if (!s.named) {
-      this.o.log.info('api_process_request: general message from casual client!');
+      this.logs.line('casual send', 'info', 'api_process_request: general message from casual client!');
       return this.fail(s, req.id, 'CASUAL', 'casual clients cannot send cluster messages');
     }
     const msg = new HaMsg();
