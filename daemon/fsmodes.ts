@@ -15,7 +15,7 @@
  * alone and the owner expected is the daemon's own uid.
  */
 import {
-  closeSync, constants, fchmodSync, fchownSync, fstatSync, mkdirSync, openSync, rmSync,
+  closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, rmSync, unlinkSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { HbError } from '../lib/util/errors.js';
@@ -89,4 +89,16 @@ export function ensureDir(path: string, spec: DirSpec, ids: IdTables = readIdTab
 export function recreateDir(path: string, spec: DirSpec, ids?: IdTables): void {
   rmSync(path, { recursive: true, force: true });
   ensureDir(path, spec, ids);
+}
+
+/** Removes a socket left by an earlier run (any server of the daemon); refuses to remove anything else. */
+export function removeStaleSocket(path: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) throw new Error(`${path} exists and is not a socket`);
+  unlinkSync(path);
 }

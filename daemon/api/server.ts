@@ -9,7 +9,7 @@
  * Like heartbeat, the socket is only opened once communications are up
  * (Comm_now_up): until then `cl_status` reports heartbeat as stopped.
  */
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { HaConfig } from '../../lib/config/types.js';
 import type { Cluster } from '../../lib/membership/cluster.js';
@@ -17,12 +17,13 @@ import { describeError } from '../../lib/util/errors.js';
 import type { Logger } from '../../lib/util/log.js';
 import { HaMsg } from '../../lib/wire/index.js';
 import { stripControlFields, unsendableReason } from '../clustermsg.js';
-import { ensureDir, RUN_DIR_SPEC } from '../fsmodes.js';
+import { ensureDir, removeStaleSocket, RUN_DIR_SPEC } from '../fsmodes.js';
 import { apiSocketPath, type Paths } from '../paths.js';
 import { authorize, readIdTables, type IdTables } from './auth.js';
 import { ClusterSide, type ApiSessionView } from './cluster-side.js';
 import { clientText, ConnectionGate, DEFAULT_API_LIMITS, LogThrottle, privilegedPeer, RateLimiter, type ApiLimits } from './limits.js';
 import { readPeerCred, type PeerCred } from './peercred.js';
+import { Refusals } from './refusals.js';
 import { facilityNumber, ifStatus, nodeList, nodeQuery, parameter, rscStatus } from './queries.js';
 import {
   LineSplitter, MAX_CLIENT_NAME, NO_RESOURCES, parseRequest,
@@ -31,10 +32,6 @@ import {
 
 /** A client that does not read its events is dropped past this much queued output. */
 const MAX_PENDING_OUTPUT = 1024 * 1024;
-/** A refused connection gets this long to send the request its refusal answers. */
-const REFUSAL_WAIT_MS = 2000;
-/** Refused connections waiting for that request; past this they are closed at once. */
-const MAX_REFUSALS_PENDING = 16;
 
 export interface ApiServerOptions {
   log: Logger;
@@ -72,7 +69,7 @@ export class ApiServer {
   private config: HaConfig;
   private resources: ResourceStatusSource;
   private clientGeneration = 0;
-  private refusalsPending = 0;
+  private readonly refusals: Refusals;
   private readonly limits: Readonly<ApiLimits>;
   private readonly gate: ConnectionGate;
   private readonly badRequests: RateLimiter<number>;
@@ -88,6 +85,7 @@ export class ApiServer {
     this.gate = new ConnectionGate(this.limits, (c) => privilegedPeer(ids())(c));
     this.badRequests = new RateLimiter(this.limits.badRequestBurst, this.limits.badRequestsPerSecond);
     this.logs = new LogThrottle(o.log, this.limits);
+    this.refusals = new Refusals(this.limits.maxRequestBytes);
   }
 
   get socketPath(): string {
@@ -195,7 +193,7 @@ export class ApiServer {
     const admission = this.gate.admit(cred);
     if (!admission.ok) {
       this.logs.line('connection limit', 'warn', `API connection from pid ${cred.pid} uid ${cred.uid} refused: ${admission.reason}`);
-      this.refuse(sock, admission.reason);
+      this.refusals.refuse(sock, admission.reason, this.timing());
       return;
     }
     const s: Session = {
@@ -231,37 +229,6 @@ export class ApiServer {
     s.queue = s.queue.then(() => this.handle(s, line)).finally(() => {
       s.queued--;
       if (s.queued < this.limits.maxQueuedRequests && !s.closed) s.sock.resume();
-    });
-  }
-
-  /**
-   * Answers the first request of a connection over the limits with a BUSY
-   * error (cl_status then says heartbeat refuses it, rather than that it is
-   * stopped), then closes it. Few at a time, each for a short while.
-   */
-  private refuse(sock: Socket, reason: string): void {
-    if (this.refusalsPending >= MAX_REFUSALS_PENDING) {
-      sock.destroy();
-      return;
-    }
-    this.refusalsPending++;
-    const timer = setTimeout(() => sock.destroy(), REFUSAL_WAIT_MS);
-    timer.unref();
-    let buf = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl < 0 && buf.length < this.limits.maxRequestBytes) return;
-      const parsed = parseRequest(buf.slice(0, Math.max(nl, 0)));
-      const id = parsed.ok ? parsed.req.id : parsed.id;
-      sock.removeAllListeners('data');
-      if (id === undefined) sock.destroy();
-      else sock.end(`${JSON.stringify({ id, ok: false, code: 'BUSY', error: reason, ...this.timing() })}\n`);
-    });
-    sock.on('close', () => {
-      clearTimeout(timer);
-      this.refusalsPending--;
     });
   }
 
@@ -434,16 +401,4 @@ export class ApiServer {
     this.cluster?.send(msg);
     this.reply(s, req.id, {});
   }
-}
-
-/** Removes a socket left by an earlier run; refuses to remove anything else. */
-function removeStaleSocket(path: string): void {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return;
-  }
-  if (!st.isSocket()) throw new Error(`${path} exists and is not a socket`);
-  unlinkSync(path);
 }
