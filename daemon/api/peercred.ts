@@ -62,6 +62,11 @@ function loadAddon(): PeerCredAddon | string {
 /** Loaded once, at import: the addon or why it cannot be used. */
 const addon: PeerCredAddon | string = loadAddon();
 
+/** Why peer credentials cannot be read on this installation (no addon), or undefined when they can. */
+export function peerCredUnavailable(): string | undefined {
+  return typeof addon === 'string' ? addon : undefined;
+}
+
 /** The descriptor behind a net.Socket (`_handle.fd` is not public API, but the only way to name it). */
 export function socketFd(sock: Socket): number | undefined {
   const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;

@@ -22,7 +22,7 @@ import { apiSocketPath, type Paths } from '../paths.js';
 import { authorize, readIdTables, type IdTables } from './auth.js';
 import { ClusterSide, type ApiSessionView } from './cluster-side.js';
 import { clientText, ConnectionGate, DEFAULT_API_LIMITS, LogThrottle, privilegedPeer, RateLimiter, type ApiLimits } from './limits.js';
-import { readPeerCred, type PeerCred } from './peercred.js';
+import { peerCredUnavailable, readPeerCred, type PeerCred } from './peercred.js';
 import { Refusals } from './refusals.js';
 import { facilityNumber, ifStatus, nodeList, nodeQuery, parameter, rscStatus } from './queries.js';
 import {
@@ -148,6 +148,9 @@ export class ApiServer {
         this.o.log.warn(`Cannot chmod ${path}: ${describeError(err)}`);
       }
       this.o.log.debug(`API registration socket open at ${path}`);
+      // Without the kernel's word on who connects, every client is refused (fail closed).
+      const missing = peerCredUnavailable();
+      if (missing) this.o.log.error(`API clients will be refused: ${missing}`);
     });
   }
 
