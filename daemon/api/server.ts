@@ -196,7 +196,7 @@ export class ApiServer {
     const admission = this.gate.admit(cred);
     if (!admission.ok) {
       this.logs.line('connection limit', 'warn', `API connection from pid ${cred.pid} uid ${cred.uid} refused: ${admission.reason}`);
-      this.refusals.refuse(sock, admission.reason, this.timing());
+      this.refusals.refuse(sock, cred.uid, admission.reason, this.timing());
       return;
     }
     const s: Session = {
