@@ -8,7 +8,8 @@
  *   connections can lock root's `cl_status` out.
  * - RateLimiter: a token bucket per key (bad requests per uid).
  * - LogThrottle: at most a few lines per reason and interval, then one
- *   "suppressed N" line, so a client cannot grow ha-log at its own speed.
+ *   "N more … suppressed" line when the interval ends, so a client cannot
+ *   grow ha-log at its own speed.
  * - clientText: what a client sent, escaped and cut short before a log line.
  *
  * Every decision is made on the connect-time credentials (./peercred.ts).
@@ -137,14 +138,22 @@ export class RateLimiter<K> {
 
 type Level = 'error' | 'warn' | 'info' | 'debug';
 
+interface LogWindow {
+  start: number;
+  count: number;
+  suppressed: number;
+  /** Writes the "suppressed" line at the end of the window, if nothing else does first. */
+  timer: NodeJS.Timeout | null;
+}
+
 /**
- * Logs at most `logLinesPerInterval` lines per reason in each interval; the
- * next line of that reason after the interval is preceded by how many were
- * left out. Reasons are fixed strings chosen by the code, never client data,
- * so the map is bounded by the number of call sites.
+ * Logs at most `logLinesPerInterval` lines per reason in each interval; how
+ * many were left out is logged when the interval ends. Reasons are fixed
+ * strings chosen by the code, never client data, so the map is bounded by
+ * the number of call sites.
  */
 export class LogThrottle {
-  private readonly windows = new Map<string, { start: number; count: number; suppressed: number }>();
+  private readonly windows = new Map<string, LogWindow>();
 
   constructor(
     private readonly log: Logger,
@@ -156,16 +165,29 @@ export class LogThrottle {
     const t = this.now();
     let w = this.windows.get(reason);
     if (!w || t - w.start >= this.limits.logIntervalMs) {
-      if (w && w.suppressed > 0) this.log.warn(`${w.suppressed} more API messages like "${reason}" suppressed in the last ${Math.round((t - w.start) / 1000)} s`);
-      w = { start: t, count: 0, suppressed: 0 };
+      if (w) this.close(reason, w, t);
+      w = { start: t, count: 0, suppressed: 0, timer: null };
       this.windows.set(reason, w);
     }
     if (w.count >= this.limits.logLinesPerInterval) {
       w.suppressed++;
+      if (w.timer === null) {
+        const window = w;
+        window.timer = setTimeout(() => this.close(reason, window, this.now()), Math.max(0, window.start + this.limits.logIntervalMs - t));
+        window.timer.unref();
+      }
       return;
     }
     w.count++;
     this.log[level](text);
+  }
+
+  private close(reason: string, w: LogWindow, t: number): void {
+    if (w.timer) clearTimeout(w.timer);
+    w.timer = null;
+    if (this.windows.get(reason) === w) this.windows.delete(reason);
+    if (w.suppressed > 0) this.log.warn(`${w.suppressed} more API messages like "${reason}" suppressed in the last ${Math.round((t - w.start) / 1000)} s`);
+    w.suppressed = 0;
   }
 }
 

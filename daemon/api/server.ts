@@ -46,6 +46,8 @@ export interface ApiServerOptions {
   idTables?: () => IdTables;
   /** Overrides of DEFAULT_API_LIMITS (tests). */
   limits?: Partial<ApiLimits>;
+  /** A gate shared with the daemon's other socket servers, so the caps hold per daemon, not per socket. */
+  gate?: ConnectionGate;
 }
 
 interface Session extends ApiSessionView {
@@ -82,7 +84,7 @@ export class ApiServer {
     this.limits = { ...DEFAULT_API_LIMITS, ...o.limits };
     const ids = o.idTables ?? readIdTables;
     // Group membership is read at each decision, so adding a user to haclient needs no restart.
-    this.gate = new ConnectionGate(this.limits, (c) => privilegedPeer(ids())(c));
+    this.gate = o.gate ?? new ConnectionGate(this.limits, (c) => privilegedPeer(ids())(c));
     this.badRequests = new RateLimiter(this.limits.badRequestBurst, this.limits.badRequestsPerSecond);
     this.logs = new LogThrottle(o.log, this.limits);
     this.refusals = new Refusals(this.limits.maxRequestBytes);

@@ -130,6 +130,16 @@ describe('API limits', () => {
     expect(log.lines).toEqual(['ERROR: bad 0', 'ERROR: bad 1', 'WARN: other', 'WARN: 3 more API messages like "bad" suppressed in the last 2 s', 'ERROR: bad 5']);
   });
 
+  it('says how many lines it left out when the interval ends, also when no other line follows', async () => {
+    const log = memoryLogger();
+    const t = new LogThrottle(log, { logLinesPerInterval: 1, logIntervalMs: 50 });
+    for (let i = 0; i < 4; i++) t.line('flood', 'error', `flood ${i}`);
+    expect(log.lines).toEqual(['ERROR: flood 0']);
+    const end = Date.now() + 5000;
+    while (log.lines.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(log.lines).toEqual(['ERROR: flood 0', 'WARN: 3 more API messages like "flood" suppressed in the last 0 s']);
+  });
+
   it('escapes and shortens what a client sent before it reaches a log', () => {
     expect(clientText('ok op')).toBe('ok op');
     expect(clientText('a\nCRIT: x\r\t\x1b[31m\\ é')).toBe('a\\nCRIT: x\\r\\t\\x1b[31m\\\\ \\xe9');
