@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadConfiguration } from '../lib/config/load.js';
 import { formatProblem } from '../lib/config/problems.js';
 import type { AuthKeys, HaConfig, ResourceGroup } from '../lib/config/types.js';
-import { describeError } from '../lib/util/errors.js';
+import { describeError, HbError } from '../lib/util/errors.js';
 import { createLogRoot, type LogRoot, type LogSinkConfig, type Logger } from '../lib/util/log.js';
 import { HeartbeatNode } from './node.js';
 import type { DaemonOptions } from './options.js';
@@ -71,7 +71,14 @@ function prepareRunDirs(paths: Paths, log: Logger): void {
   const fixed = (path: string, changes: string[]): void => {
     if (changes.length > 0) log.warn(`${path}: corrected ${changes.join(', ')}`);
   };
-  fixed(paths.stateDir, ensureDir(paths.stateDir, STATE_DIR_SPEC));
+  try {
+    fixed(paths.stateDir, ensureDir(paths.stateDir, STATE_DIR_SPEC));
+  } catch (err) {
+    // A directory someone else owns is refused; a read-only or full disk is
+    // reported where it bites, by the generation write (with its exit code).
+    if (err instanceof HbError) throw err;
+    log.warn(`Cannot prepare ${paths.stateDir}: ${describeError(err)}`);
+  }
   fixed(paths.runDir, ensureDir(paths.runDir, RUN_DIR_SPEC));
   recreateDir(rsctmpPath(paths), RSCTMP_SPEC);
   const agents = process.env['HA_RSCTMP'] ?? '/run/resource-agents';
@@ -97,6 +104,12 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
   }
   try {
     prepareRunDirs(paths, log);
+  } catch (err) {
+    log.error(`Cannot prepare run directories: ${describeError(err)}`);
+    ctx.notifyReady({ code: 4, message: `cannot prepare run directories: ${describeError(err)}` });
+    return 4;
+  }
+  try {
     writePid(paths.pidFile, process.pid);
   } catch (err) {
     log.error(`Cannot write pid file ${paths.pidFile}: ${describeError(err)}`);
