@@ -92,8 +92,16 @@ export async function clStatus(args: readonly string[], o: ClStatusOptions = {})
     api = await HbApiClient.connect(path);
     signon = await api.signon();
     if (!signon.ok) reason = signon.error;
-  } catch {
+  } catch (err) {
     reason = CANNOT_CONNECT;
+    // The socket is there but its directory (0750 hacluster:haclient) keeps us
+    // out: heartbeat runs; say so rather than "stopped" (Debian's cl_status is
+    // setgid haclient and never meets this; ours is a script).
+    const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
+    if (cause?.code === 'EACCES') {
+      reason = `${path}: Permission denied (only root and members of group haclient may use heartbeat's API)`;
+      signon = { ok: false, code: 'API_AUTH', error: reason, deadtimeMs: -1 };
+    }
   }
   const signedOn = signon?.ok === true;
   if (!signedOn && cmd.needsSignon) {

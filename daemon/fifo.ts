@@ -12,7 +12,7 @@
  * ENXIO exactly when no daemon is reading (how hb_standby detects that).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, openSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, openSync, unlinkSync, type Stats } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Cluster } from '../lib/membership/cluster.js';
 import { describeError } from '../lib/util/errors.js';
@@ -24,6 +24,17 @@ import { fifoPath, type Paths } from './paths.js';
 /** A single FIFO message larger than this is refused (spec 1.5 caps datagrams at 64 KiB in practice). */
 export const MAX_FIFO_MESSAGE = 64 * 1024;
 const REOPEN_DELAY_MS = 1000;
+/** 3.0.6's FIFOMODE. */
+const FIFO_MODE = 0o600;
+const EUID = process.geteuid?.() ?? 0;
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
 
 export interface FifoParseResult {
   messages: HaMsg[];
@@ -126,13 +137,25 @@ export class FifoReader {
     return Promise.resolve();
   }
 
-  /** Makes sure a FIFO (mode 0600) is at the path. */
+  /**
+   * Makes sure our FIFO (mode 0600, owned by the daemon's uid) is at the
+   * path. Heartbeat 3.0.6 reuses whatever FIFO is there and only chmods it;
+   * a FIFO (or symlink, or file) someone else made is replaced instead, so
+   * nobody else keeps a reader or writer on what scripts send.
+   */
   private create(): boolean {
     const path = this.path;
-    try {
-      if (statSync(path).isFIFO()) return true;
-    } catch {
-      /* absent: create it */
+    const st = lstatOrUndefined(path);
+    if (st?.isFIFO() && st.uid === EUID) {
+      if ((st.mode & 0o777) === FIFO_MODE) return true;
+      try {
+        chmodSync(path, FIFO_MODE);
+        return true;
+      } catch (err) {
+        this.o.log.warn(`Cannot chmod FIFO ${path}: ${describeError(err)}; recreating it.`);
+      }
+    } else if (st) {
+      this.o.log.warn(`${path} is not our FIFO (${st.isFIFO() ? `owned by uid ${st.uid}` : 'not a FIFO'}): replacing it.`);
     }
     this.o.log.info(`Creating FIFO ${path}.`);
     try {
@@ -140,7 +163,7 @@ export class FifoReader {
     } catch {
       /* nothing there */
     }
-    const r = spawnSync('mkfifo', ['-m', '600', path], { encoding: 'utf8', env: { ...process.env, PATH: `${process.env['PATH'] ?? ''}:/usr/bin:/bin` } });
+    const r = spawnSync('mkfifo', ['-m', FIFO_MODE.toString(8), path], { encoding: 'utf8', env: { ...process.env, PATH: `${process.env['PATH'] ?? ''}:/usr/bin:/bin` } });
     if (r.status !== 0) {
       const why = r.error ? describeError(r.error) : (r.stderr ?? '').trim() || `exit ${String(r.status)}`;
       this.o.log.error(`Cannot create FIFO ${path}: ${why}; messages from scripts (hb_standby, hb_takeover) will not be received.`);
@@ -154,8 +177,11 @@ export class FifoReader {
     const path = this.path;
     let readFd: number | null = null;
     try {
-      readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-      this.writeFd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+      // O_NOFOLLOW, then a look at what was really opened: the path may have changed since create().
+      readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+      const st = fstatSync(readFd);
+      if (!st.isFIFO() || st.uid !== EUID || (st.mode & 0o077) !== 0) throw new Error('not our FIFO (changed while opening)');
+      this.writeFd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
     } catch (err) {
       if (readFd !== null) closeSync(readFd);
       this.o.log.error(`FIFO open of ${path} failed: ${describeError(err)}`);

@@ -34,4 +34,6 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
 }
 
 export const apiSocketPath = (p: Paths): string => join(p.runDir, 'register');
+/** Pid and state files of our resource scripts (their default HA_RSCTMP); emptied at start. */
+export const rsctmpPath = (p: Paths): string => join(p.runDir, 'rsctmp');
 export const fifoPath = (p: Paths): string => join(p.stateDir, 'fifo');

@@ -2,7 +2,8 @@
  * The pid file and "is heartbeat running" checks (spec 11.1): a pid file
  * naming a live process whose command line is a heartbeat daemon.
  */
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { writeFileReplacing } from '../lib/util/files.js';
 
 export type RunState =
   | { state: 'running'; pid: number }
@@ -39,8 +40,9 @@ export function runState(pidFile: string): RunState {
   return isHeartbeatProcess(pid) ? { state: 'running', pid } : { state: 'stale', pid };
 }
 
+/** 0644, through a new file renamed into place: a symlink at the path is replaced, never followed. */
 export function writePid(pidFile: string, pid: number): void {
-  writeFileSync(pidFile, `${pid}\n`, { mode: 0o644 });
+  writeFileReplacing(pidFile, `${pid}\n`);
 }
 
 export function removePid(pidFile: string, pid: number): void {

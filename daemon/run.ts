@@ -2,16 +2,17 @@
  * The daemon process itself (after option handling): pid file, logging,
  * the node, signals, graceful shutdown and reload.
  */
-import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfiguration } from '../lib/config/load.js';
 import { formatProblem } from '../lib/config/problems.js';
 import type { AuthKeys, HaConfig, ResourceGroup } from '../lib/config/types.js';
-import { describeError } from '../lib/util/errors.js';
+import { describeError, HbError } from '../lib/util/errors.js';
 import { createLogRoot, type LogRoot, type LogSinkConfig, type Logger } from '../lib/util/log.js';
 import { HeartbeatNode } from './node.js';
 import type { DaemonOptions } from './options.js';
-import type { Paths } from './paths.js';
+import { ensureDir, recreateDir, RSCTMP_SPEC, RUN_DIR_SPEC, STATE_DIR_SPEC } from './fsmodes.js';
+import { rsctmpPath, type Paths } from './paths.js';
 import { removePid, runState, writePid } from './pidfile.js';
 
 export const VERSION = '3.0.6';
@@ -63,19 +64,29 @@ function mtime(path: string): number {
 /**
  * Run-time directories heartbeat and the OCF agents expect; /run is often a
  * tmpfs, so they are created at every start (the init script does the same,
- * but the daemon may be started directly). rsctmp is emptied, as heartbeat does.
+ * but the daemon may be started directly), with 3.0.6's modes and owners
+ * (./fsmodes.ts). rsctmp is emptied, as heartbeat does.
  */
-function prepareRunDirs(paths: Paths): void {
-  mkdirSync(paths.runDir, { recursive: true });
-  const rsctmp = join(paths.runDir, 'rsctmp');
-  rmSync(rsctmp, { recursive: true, force: true });
-  mkdirSync(rsctmp, { recursive: true });
-  chmodSync(rsctmp, 0o1777);
+function prepareRunDirs(paths: Paths, log: Logger): void {
+  const fixed = (path: string, changes: string[]): void => {
+    if (changes.length > 0) log.warn(`${path}: corrected ${changes.join(', ')}`);
+  };
+  try {
+    fixed(paths.stateDir, ensureDir(paths.stateDir, STATE_DIR_SPEC));
+  } catch (err) {
+    // A directory someone else owns is refused; a read-only or full disk is
+    // reported where it bites, by the generation write (with its exit code).
+    if (err instanceof HbError) throw err;
+    log.warn(`Cannot prepare ${paths.stateDir}: ${describeError(err)}`);
+  }
+  fixed(paths.runDir, ensureDir(paths.runDir, RUN_DIR_SPEC));
+  recreateDir(rsctmpPath(paths), RSCTMP_SPEC);
   const agents = process.env['HA_RSCTMP'] ?? '/run/resource-agents';
   try {
-    mkdirSync(agents, { recursive: true, mode: 0o1755 });
-  } catch {
-    /* not fatal: only OCF-based scripts need it */
+    fixed(agents, ensureDir(agents, RSCTMP_SPEC));
+  } catch (err) {
+    // not fatal: only OCF-based scripts need it
+    log.warn(`Cannot prepare ${agents}: ${describeError(err)}`);
   }
 }
 
@@ -92,8 +103,13 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
     return 0;
   }
   try {
-    mkdirSync(paths.stateDir, { recursive: true });
-    prepareRunDirs(paths);
+    prepareRunDirs(paths, log);
+  } catch (err) {
+    log.error(`Cannot prepare run directories: ${describeError(err)}`);
+    ctx.notifyReady({ code: 4, message: `cannot prepare run directories: ${describeError(err)}` });
+    return 4;
+  }
+  try {
     writePid(paths.pidFile, process.pid);
   } catch (err) {
     log.error(`Cannot write pid file ${paths.pidFile}: ${describeError(err)}`);

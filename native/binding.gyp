@@ -15,6 +15,13 @@
       "sources": ["hb_net.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
+    },
+    # Peer credentials of the daemon's unix sockets at connect time (see hb_peercred.c).
+    {
+      "target_name": "hb_peercred",
+      "sources": ["hb_peercred.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
     }
   ]
 }

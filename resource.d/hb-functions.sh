@@ -18,6 +18,7 @@
 #   hb_have CMD        is CMD runnable?
 #   hb_is_number X     digits with at most one dot (sleep(1) durations)
 #   hb_pidfile_alive F / hb_kill_pidfile F   background helpers we started
+#   hb_new_file F [TEXT] / hb_own_file F     create anew (no symlink followed) / ours?
 #
 # Only POSIX sh plus `local` (dash, bash and busybox ash all have it).
 
@@ -154,12 +155,27 @@ hb_is_number() {
 }
 
 # State and pid files live in HA_RSCTMP, which heartbeat empties when it
-# starts: a pseudo resource must not look "running" after a reboot.
+# starts: a pseudo resource must not look "running" after a reboot. The
+# directory is 1755 root (as Heartbeat 3.0.6 makes it), so nobody else can
+# put a file there; still, every file is created anew (never through a
+# symlink or a file someone else made) and only a file of our own is
+# believed, in case HA_RSCTMP points somewhere others can write.
 hb_rsctmp() {
 	local dir
 	dir=${HA_RSCTMP:-/var/run/heartbeat/rsctmp}
-	[ -d "$dir" ] || mkdir -p "$dir" 2>/dev/null
+	[ -d "$dir" ] || (umask 022 && mkdir -p "$dir" && chmod 1755 "$dir") 2>/dev/null
 	printf '%s' "$dir"
+}
+
+# hb_own_file F: F is a regular file (not a symlink) owned by us.
+hb_own_file() {
+	[ -f "$1" ] && [ ! -L "$1" ] && [ -O "$1" ]
+}
+
+# hb_new_file F [TEXT]: replaces F by a new file holding TEXT; noclobber
+# makes the shell refuse (instead of follow) anything created meanwhile.
+hb_new_file() {
+	rm -f "$1" && (set -C && printf '%s' "${2:-}" >"$1") 2>/dev/null
 }
 
 # hb_state start|stop|status NAME: for resources with nothing to look at
@@ -168,17 +184,17 @@ hb_state() {
 	local file
 	file="$(hb_rsctmp)/$2"
 	case $1 in
-	start) : >"$file" ;;
+	start) hb_new_file "$file" ;;
 	stop) rm -f "$file" ;;
-	status) [ -f "$file" ] || return "$HB_NOT_RUNNING" ;;
+	status) hb_own_file "$file" || return "$HB_NOT_RUNNING" ;;
 	esac
 }
 
-# A pid file written by one of our scripts names a live process that is
-# still a shell or helper we started (pids get reused after a reboot).
+# A pid file written by one of our scripts (ours, not a forged one) names
+# a live process (pids get reused after a reboot).
 hb_pidfile_alive() {
 	local pid
-	[ -f "$1" ] || return 1
+	hb_own_file "$1" || return 1
 	read -r pid <"$1" 2>/dev/null || return 1
 	case $pid in "" | *[!0-9]*) return 1 ;; esac
 	kill -0 "$pid" 2>/dev/null

@@ -152,7 +152,8 @@ hb_send_arp() {
 			arping -q -A -c "$count" -i "$interval" -I "$dev" "$ip"
 			rm -f "$pidfile"
 		) </dev/null >/dev/null 2>&1 &
-		echo $! >"$pidfile"
+		hb_new_file "$pidfile" "$!
+"
 	else
 		arping -q -U -c "$count" -i "$interval" -I "$dev" "$ip" >/dev/null 2>&1
 		arping -q -A -c "$count" -i "$interval" -I "$dev" "$ip" >/dev/null 2>&1

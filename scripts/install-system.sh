@@ -165,7 +165,8 @@ install_program_tree() {
 
 # ---------------------------------------------------------------- the application
 ensure_dir "$LIB"
-(cd "$REPO" && find dist -type f ! -name '*.map' | sort) > "$STAGE/dist-files"
+# With the compiled addons (peer credentials of API clients, raw ICMP for ping media).
+(cd "$REPO" && { find dist -type f ! -name '*.map'; find native/build/Release -maxdepth 1 -type f -name '*.node' 2>/dev/null; } | sort) > "$STAGE/dist-files"
 install_program_tree "$STAGE/dist-files"
 install_file "$REPO/package.json" "$LIB/package.json" 644 program
 for t in heartbeat cl_status hb_standby hb_takeover hb_rsctest; do install_file "$REPO/bin/$t" "$LIB/bin/$t" 755 program; done

@@ -5,7 +5,8 @@
  * passes when its effective uid is listed or its effective gid or one of its
  * supplementary groups is. (heartbeat looks only at the effective gid because
  * its cl_status is setgid haclient; our tools are scripts and cannot be, so a
- * member of the group is accepted instead.)
+ * member of the group is accepted instead.) All of these ids are the kernel's
+ * record of the connect() call (./peercred.ts), never looked up later.
  */
 import { readFileSync } from 'node:fs';
 import type { ApiAuthLine } from '../../lib/config/types.js';

@@ -18,7 +18,7 @@ export type ApiResult<T> = { ok: true; value: T } | { ok: false; code: string; e
 
 export type SignonResult =
   | { ok: true; info: SignonInfo }
-  /** deadtimeMs > 0: the daemon answered but refused (heartbeat's "apparently running"). */
+  /** deadtimeMs > 0: the daemon answered but refused (heartbeat's "apparently running"); -1: the socket exists but its directory refused us (EACCES). */
   | { ok: false; code: string; error: string; deadtimeMs: number };
 
 interface ClientEvents {

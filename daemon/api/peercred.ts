@@ -1,19 +1,28 @@
 /**
- * Who is on the other end of an API connection, as the kernel knows it.
+ * Who is on the other end of a unix socket connection, as the kernel
+ * recorded it when the client called connect() (SO_PEERCRED for pid, uid and
+ * gid; SO_PEERGROUPS for the supplementary groups), read through our addon
+ * native/hb_peercred.c. Every server of the daemon (the JSON tool socket and
+ * Heartbeat's C API socket) calls `readPeerCred` on the accepted socket.
  *
- * Node exposes neither SO_PEERCRED nor SCM_CREDENTIALS, so the server finds
- * the peer without trusting anything the client says: the accepted socket's
- * inode (/proc/self/fd/<fd> -> `socket:[N]`), the kernel's record of its peer
- * (`ss -xnp` reads it through sock_diag: local inode, peer inode and the
- * processes holding each socket), then each holder's effective uid/gid and
- * supplementary groups from /proc/<pid>/status. Every process holding the
- * peer socket is returned: the caller authorises only when all of them pass,
- * so a privileged process that merely inherited the socket does not lend its
- * rights to the one that connected.
+ * Why connect time: whatever holds the client's socket *later* is not who
+ * connected. A client can connect, queue requests and hand the descriptor to
+ * a setuid-root program; reading the holder from /proc or sock_diag at that
+ * point lends root's rights to the unprivileged user who connected. The
+ * kernel's record never changes after connect().
+ *
+ * Supplementary groups come from the same connect-time record, never from
+ * /proc/<pid>/status (the pid may be another process by then). Heartbeat
+ * 3.0.6 compares only the effective gid; accepting a supplementary group
+ * grants nothing a member could not get with `sg`/`newgrp`, and it is what
+ * lets members of haclient use our cl_status, which (a script) cannot be
+ * setgid as Debian's is. See README "Local users".
  */
-import { execFile } from 'node:child_process';
-import { readFile, readlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describeError } from '../../lib/util/errors.js';
 
 export interface PeerCred {
@@ -23,92 +32,61 @@ export interface PeerCred {
   groups: number[];
 }
 
+/** `creds` holds one entry: the process that connected. */
 export type PeerResult = { ok: true; creds: PeerCred[] } | { ok: false; reason: string };
 
-const SS_TIMEOUT_MS = 3000;
-const SS_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
-
-/** One unix socket line of `ss -xnpH`: its inode, its peer's inode, holder pids. */
-export interface SsEntry {
-  inode: number;
-  peer: number;
-  pids: number[];
+interface PeerCredAddon {
+  peerCred(fd: number): { pid: number; uid: number; gid: number; groups: number[] | null };
 }
 
-/**
- * Parses `ss -xnpH` output. Addresses may be `*`, a path or an abstract
- * name, so the line is read from its numeric columns: `<local inode> <peer
- * address> <peer inode> [users:((...))]` at the end.
- */
-export function parseSs(text: string): SsEntry[] {
-  const out: SsEntry[] = [];
-  for (const line of text.split('\n')) {
-    const m = /\s(\d+)\s+\S+\s+(\d+)\s*(users:\(.*\))?\s*$/.exec(line);
-    if (!m?.[1] || !m[2]) continue;
-    const pids = [...(m[3] ?? '').matchAll(/pid=(\d+)/g)].map((p) => Number(p[1]));
-    out.push({ inode: Number(m[1]), peer: Number(m[2]), pids: [...new Set(pids)] });
-  }
-  return out;
-}
+const ADDON = join('native', 'build', 'Release', 'hb_peercred.node');
 
-/** Effective uid/gid and groups from the text of /proc/<pid>/status. */
-export function parseProcStatus(pid: number, text: string): PeerCred | undefined {
-  const field = (name: string): number[] | undefined => {
-    const m = new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text);
-    return m?.[1] === undefined ? undefined : m[1].trim().split(/\s+/).filter((s) => s !== '').map(Number);
-  };
-  const uids = field('Uid');
-  const gids = field('Gid');
-  const groups = field('Groups') ?? [];
-  const uid = uids?.[1];
-  const gid = gids?.[1];
-  if (uid === undefined || gid === undefined || Number.isNaN(uid) || Number.isNaN(gid)) return undefined;
-  return { pid, uid, gid, groups: groups.filter((g) => !Number.isNaN(g)) };
-}
-
-function runSs(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('ss', ['-xnpH'], { timeout: SS_TIMEOUT_MS, env: { ...process.env, PATH: `${process.env['PATH'] ?? ''}:${SS_PATH}` }, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout) => (err ? reject(err) : resolve(stdout)));
-  });
-}
-
-/** The inode of a connected socket of ours. */
-async function socketInode(sock: Socket): Promise<number | undefined> {
-  // `_handle.fd` is not public API, but it is the only way to name the fd.
-  const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) return undefined;
-  try {
-    const m = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/self/fd/${fd}`));
-    return m?.[1] === undefined ? undefined : Number(m[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The credentials of every process holding the far end of `sock`. */
-export async function peerCredentials(sock: Socket): Promise<PeerResult> {
-  const inode = await socketInode(sock);
-  if (inode === undefined) return { ok: false, reason: 'cannot find the inode of the accepted socket' };
-  let entries: SsEntry[];
-  try {
-    entries = parseSs(await runSs());
-  } catch (err) {
-    return { ok: false, reason: `cannot run ss to find the peer: ${describeError(err)}` };
-  }
-  const ours = entries.find((e) => e.inode === inode);
-  if (!ours || ours.peer === 0) return { ok: false, reason: `no peer known for socket inode ${inode}` };
-  const pids = entries.find((e) => e.inode === ours.peer)?.pids ?? [];
-  if (pids.length === 0) return { ok: false, reason: `no process holds peer socket inode ${ours.peer} (client gone, or in another namespace)` };
-  const creds: PeerCred[] = [];
-  for (const pid of pids) {
-    try {
-      const c = parseProcStatus(pid, await readFile(`/proc/${pid}/status`, 'latin1'));
-      if (!c) return { ok: false, reason: `unreadable credentials in /proc/${pid}/status` };
-      creds.push(c);
-    } catch (err) {
-      return { ok: false, reason: `cannot read /proc/${pid}/status: ${describeError(err)}` };
+/** The addon, searched upwards from this file (works from daemon/ and from dist/daemon/). */
+function loadAddon(): PeerCredAddon | string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, ADDON);
+    if (existsSync(candidate)) {
+      try {
+        return createRequire(import.meta.url)(candidate) as PeerCredAddon;
+      } catch (err) {
+        return `cannot load ${candidate}: ${describeError(err)}`;
+      }
     }
+    const parent = dirname(dir);
+    if (parent === dir) return `the peer credentials addon is not built (no ${ADDON}); run \`npm ci\``;
+    dir = parent;
   }
-  return { ok: true, creds };
+}
+
+/** Loaded once, at import: the addon or why it cannot be used. */
+const addon: PeerCredAddon | string = loadAddon();
+
+/** Why peer credentials cannot be read on this installation (no addon), or undefined when they can. */
+export function peerCredUnavailable(): string | undefined {
+  return typeof addon === 'string' ? addon : undefined;
+}
+
+/** The descriptor behind a net.Socket (`_handle.fd` is not public API, but the only way to name it). */
+export function socketFd(sock: Socket): number | undefined {
+  const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+/** The connect-time credentials of the peer of an accepted unix socket. Synchronous: call it in the accept handler. */
+export function readPeerCred(sock: Socket): PeerResult {
+  if (typeof addon === 'string') return { ok: false, reason: addon };
+  const fd = socketFd(sock);
+  if (fd === undefined) return { ok: false, reason: 'the accepted socket has no descriptor (already closed)' };
+  try {
+    const c = addon.peerCred(fd);
+    return { ok: true, creds: [{ pid: c.pid, uid: c.uid, gid: c.gid, groups: c.groups ?? [] }] };
+  } catch (err) {
+    return { ok: false, reason: describeError(err) };
+  }
+}
+
+/** Promise form of readPeerCred (the lookup itself is synchronous and done at once). */
+export function peerCredentials(sock: Socket): Promise<PeerResult> {
+  return Promise.resolve(readPeerCred(sock));
 }

@@ -1,13 +1,15 @@
 /**
- * The local API server (protocol in ./types.ts): the unix socket
- * `<runDir>/register`, client sessions, signon with `apiauth` checks on the
- * kernel's view of the peer, and request dispatch. Cluster-side duties
- * (client status queries, join/leave, event fan-out) are in ./cluster-side.ts.
+ * The local API server (protocol in ./types.ts): the unix socket in
+ * `<runDir>`, client sessions, signon with `apiauth` checks on the peer's
+ * connect-time credentials (./peercred.ts), and request dispatch, within the
+ * bounds of ./limits.ts (connections per uid, signon timeout, queued
+ * requests, bad requests, log lines). Cluster-side duties (client status
+ * queries, join/leave, event fan-out) are in ./cluster-side.ts.
  *
  * Like heartbeat, the socket is only opened once communications are up
  * (Comm_now_up): until then `cl_status` reports heartbeat as stopped.
  */
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { HaConfig } from '../../lib/config/types.js';
 import type { Cluster } from '../../lib/membership/cluster.js';
@@ -15,10 +17,13 @@ import { describeError } from '../../lib/util/errors.js';
 import type { Logger } from '../../lib/util/log.js';
 import { HaMsg } from '../../lib/wire/index.js';
 import { stripControlFields, unsendableReason } from '../clustermsg.js';
+import { ensureDir, removeStaleSocket, RUN_DIR_SPEC } from '../fsmodes.js';
 import { apiSocketPath, type Paths } from '../paths.js';
 import { authorize, readIdTables, type IdTables } from './auth.js';
 import { ClusterSide, type ApiSessionView } from './cluster-side.js';
-import { peerCredentials, type PeerResult } from './peercred.js';
+import { clientText, ConnectionGate, DEFAULT_API_LIMITS, LogThrottle, privilegedPeer, RateLimiter, type ApiLimits } from './limits.js';
+import { peerCredUnavailable, readPeerCred, type PeerCred } from './peercred.js';
+import { Refusals } from './refusals.js';
 import { facilityNumber, ifStatus, nodeList, nodeQuery, parameter, rscStatus } from './queries.js';
 import {
   LineSplitter, MAX_CLIENT_NAME, NO_RESOURCES, parseRequest,
@@ -27,8 +32,6 @@ import {
 
 /** A client that does not read its events is dropped past this much queued output. */
 const MAX_PENDING_OUTPUT = 1024 * 1024;
-/** Connections beyond this are closed at once (each one costs a credential lookup). */
-const MAX_SESSIONS = 128;
 
 export interface ApiServerOptions {
   log: Logger;
@@ -41,12 +44,19 @@ export interface ApiServerOptions {
   resources?: ResourceStatusSource;
   /** Defaults to /etc/passwd and /etc/group, read at each signon. */
   idTables?: () => IdTables;
+  /** Overrides of DEFAULT_API_LIMITS (tests). */
+  limits?: Partial<ApiLimits>;
+  /** A gate shared with the daemon's other socket servers, so the caps hold per daemon, not per socket. */
+  gate?: ConnectionGate;
 }
 
 interface Session extends ApiSessionView {
   sock: Socket;
-  creds: Promise<PeerResult>;
+  cred: PeerCred;
+  release: () => void;
   queue: Promise<void>;
+  queued: number;
+  signonTimer: NodeJS.Timeout | null;
   signoff: boolean;
   closed: boolean;
 }
@@ -61,12 +71,23 @@ export class ApiServer {
   private config: HaConfig;
   private resources: ResourceStatusSource;
   private clientGeneration = 0;
-  private overloadLogged = false;
+  private readonly refusals: Refusals;
+  private readonly limits: Readonly<ApiLimits>;
+  private readonly gate: ConnectionGate;
+  private readonly badRequests: RateLimiter<number>;
+  private readonly logs: LogThrottle;
   private readonly onCommUp = (): void => this.listen();
 
   constructor(private readonly o: ApiServerOptions) {
     this.config = o.config;
     this.resources = o.resources ?? NO_RESOURCES;
+    this.limits = { ...DEFAULT_API_LIMITS, ...o.limits };
+    const ids = o.idTables ?? readIdTables;
+    // Group membership is read at each decision, so adding a user to haclient needs no restart.
+    this.gate = o.gate ?? new ConnectionGate(this.limits, (c) => privilegedPeer(ids())(c));
+    this.badRequests = new RateLimiter(this.limits.badRequestBurst, this.limits.badRequestsPerSecond);
+    this.logs = new LogThrottle(o.log, this.limits);
+    this.refusals = new Refusals(this.limits.maxRequestBytes);
   }
 
   get socketPath(): string {
@@ -111,7 +132,7 @@ export class ApiServer {
     if (this.server) return;
     const path = this.socketPath;
     try {
-      mkdirSync(this.o.paths.runDir, { recursive: true, mode: 0o755 });
+      ensureDir(this.o.paths.runDir, RUN_DIR_SPEC);
       removeStaleSocket(path);
     } catch (err) {
       this.o.log.error(`Cannot open registration socket at ${path}: ${describeError(err)}`);
@@ -123,12 +144,15 @@ export class ApiServer {
     server.listen(path, () => {
       this.listening = true;
       try {
-        // Access is decided by apiauth, as heartbeat's 0777 socket does.
+        // 0777 as heartbeat's: the 0750 directory keeps other users out, apiauth decides the rest.
         chmodSync(path, 0o777);
       } catch (err) {
         this.o.log.warn(`Cannot chmod ${path}: ${describeError(err)}`);
       }
       this.o.log.debug(`API registration socket open at ${path}`);
+      // Without the kernel's word on who connects, every client is refused (fail closed).
+      const missing = peerCredUnavailable();
+      if (missing) this.o.log.error(`API clients will be refused: ${missing}`);
     });
   }
 
@@ -162,38 +186,77 @@ export class ApiServer {
   // ---------------------------------------------------------------- sessions
 
   private accept(sock: Socket): void {
-    if (this.sessions.size >= MAX_SESSIONS) {
-      if (!this.overloadLogged) this.o.log.warn(`More than ${MAX_SESSIONS} API connections: refusing new ones until some close`);
-      this.overloadLogged = true;
+    sock.on('error', () => undefined);
+    // The kernel's record of who called connect(), read before anything else can happen.
+    const peer = readPeerCred(sock);
+    if (!peer.ok || peer.creds[0] === undefined) {
+      this.logs.line('no credentials', 'warn', `API connection refused: cannot read its credentials: ${peer.ok ? 'none' : peer.reason}`);
       sock.destroy();
       return;
     }
-    this.overloadLogged = false;
-    // Ask the kernel who this is right away, while the client is surely alive.
-    const creds = peerCredentials(sock);
+    const cred = peer.creds[0];
+    const admission = this.gate.admit(cred);
+    if (!admission.ok) {
+      this.logs.line('connection limit', 'warn', `API connection from pid ${cred.pid} uid ${cred.uid} refused: ${admission.reason}`);
+      this.refusals.refuse(sock, cred.uid, admission.reason, this.timing());
+      return;
+    }
     const s: Session = {
-      sock, creds, queue: Promise.resolve(), signoff: false, closed: false,
+      sock, cred, release: admission.release, queue: Promise.resolve(), queued: 0, signonTimer: null, signoff: false, closed: false,
       clientId: undefined, named: false, subscribed: false, gen: 0, pid: 0,
     };
+    s.signonTimer = setTimeout(() => {
+      s.signonTimer = null;
+      if (s.clientId !== undefined || s.closed) return;
+      this.logs.line('no signon', 'warn', `API client pid ${cred.pid} uid ${cred.uid} did not sign on within ${this.limits.signonTimeoutMs / 1000} s: disconnected`);
+      sock.destroy();
+    }, this.limits.signonTimeoutMs);
+    s.signonTimer.unref();
     this.sessions.add(s);
-    const splitter = new LineSplitter();
+    const splitter = new LineSplitter(this.limits.maxRequestBytes);
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
       const lines = splitter.push(chunk);
       if (lines === undefined) {
-        this.o.log.warn(`API client ${s.clientId ?? '(not signed on)'} sent an over-long line: disconnected`);
+        this.logs.line('long line', 'warn', `API client ${this.who(s)} sent a request over ${this.limits.maxRequestBytes} bytes: disconnected`);
         sock.destroy();
         return;
       }
-      for (const line of lines) s.queue = s.queue.then(() => this.handle(s, line));
+      for (const line of lines) this.enqueue(s, line);
     });
-    sock.on('error', () => undefined);
     sock.on('close', () => this.closed(s));
+  }
+
+  /** Runs requests one at a time; a client that keeps sending is not read until its backlog is answered. */
+  private enqueue(s: Session, line: string): void {
+    s.queued++;
+    if (s.queued >= this.limits.maxQueuedRequests) s.sock.pause();
+    s.queue = s.queue.then(() => this.handle(s, line)).finally(() => {
+      s.queued--;
+      if (s.queued < this.limits.maxQueuedRequests && !s.closed) s.sock.resume();
+    });
+  }
+
+  /** A client as log lines name it: its id once signed on, else its pid and uid. */
+  private who(s: Session): string {
+    return s.clientId ?? `pid ${s.cred.pid} uid ${s.cred.uid} (not signed on)`;
+  }
+
+  /** Counts a bad request against the client's uid; past the limit the client is disconnected. */
+  private badRequest(s: Session, what: string): void {
+    if (this.badRequests.take(s.cred.uid)) {
+      this.logs.line('bad request', 'error', `api_process_request: bad request from client ${this.who(s)}: ${what}`);
+      return;
+    }
+    this.logs.line('bad request flood', 'warn', `API client ${this.who(s)}: too many bad requests from uid ${s.cred.uid}: disconnected`);
+    s.sock.destroy();
   }
 
   private closed(s: Session): void {
     if (s.closed) return;
     s.closed = true;
+    if (s.signonTimer) clearTimeout(s.signonTimer);
+    s.release();
     this.sessions.delete(s);
     this.side?.sessionGone(s, s.signoff ? 'signoff' : 'died');
   }
@@ -201,7 +264,7 @@ export class ApiServer {
   private write(s: Session, obj: ApiReply | ApiEvent): void {
     if (s.closed || s.sock.destroyed) return;
     if (s.sock.writableLength > MAX_PENDING_OUTPUT) {
-      this.o.log.warn(`API client ${s.clientId ?? '?'} does not read its messages: disconnected`);
+      this.logs.line('not reading', 'warn', `API client ${this.who(s)} does not read its messages: disconnected`);
       s.sock.destroy();
       return;
     }
@@ -224,7 +287,7 @@ export class ApiServer {
     if (s.closed) return;
     const parsed = parseRequest(line);
     if (!parsed.ok) {
-      this.o.log.error(`api_process_request: bad request from client ${s.clientId ?? '(not signed on)'}: ${parsed.reason}`);
+      this.badRequest(s, parsed.reason);
       if (parsed.id !== undefined) this.fail(s, parsed.id, parsed.reason.startsWith('unknown request') ? 'UNKNOWN_OP' : 'EINVAL', parsed.reason);
       else s.sock.destroy();
       return;
@@ -232,7 +295,10 @@ export class ApiServer {
     const req = parsed.req;
     try {
       if (req.op === 'signon') return await this.signon(s, req);
-      if (s.clientId === undefined) return this.fail(s, req.id, 'NOT_SIGNED_ON', 'not signed on');
+      if (s.clientId === undefined) {
+        this.badRequest(s, `${req.op} before signon`);
+        return this.fail(s, req.id, 'NOT_SIGNED_ON', 'not signed on');
+      }
       await this.dispatch(s, req);
     } catch (err) {
       this.o.log.error(`API request ${req.op} failed: ${describeError(err)}`);
@@ -248,24 +314,19 @@ export class ApiServer {
     if (s.clientId !== undefined) return this.fail(s, req.id, 'ALREADY_SIGNED_ON', `already signed on as ${s.clientId}`);
     const name = req.client;
     if (name !== undefined && (name.length === 0 || name.length > MAX_CLIENT_NAME || !/^[\x21-\x7e]+$/.test(name))) {
+      this.badRequest(s, `signon with a bad client name "${clientText(name)}"`);
       return this.fail(s, req.id, 'EINVAL', `bad client name (1 to ${MAX_CLIENT_NAME} printable characters without spaces)`);
     }
     const gen = this.clientGeneration++;
-    const peer = await s.creds;
-    if (s.closed) return;
-    if (!peer.ok) {
-      this.o.log.warn(`Client [${name ?? 'casual'}] failed authorization [cannot verify credentials: ${peer.reason}]`);
-      return this.fail(s, req.id, 'API_AUTH', 'client failed authorization', this.timing());
-    }
-    const pid = peer.creds[0]?.pid ?? 0;
+    const pid = s.cred.pid;
     const id = name ?? String(pid);
     if ([...this.sessions].some((o) => o !== s && o.clientId === id)) {
-      this.o.log.warn(`duplicate client add request [${id}] [${pid}]`);
+      this.logs.line('duplicate', 'warn', `duplicate client add request [${id}] [${pid}]`);
       return this.fail(s, req.id, 'API_DUPLICATE', 'duplicate add request', this.timing());
     }
-    const decision = authorize(this.config.apiauth, name, peer.creds, (this.o.idTables ?? readIdTables)());
+    const decision = authorize(this.config.apiauth, name, [s.cred], (this.o.idTables ?? readIdTables)());
     if (!decision.ok) {
-      this.o.log.warn(`Client [${id}] pid ${pid} failed authorization [${decision.reason}]`);
+      this.logs.line('authorization', 'warn', `Client [${id}] pid ${pid} failed authorization [${decision.reason}]`);
       return this.fail(s, req.id, 'API_AUTH', decision.reason, this.timing());
     }
     s.clientId = id;
@@ -273,6 +334,8 @@ export class ApiServer {
     s.subscribed = s.named;
     s.gen = gen;
     s.pid = pid;
+    if (s.signonTimer) clearTimeout(s.signonTimer);
+    s.signonTimer = null;
     this.o.log.debug(`Signing on API client ${pid} (${s.named ? id : "'casual'"})`);
     if (s.named) this.side?.joined(s);
     this.reply(s, req.id, {
@@ -327,7 +390,7 @@ export class ApiServer {
 
   private send(s: Session, req: Extract<ApiRequest, { op: 'send' }>): void {
     if (!s.named) {
-      this.o.log.info('api_process_request: general message from casual client!');
+      this.logs.line('casual send', 'info', 'api_process_request: general message from casual client!');
       return this.fail(s, req.id, 'CASUAL', 'casual clients cannot send cluster messages');
     }
     const msg = new HaMsg();
@@ -343,16 +406,4 @@ export class ApiServer {
     this.cluster?.send(msg);
     this.reply(s, req.id, {});
   }
-}
-
-/** Removes a socket left by an earlier run; refuses to remove anything else. */
-function removeStaleSocket(path: string): void {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return;
-  }
-  if (!st.isSocket()) throw new Error(`${path} exists and is not a socket`);
-  unlinkSync(path);
 }

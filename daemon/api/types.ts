@@ -2,10 +2,12 @@
  * The local client API of heartbeat-ts: protocol shapes shared by the server
  * (daemon/api/server.ts) and the client library (daemon/api/client.ts).
  *
- * Transport: a unix stream socket `<runDir>/register` (mode 0777; access is
- * decided by the `apiauth` check on the peer's credentials, which the server
- * reads from the kernel, never from the client). Framing: one JSON object per
- * line (`\n`), UTF-8, at most MAX_LINE bytes.
+ * Transport: a unix stream socket in `<runDir>` (socket 0777 as 3.0.6's, in a
+ * directory 0750 hacluster:haclient, so only root, hacluster and haclient
+ * reach it; then the `apiauth` check on the peer's connect-time credentials,
+ * which the server takes from the kernel, never from the client). Framing:
+ * one JSON object per line (`\n`), UTF-8, at most MAX_LINE bytes. Limits on
+ * connections, unsigned-on time and bad requests: ./limits.ts.
  *
  * Client -> server: `{"id":N,"op":"...",...}`; every request gets exactly one
  * reply with the same id: `{"id":N,"ok":true,...}` or
@@ -36,6 +38,8 @@
  *
  * Server -> client events (no id): see ApiEvent.
  */
+
+import { clientText } from './limits.js';
 
 /** Resource holdings as `cl_status rscstatus` reports them. */
 export type RscStatus = 'none' | 'local' | 'foreign' | 'all' | 'transition';
@@ -75,6 +79,7 @@ export type ApiErrorCode =
   | 'CASUAL' // casual clients may not send cluster messages
   | 'NO_RESOURCES' // resource management is off (-M / pacemaker)
   | 'TIMEOUT'
+  | 'BUSY' // connection limits reached (see ./limits.ts); the connection is closed after this reply
   | 'UNKNOWN_OP'
   | 'INTERNAL';
 
@@ -125,6 +130,10 @@ export interface SignonInfo {
 }
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
+/** Longest node, link, client or parameter name a request may carry. */
+export const MAX_NAME = 255;
+/** A name: 1 to MAX_NAME characters, none of them a control character. */
+const isName = (v: unknown): v is string => isStr(v) && v.length > 0 && v.length <= MAX_NAME && !/[\x00-\x1f\x7f]/.test(v);
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function isFields(v: unknown): v is StringFields {
@@ -166,37 +175,38 @@ export function parseRequest(line: string): { ok: true; req: ApiRequest } | { ok
     case 'nodesite':
     case 'iflist': {
       const node = v['node'];
-      if (!isStr(node)) return bad(`${op}: node must be a string`);
+      if (!isName(node)) return bad(`${op}: node must be a name (1 to ${MAX_NAME} characters, no control characters)`);
       return { ok: true, req: { id, op, node } };
     }
     case 'ifstatus': {
       const node = v['node'];
       const link = v['link'];
-      if (!isStr(node) || !isStr(link)) return bad('ifstatus: node and link must be strings');
+      if (!isName(node) || !isName(link)) return bad(`ifstatus: node and link must be names (1 to ${MAX_NAME} characters, no control characters)`);
       return { ok: true, req: { id, op, node, link } };
     }
     case 'clientstatus': {
       const node = v['node'];
       const client = v['client'];
       const timeoutMs = v['timeoutMs'];
-      if (!isStr(node) || !isStr(client)) return bad('clientstatus: node and client must be strings');
+      if (!isName(node) || !isName(client)) return bad(`clientstatus: node and client must be names (1 to ${MAX_NAME} characters, no control characters)`);
       if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs)) return bad('clientstatus: timeoutMs must be a number');
       return { ok: true, req: { id, op, node, client, timeoutMs } };
     }
     case 'parameter': {
       const name = v['name'];
-      if (!isStr(name)) return bad('parameter: name must be a string');
+      if (!isName(name)) return bad(`parameter: name must be a name (1 to ${MAX_NAME} characters, no control characters)`);
       return { ok: true, req: { id, op, name } };
     }
     case 'send': {
       const fields = v['fields'];
       const node = v['node'];
       if (!isFields(fields)) return bad('send: fields must be a list of [name, value] string pairs');
-      if (node !== undefined && !isStr(node)) return bad('send: node must be a string');
+      if (node !== undefined && !isName(node)) return bad(`send: node must be a name (1 to ${MAX_NAME} characters, no control characters)`);
       return { ok: true, req: node === undefined ? { id, op, fields } : { id, op, fields, node } };
     }
     default:
-      return bad(`unknown request ${isStr(op) ? `"${op}"` : 'without op'}`);
+      // The op is echoed escaped and cut short: it goes into a log line.
+      return bad(`unknown request ${isStr(op) ? `"${clientText(op)}"` : 'without op'}`);
   }
 }
 

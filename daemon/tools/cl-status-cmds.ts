@@ -146,7 +146,7 @@ const hbstatus: Command = {
     const r = options(ctx, args, 'mv', false, 'character');
     const verbose = r.ok && r.items.some((i) => i.option === 'v');
     if (!ctx.signon?.ok) {
-      const refused = ctx.signon !== null && !ctx.signon.ok && ctx.signon.deadtimeMs > 0;
+      const refused = ctx.signon !== null && !ctx.signon.ok && ctx.signon.deadtimeMs !== 0;
       if (ctx.json) {
         ctx.io.out(`${JSON.stringify(refused ? { running: true, refused: true, reason: ctx.signonReason } : { running: false, reason: ctx.signonReason })}\n`);
         return refused ? OK : NORMAL_FAIL;

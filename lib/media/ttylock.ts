@@ -76,7 +76,11 @@ export async function acquireTtyLock(device: string, lockDir: string = DEFAULT_L
   for (let attempt = 0; attempt < 5; attempt++) {
     const tmp = join(lockDir, `tmp${pid}-${attempt}-${name.slice(5)}`);
     try {
-      writeFileSync(tmp, content, { flag: 'w', mode: 0o644 });
+      // The lock directory is world-writable (1777): never write through
+      // whatever someone else put at our temporary name (a symlink would
+      // make root overwrite its target). 'wx' = O_CREAT|O_EXCL.
+      removeQuietly(tmp);
+      writeFileSync(tmp, content, { flag: 'wx', mode: 0o644 });
     } catch (err) {
       throw new HbError(MEDIA.SERIAL_LOCK_FAILED, `serial ${device}: cannot create lock file in ${lockDir}: ${errnoOf(err)}`, { cause: err });
     }

@@ -3,34 +3,15 @@
  * node switched from Heartbeat keeps its identity and generation history.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HbError } from '../util/errors.js';
+import { writeFileReplacing } from '../util/files.js';
 import type { Logger } from '../util/log.js';
 
 export const GENERATION_FILE = 'hb_generation';
 export const UUID_FILE = 'hb_uuid';
 export const HOSTCACHE_FILE = 'hostcache';
-
-function writeDurably(path: string, data: Buffer | string, mode = 0o644): void {
-  // Write-then-rename so a crash never leaves a truncated generation file.
-  const tmp = `${path}.tmp${process.pid}`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    try {
-      if (typeof data === 'string') writeSync(fd, data);
-      else writeSync(fd, data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    // A full disk must not also collect one stray temporary file per attempt.
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
 
 /**
  * Reads, increments and durably stores the generation; returns the new value.
@@ -55,8 +36,8 @@ export function nextGeneration(stateDir: string, method: 'file' | 'time', nowWal
     gen = nowSec + 1;
   }
   try {
-    mkdirSync(stateDir, { recursive: true });
-    writeDurably(path, `${String(gen).padStart(15, ' ')}\n`);
+    mkdirSync(stateDir, { recursive: true, mode: 0o755 });
+    writeFileReplacing(path, `${String(gen).padStart(15, ' ')}\n`);
   } catch (err) {
     throw new HbError('STATE_GENERATION_WRITE', `cannot store heartbeat generation ${gen} in ${path}: ${(err as Error).message}`);
   }
@@ -79,8 +60,8 @@ export function loadOrCreateUuid(stateDir: string, log: Logger): Buffer {
   uuid[6] = ((uuid[6] ?? 0) & 0x0f) | 0x40;
   uuid[8] = ((uuid[8] ?? 0) & 0x3f) | 0x80;
   try {
-    mkdirSync(stateDir, { recursive: true });
-    writeDurably(path, uuid, 0o644);
+    mkdirSync(stateDir, { recursive: true, mode: 0o755 });
+    writeFileReplacing(path, uuid);
   } catch (err) {
     log.error(`Cannot write uuid file ${path}: ${(err as Error).message}`);
   }
@@ -139,7 +120,7 @@ export function writeHostCache(stateDir: string, entries: { name: string; uuid: 
     .map((e) => `${e.name}\t${uuidToText(e.uuid as Buffer)}\t100\t\n`)
     .join('');
   try {
-    writeDurably(join(stateDir, HOSTCACHE_FILE), text);
+    writeFileReplacing(join(stateDir, HOSTCACHE_FILE), text);
   } catch (err) {
     log.warn(`Cannot write host cache in ${stateDir}: ${(err as Error).message}`);
   }

@@ -88,7 +88,7 @@ export class ScriptRunner {
       let settled = false;
       let outFd: number | 'ignore' = 'ignore';
       if (op !== 'status' && this.opts.outputFile) {
-        try { outFd = openSync(this.opts.outputFile, 'a'); } catch { outFd = 'ignore'; }
+        try { outFd = openSync(this.opts.outputFile, 'a', 0o644); } catch { outFd = 'ignore'; }
       }
       const child = spawn(path, [...r.args, op], {
         env: { ...process.env, ...this.opts.env, ...extraEnv },

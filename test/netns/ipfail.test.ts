@@ -91,8 +91,9 @@ describe('ipfail on two heartbeat-ts nodes', () => {
         c.close();
       }
       console.log(JSON.stringify(out));`;
+    // In haclient: users outside it do not even reach the socket (0750 run directory, EACCES).
     const as = async (user: string, group: string): Promise<unknown> => {
-      const r = await s.lab.exec(1, ['setpriv', `--reuid=${user}`, `--regid=${group}`, '--clear-groups', process.execPath, '--input-type=module', '-e', script]);
+      const r = await s.lab.exec(1, ['setpriv', `--reuid=${user}`, `--regid=${group}`, '--groups=haclient', process.execPath, '--input-type=module', '-e', script]);
       if (r.code !== 0 || r.stderr !== '') throw new Error(`API client as ${user} failed (${r.code}): ${r.stderr}`);
       return JSON.parse(r.stdout);
     };

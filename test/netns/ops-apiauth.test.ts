@@ -69,13 +69,16 @@ describe('apiauth', () => {
     configure(['apiauth anon uid=root']);
     await startBoth();
     try {
+      // In haclient, so that our (not setgid) cl_status passes the 0750 run
+      // directory as Debian's setgid one does: apiauth alone refuses.
+      const member = ['haclient'];
       for (const args of [['hbstatus'], ['hbstatus', '-v'], ['listnodes'], ['nodestatus', 'node1'], ['hbparameter', '-p', 'keepalive']]) {
-        expect(await clsAs(OURS, args), args.join(' ')).toEqual(await clsAs(REAL, args));
+        expect(await clsAs(OURS, args, member), args.join(' ')).toEqual(await clsAs(REAL, args, member));
       }
-      expect(await clsAs(OURS, ['hbstatus', '-v'])).toEqual({
+      expect(await clsAs(OURS, ['hbstatus', '-v'], member)).toEqual({
         code: 0, stdout: 'Heartbeat is apparently running on this machine, but refuses my connection\n(client failed authorization)\n', stderr: '',
       });
-      expect(await clsAs(OURS, ['listnodes'])).toEqual({
+      expect(await clsAs(OURS, ['listnodes'], member)).toEqual({
         code: 1, stdout: '', stderr: '<LOG> ERROR: Cannot signon with heartbeat\n<LOG> ERROR: REASON: client failed authorization\n',
       });
       expect(readLog(theLab(), OURS)).toMatch(/heartbeat: \[\d+\]: WARN: Client \[\d+\] pid \d+ failed authorization \[client failed authorization\]/);
@@ -91,10 +94,12 @@ describe('apiauth', () => {
     await startBoth();
     try {
       // Debian's cl_status is setgid haclient, so anybody passes there; ours
-      // cannot be setgid (a script), so members of haclient pass instead.
+      // cannot be setgid (a script), so members of haclient pass instead
+      // (a supplementary group, from the kernel's connect-time record).
       expect(await clsAs(REAL, ['listnodes'])).toMatchObject({ code: 0, stdout: 'node2\nnode1\n' });
       expect(await clsAs(OURS, ['listnodes'], ['haclient'])).toMatchObject({ code: 0, stdout: 'node2\nnode1\n' });
-      expect(await clsAs(OURS, ['listnodes'])).toMatchObject({ code: 1, stderr: expect.stringContaining('REASON: client failed authorization') as unknown as string });
+      // outside haclient, the run directory (0750 hacluster:haclient) keeps ours out
+      expect(await clsAs(OURS, ['listnodes'])).toMatchObject({ code: 1, stderr: expect.stringContaining('Permission denied (only root and members of group haclient') as unknown as string });
     } finally {
       await stopBoth();
     }

@@ -14,6 +14,7 @@ import { Cluster } from '../../../lib/membership/cluster.js';
 import { ManualClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 import { ApiServer } from '../../../daemon/api/server.js';
+import type { ApiLimits } from '../../../daemon/api/limits.js';
 import type { ResourceStatusSource } from '../../../daemon/api/types.js';
 import type { Paths } from '../../../daemon/paths.js';
 import { Hub } from '../membership/hub.js';
@@ -51,7 +52,7 @@ export interface ApiLab {
   close(): Promise<void>;
 }
 
-export async function apiLab(o: { text?: string; resources?: ResourceStatusSource; manageResources?: boolean } = {}): Promise<ApiLab> {
+export async function apiLab(o: { text?: string; resources?: ResourceStatusSource; manageResources?: boolean; limits?: Partial<ApiLimits> } = {}): Promise<ApiLab> {
   const hub = new Hub();
   const clock = new ManualClock();
   const dir = mkdtempSync(join(tmpdir(), 'hbts-api-'));
@@ -71,6 +72,7 @@ export async function apiLab(o: { text?: string; resources?: ResourceStatusSourc
     const api = new ApiServer({
       log, config: cfg, paths, manageResources: o.manageResources ?? true, version: '3.0.6 (test)',
       ...(o.resources ? { resources: o.resources } : {}),
+      ...(o.limits ? { limits: o.limits } : {}),
     });
     api.start({ cluster });
     nodes.push({ name, cluster, api, paths, lines: log.lines });

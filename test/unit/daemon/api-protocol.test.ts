@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { authLineFor, authorize, parseIdFile, type IdTables } from '../../../daemon/api/auth.js';
-import { parseProcStatus, parseSs } from '../../../daemon/api/peercred.js';
 import { LineSplitter, parseRequest, parseServerLine } from '../../../daemon/api/types.js';
 import type { ApiAuthLine } from '../../../lib/config/types.js';
 
@@ -24,12 +23,19 @@ describe('API request validation', () => {
     expect(parseRequest('[1]')).toMatchObject({ ok: false, id: undefined });
     expect(parseRequest('{"op":"nodelist"}')).toMatchObject({ ok: false, reason: 'request without a numeric id' });
     expect(parseRequest('{"id":-1,"op":"nodelist"}')).toMatchObject({ ok: false, id: undefined });
-    expect(parseRequest('{"id":3,"op":"nodestatus"}')).toEqual({ ok: false, id: 3, reason: 'nodestatus: node must be a string' });
+    expect(parseRequest('{"id":3,"op":"nodestatus"}')).toEqual({ ok: false, id: 3, reason: 'nodestatus: node must be a name (1 to 255 characters, no control characters)' });
+    expect(parseRequest('{"id":3,"op":"nodestatus","node":"a\\nCRIT: forged"}')).toMatchObject({ ok: false, id: 3 });
+    expect(parseRequest(JSON.stringify({ id: 3, op: 'parameter', name: 'x'.repeat(256) }))).toMatchObject({ ok: false, id: 3 });
     expect(parseRequest('{"id":3,"op":"send","fields":[["t"]]}')).toMatchObject({ ok: false, id: 3 });
     expect(parseRequest('{"id":3,"op":"send","fields":[["t",1]]}')).toMatchObject({ ok: false, id: 3 });
     expect(parseRequest('{"id":3,"op":"clientstatus","node":"a","client":"b","timeoutMs":"5"}')).toMatchObject({ ok: false, id: 3 });
     expect(parseRequest('{"id":3,"op":"signon","client":7}')).toMatchObject({ ok: false, id: 3 });
     expect(parseRequest('{"id":4,"op":"frobnicate"}')).toEqual({ ok: false, id: 4, reason: 'unknown request "frobnicate"' });
+    // an op is echoed into a log line: escaped and cut short
+    expect(parseRequest(JSON.stringify({ id: 5, op: 'x\nCRIT: Resource STOP failure. Reboot required!' }))).toEqual({
+      ok: false, id: 5, reason: 'unknown request "x\\nCRIT: Resource STOP failure. Reboot required!"',
+    });
+    expect(parseRequest(JSON.stringify({ id: 6, op: 'y'.repeat(100000) }))).toEqual({ ok: false, id: 6, reason: `unknown request "${'y'.repeat(64)}...(100000 chars)"` });
   });
 
   it('tells replies from events and drops anything else', () => {
@@ -45,29 +51,6 @@ describe('API request validation', () => {
     expect(s.push('{"a"')).toEqual([]);
     expect(s.push(':1}\n\n{"b":2}\n{')).toEqual(['{"a":1}', '{"b":2}']);
     expect(s.push('0123456789abc')).toBeUndefined();
-  });
-});
-
-describe('peer credentials from ss and /proc', () => {
-  it('reads inodes and holder pids from ss -xnpH lines, whatever the addresses', () => {
-    const text = [
-      'u_str ESTAB 0      0      /run/heartbeat/register 108929 * 108928 users:(("node",pid=50,fd=21))',
-      'u_str ESTAB 0      0                     * 108928 * 108929 users:(("cl_status",pid=77,fd=3),("sh",pid=76,fd=3))',
-      'u_str ESTAB 0      0      @/with space 12 * 13',
-      'junk',
-    ].join('\n');
-    expect(parseSs(text)).toEqual([
-      { inode: 108929, peer: 108928, pids: [50] },
-      { inode: 108928, peer: 108929, pids: [77, 76] },
-      { inode: 12, peer: 13, pids: [] },
-    ]);
-  });
-
-  it('takes the effective ids and the groups from /proc/<pid>/status', () => {
-    const status = 'Name:\tx\nUid:\t1000\t0\t0\t0\nGid:\t1000\t105\t105\t105\nGroups:\t4 24 105 \n';
-    expect(parseProcStatus(9, status)).toEqual({ pid: 9, uid: 0, gid: 105, groups: [4, 24, 105] });
-    expect(parseProcStatus(9, 'Name:\tx\n')).toBeUndefined();
-    expect(parseProcStatus(9, 'Uid:\t1\t2\t3\t4\nGid:\t5\t6\t7\t8\nGroups:\n')).toEqual({ pid: 9, uid: 2, gid: 6, groups: [] });
   });
 });
 

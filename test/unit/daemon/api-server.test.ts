@@ -1,6 +1,6 @@
 /**
  * The API server over a real unix socket, with real peer-credential checks
- * (ss + /proc), on two real membership cores. A client running as `nobody`
+ * (SO_PEERCRED), on two real membership cores. A client running as `nobody`
  * (setpriv) proves that apiauth is enforced on what the kernel reports.
  */
 import { spawn } from 'node:child_process';
@@ -88,7 +88,10 @@ describe('API server', () => {
 
   it('refuses a client whose uid/gid apiauth does not list, and says why in the log', async () => {
     lab = await apiLab();
+    // An admin who opened the run directory (0750 by default) still has apiauth.
     chmodSync(lab.dir, 0o755);
+    chmodSync(lab.nodes[0]!.paths.stateDir, 0o755);
+    chmodSync(lab.nodes[0]!.paths.runDir, 0o755);
     const reply = JSON.parse(await signonAs(apiSocketPath(lab.nodes[0]!.paths), 'nobody', 'nogroup')) as Record<string, unknown>;
     expect(reply).toMatchObject({ id: 1, ok: false, code: 'API_AUTH', error: 'client failed authorization', deadtimeMs: 5000 });
     expect(lab.nodes[0]!.lines.some((l) => /^WARN: Client \[\d+\] pid \d+ failed authorization \[client failed authorization\]$/.test(l))).toBe(true);

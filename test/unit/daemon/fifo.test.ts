@@ -3,9 +3,12 @@
  * (mkfifo) feeding a real membership core, written to by hb_standby and
  * hb_takeover as an administrator would run them.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readIdTables } from '../../../daemon/api/auth.js';
 import { FifoParser, FifoReader, MAX_FIFO_MESSAGE } from '../../../daemon/fifo.js';
 import { hbStandby } from '../../../daemon/hb_standby.js';
 import { hbTakeover } from '../../../daemon/hb_takeover.js';
@@ -53,12 +56,12 @@ describe('FifoReader with hb_standby / hb_takeover', () => {
     lab = undefined;
   });
 
-  async function setup(): Promise<{ fifo: string; got: HaMsg[]; lines: string[]; env: NodeJS.ProcessEnv; haDir: string }> {
+  async function setup(plant: (fifo: string) => void = (f) => writeFileSync(f, 'a plain file left by a shell script\n')): Promise<{ fifo: string; got: HaMsg[]; lines: string[]; env: NodeJS.ProcessEnv; haDir: string }> {
     lab = await apiLab();
     const n1 = lab.nodes[0]!;
     mkdirSync(n1.paths.stateDir, { recursive: true });
     const fifo = join(n1.paths.stateDir, 'fifo');
-    writeFileSync(fifo, 'a plain file left by a shell script\n');
+    plant(fifo);
     const log = memoryLogger();
     reader = new FifoReader({ log, paths: n1.paths });
     reader.start({ cluster: n1.cluster });
@@ -100,6 +103,31 @@ describe('FifoReader with hb_standby / hb_takeover', () => {
     expect(log).toHaveLength(2);
     expect(log[0]).toMatch(/^\w{3} \d\d \d\d:\d\d:\d\d \S+ hb_standby: \[\d+\]: info: Going standby \[foreign\]\.$/);
     expect(log[1]).toMatch(/Going standby \[all\]\.$/);
+  });
+
+  it('replaces a FIFO someone else made, and a symlink, instead of reusing or following them (3.0.6 reuses any FIFO)', async () => {
+    const nobody = readIdTables().users.get('nobody') ?? 65534;
+    const planted = (f: string): void => {
+      execFileSync('mkfifo', ['-m', '666', f]);
+      chownSync(f, nobody, nobody);
+    };
+    const { fifo, lines } = await setup(planted);
+    let st = lstatSync(fifo);
+    expect([st.isFIFO(), st.uid, st.mode & 0o777]).toEqual([true, process.geteuid?.(), 0o600]);
+    expect(lines).toContain(`WARN: ${fifo} is not our FIFO (owned by uid ${nobody}): replacing it.`);
+    await reader?.shutdown();
+    await lab?.close();
+    const target = join(tmpdir(), `hbts-fifo-target-${process.pid}`);
+    writeFileSync(target, 'not to be touched\n');
+    try {
+      const r2 = await setup((f) => symlinkSync(target, f));
+      st = lstatSync(r2.fifo);
+      expect(st.isFIFO()).toBe(true);
+      expect(readFileSync(target, 'utf8')).toBe('not to be touched\n');
+      expect(r2.lines).toContain(`WARN: ${r2.fifo} is not our FIFO (not a FIFO): replacing it.`);
+    } finally {
+      rmSync(target, { force: true });
+    }
   });
 
   it('logs bad input with what was wrong and keeps going', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,16 @@ describe('ttylock', () => {
     lock.release();
     expect(existsSync(lock.path)).toBe(true);
     rmSync(lock.path);
+  });
+
+  it('never writes through a symlink planted at its temporary name in the 1777 lock directory', async () => {
+    const target = join(dir, 'precious');
+    writeFileSync(target, 'root-owned data\n');
+    symlinkSync(target, join(dir, `tmp${process.pid}-0-ttyS7`));
+    const lock = await acquireTtyLock('/dev/ttyS7', dir);
+    expect(readFileSync(target, 'latin1')).toBe('root-owned data\n');
+    expect(readFileSync(lock.path, 'latin1')).toBe(`${String(process.pid).padStart(10)}\n`);
+    lock.release();
   });
 
   it('replaces an old unreadable lock file, and refuses a live holder with its pid', async () => {
