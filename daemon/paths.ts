@@ -35,3 +35,5 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
 
 export const apiSocketPath = (p: Paths): string => join(p.runDir, 'register');
 export const fifoPath = (p: Paths): string => join(p.stateDir, 'fifo');
+/** heartbeat-ts's own JSON protocol for its tools (cl_status, hb_standby, ipfail), beside Heartbeat's `register`. */
+export const toolSocketPath = (p: Paths): string => join(p.runDir, 'heartbeat-ts.sock');

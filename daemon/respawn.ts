@@ -9,9 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, chownSync, constants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { isHeartbeatIpfail } from '../lib/config/load.js';
+import { basename } from 'node:path';
 import type { HaConfig, RespawnLine } from '../lib/config/types.js';
 import type { Logger } from '../lib/util/log.js';
 import type { HeartbeatNode } from './node.js';
@@ -36,18 +34,6 @@ interface Client {
   timer: NodeJS.Timeout | null;
 }
 
-/**
- * Heartbeat's own clients named in users' ha.cf (`/usr/lib/heartbeat/ipfail`)
- * speak heartbeat's C API; on a heartbeat-ts node they are replaced by ours.
- */
-function substitute(command: string): string[] | undefined {
-  if (isHeartbeatIpfail(command)) {
-    const here = dirname(fileURLToPath(import.meta.url));
-    return [process.execPath, join(here, 'ipfail.js')];
-  }
-  return undefined;
-}
-
 function lookupId(flag: '-u' | '-g', user: string): number | undefined {
   const r = spawnSync('id', [flag, user], { encoding: 'utf8' });
   const n = Number(r.stdout.trim());
@@ -68,15 +54,14 @@ export class RespawnAttachment implements Attachment {
         log.error(`respawn: unknown user [${line.user}] for ${line.command} (ha.cf line ${line.line}); client not started`);
         continue;
       }
-      const sub = substitute(line.command);
-      const argv = sub ? [...sub, ...line.args] : ['/bin/sh', '-c', `exec ${line.commandLine}`];
-      if (!sub) {
-        try {
-          accessSync(line.command, constants.X_OK);
-        } catch {
-          log.error(`Cannot exec ${line.command}: not an executable file (ha.cf line ${line.line})`);
-          continue;
-        }
+      // The program the administrator configured, Heartbeat's own C clients included (they speak
+      // Heartbeat's API on the register socket); heartbeat-ts's ipfail is bin/ipfail.
+      const argv = ['/bin/sh', '-c', `exec ${line.commandLine}`];
+      try {
+        accessSync(line.command, constants.X_OK);
+      } catch {
+        log.error(`Cannot exec ${line.command}: not an executable file (ha.cf line ${line.line})`);
+        continue;
       }
       this.clients.push({ line, argv, display: line.command, uid, gid, child: null, startedAt: 0, quickDeaths: 0, timer: null });
     }
@@ -126,7 +111,8 @@ export class RespawnAttachment implements Attachment {
     const child = spawn(c.argv[0] ?? '/bin/sh', c.argv.slice(1), {
       uid: c.uid,
       gid: c.gid,
-      env: { ...process.env, ...this.env },
+      // bin/ipfail (heartbeat-ts's) runs on the daemon's own node binary.
+      env: { HEARTBEAT_TS_NODE: process.execPath, ...process.env, ...this.env },
       stdio: 'ignore',
       detached: true,
     });

@@ -1,32 +1,38 @@
 /**
- * The local API server (protocol in ./types.ts): the unix socket
- * `<runDir>/register`, client sessions, signon with `apiauth` checks on the
- * kernel's view of the peer, and request dispatch. Cluster-side duties
- * (client status queries, join/leave, event fan-out) are in ./cluster-side.ts.
+ * The local API server. Two unix sockets in the run directory, one set of
+ * client sessions:
+ * - `<runDir>/register` speaks Heartbeat's own client API (cluster-glue IPC
+ *   frames carrying ha_msg requests, ./hb-api-server.ts), so Debian's
+ *   cl_status, ipfail, dopd and every program linked against libhbclient work;
+ * - `<runDir>/heartbeat-ts.sock` speaks heartbeat-ts's JSON protocol
+ *   (./types.ts) for heartbeat-ts's own tools.
+ * Signon (apiauth on the kernel's view of the peer) is shared (./session.ts);
+ * cluster-side duties (client status queries, join/leave, event fan-out) are
+ * in ./cluster-side.ts.
  *
- * Like heartbeat, the socket is only opened once communications are up
+ * Like heartbeat, the sockets are only opened once communications are up
  * (Comm_now_up): until then `cl_status` reports heartbeat as stopped.
  */
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { HaConfig } from '../../lib/config/types.js';
 import type { Cluster } from '../../lib/membership/cluster.js';
 import { describeError } from '../../lib/util/errors.js';
 import type { Logger } from '../../lib/util/log.js';
 import { HaMsg } from '../../lib/wire/index.js';
 import { stripControlFields, unsendableReason } from '../clustermsg.js';
-import { apiSocketPath, type Paths } from '../paths.js';
-import { authorize, readIdTables, type IdTables } from './auth.js';
-import { ClusterSide, type ApiSessionView } from './cluster-side.js';
-import { peerCredentials, type PeerResult } from './peercred.js';
+import { apiSocketPath, toolSocketPath, type Paths } from '../paths.js';
+import type { IdTables } from './auth.js';
+import { ClusterSide } from './cluster-side.js';
+import { HbApiProtocol } from './hb-api-server.js';
+import { UnixListener } from './listener.js';
+import { peerCredentials } from './peercred.js';
 import { facilityNumber, ifStatus, nodeList, nodeQuery, parameter, rscStatus } from './queries.js';
+import { admit, clip, writeBounded, type AdmitDeps, type Session } from './session.js';
 import {
-  LineSplitter, MAX_CLIENT_NAME, NO_RESOURCES, parseRequest,
+  LineSplitter, NO_RESOURCES, parseRequest,
   type ApiErrorCode, type ApiEvent, type ApiReply, type ApiRequest, type ResourceStatusSource,
 } from './types.js';
 
-/** A client that does not read its events is dropped past this much queued output. */
-const MAX_PENDING_OUTPUT = 1024 * 1024;
 /** Connections beyond this are closed at once (each one costs a credential lookup). */
 const MAX_SESSIONS = 128;
 
@@ -43,18 +49,8 @@ export interface ApiServerOptions {
   idTables?: () => IdTables;
 }
 
-interface Session extends ApiSessionView {
-  sock: Socket;
-  creds: Promise<PeerResult>;
-  queue: Promise<void>;
-  signoff: boolean;
-  closed: boolean;
-}
-
 export class ApiServer {
   readonly name = 'api';
-  private server: Server | null = null;
-  private listening = false;
   private readonly sessions = new Set<Session>();
   private cluster: Cluster | null = null;
   private side: ClusterSide | null = null;
@@ -63,14 +59,41 @@ export class ApiServer {
   private clientGeneration = 0;
   private overloadLogged = false;
   private readonly onCommUp = (): void => this.listen();
+  private readonly admitDeps: AdmitDeps;
+  private readonly hb: HbApiProtocol;
+  private readonly register: UnixListener;
+  private readonly tools: UnixListener;
 
   constructor(private readonly o: ApiServerOptions) {
     this.config = o.config;
     this.resources = o.resources ?? NO_RESOURCES;
+    this.admitDeps = {
+      log: o.log,
+      config: () => this.config,
+      idTables: o.idTables,
+      sessions: () => this.sessions,
+      nextGen: () => this.clientGeneration++,
+      side: () => this.side,
+    };
+    this.hb = new HbApiProtocol({
+      ...this.admitDeps,
+      cluster: () => this.cluster,
+      resources: () => this.resources,
+      manageResources: o.manageResources,
+      signonFields: () => this.signonFields(),
+    });
+    this.register = new UnixListener(apiSocketPath(o.paths), 'registration socket', o.log, (sock) => this.accept(sock, 'hb'));
+    this.tools = new UnixListener(toolSocketPath(o.paths), 'heartbeat-ts tool socket', o.log, (sock) => this.accept(sock, 'json'));
   }
 
+  /** Heartbeat's API socket (`register`). */
   get socketPath(): string {
-    return apiSocketPath(this.o.paths);
+    return this.register.path;
+  }
+
+  /** heartbeat-ts's JSON tool socket. */
+  get toolSocketPath(): string {
+    return this.tools.path;
   }
 
   /** The resource manager provides holdings for `rscstatus` (default: always `none`). */
@@ -102,41 +125,21 @@ export class ApiServer {
       cluster,
       log: this.o.log,
       sessions: () => [...this.sessions].filter((s) => !s.closed),
-      emit: (s, ev) => this.emit(s as Session, ev),
+      emit: (s, ev, raw) => (s as Session).deliver(ev, raw),
     });
   }
 
-  /** Opens the socket; safe to call again. */
+  /** Opens both sockets; safe to call again. */
   listen(): void {
-    if (this.server) return;
-    const path = this.socketPath;
-    try {
-      mkdirSync(this.o.paths.runDir, { recursive: true, mode: 0o755 });
-      removeStaleSocket(path);
-    } catch (err) {
-      this.o.log.error(`Cannot open registration socket at ${path}: ${describeError(err)}`);
-      return;
-    }
-    const server = createServer((sock) => this.accept(sock));
-    this.server = server;
-    server.on('error', (err) => this.o.log.error(`Cannot open registration socket at ${path}: ${describeError(err)}`));
-    server.listen(path, () => {
-      this.listening = true;
-      try {
-        // Access is decided by apiauth, as heartbeat's 0777 socket does.
-        chmodSync(path, 0o777);
-      } catch (err) {
-        this.o.log.warn(`Cannot chmod ${path}: ${describeError(err)}`);
-      }
-      this.o.log.debug(`API registration socket open at ${path}`);
-    });
+    this.register.open();
+    this.tools.open();
   }
 
-  /** Resolves once the socket accepts connections (for tests). */
+  /** Resolves once both sockets accept connections (for tests). */
   async ready(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.listening) {
-      if (Date.now() > deadline) throw new Error(`API socket ${this.socketPath} not listening after ${timeoutMs} ms`);
+    while (!this.register.isListening || !this.tools.isListening) {
+      if (Date.now() > deadline) throw new Error(`API sockets in ${this.o.paths.runDir} not listening after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -146,22 +149,12 @@ export class ApiServer {
     this.side?.detach();
     for (const s of this.sessions) s.sock.destroy();
     this.sessions.clear();
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((r) => server.close(() => r()));
-    if (this.listening) {
-      this.listening = false;
-      try {
-        unlinkSync(this.socketPath);
-      } catch {
-        /* already gone */
-      }
-    }
+    await Promise.all([this.register.close(), this.tools.close()]);
   }
 
   // ---------------------------------------------------------------- sessions
 
-  private accept(sock: Socket): void {
+  private accept(sock: Socket, kind: 'hb' | 'json'): void {
     if (this.sessions.size >= MAX_SESSIONS) {
       if (!this.overloadLogged) this.o.log.warn(`More than ${MAX_SESSIONS} API connections: refusing new ones until some close`);
       this.overloadLogged = true;
@@ -174,21 +167,26 @@ export class ApiServer {
     const s: Session = {
       sock, creds, queue: Promise.resolve(), signoff: false, closed: false,
       clientId: undefined, named: false, subscribed: false, gen: 0, pid: 0,
+      deliver: (ev) => this.write(s, ev),
     };
     this.sessions.add(s);
+    sock.on('error', () => undefined);
+    sock.on('close', () => this.closed(s));
+    if (kind === 'hb') {
+      this.hb.accept(s);
+      return;
+    }
     const splitter = new LineSplitter();
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
       const lines = splitter.push(chunk);
       if (lines === undefined) {
-        this.o.log.warn(`API client ${s.clientId ?? '(not signed on)'} sent an over-long line: disconnected`);
+        this.o.log.warn(`API client ${clip(s.clientId ?? '(not signed on)')} sent an over-long line: disconnected`);
         sock.destroy();
         return;
       }
       for (const line of lines) s.queue = s.queue.then(() => this.handle(s, line));
     });
-    sock.on('error', () => undefined);
-    sock.on('close', () => this.closed(s));
   }
 
   private closed(s: Session): void {
@@ -198,18 +196,22 @@ export class ApiServer {
     this.side?.sessionGone(s, s.signoff ? 'signoff' : 'died');
   }
 
-  private write(s: Session, obj: ApiReply | ApiEvent): void {
-    if (s.closed || s.sock.destroyed) return;
-    if (s.sock.writableLength > MAX_PENDING_OUTPUT) {
-      this.o.log.warn(`API client ${s.clientId ?? '?'} does not read its messages: disconnected`);
-      s.sock.destroy();
-      return;
-    }
-    s.sock.write(`${JSON.stringify(obj)}\n`);
+  /** The fields of heartbeat's signon reply after `result`. */
+  private signonFields(): [string, string][] {
+    const out: [string, string][] = [
+      ['deadtime', this.config.deadtimeMs.toString(16)],
+      ['keepalive', this.config.keepaliveMs.toString(16)],
+      ['node', this.cluster?.me.name ?? this.config.localNode],
+      ['hbversion', this.o.version],
+    ];
+    const pacemaker = parameter(this.config, 'pacemaker');
+    if (pacemaker !== undefined) out.push(['pacemaker', pacemaker]);
+    out.push(['logfacility', String(facilityNumber(this.config))]);
+    return out;
   }
 
-  private emit(s: Session, ev: ApiEvent): void {
-    this.write(s, ev);
+  private write(s: Session, obj: ApiReply | ApiEvent): void {
+    writeBounded(s, `${JSON.stringify(obj)}\n`, this.o.log);
   }
 
   private fail(s: Session, id: number, code: ApiErrorCode, error: string, extra: Record<string, number> = {}): void {
@@ -246,37 +248,11 @@ export class ApiServer {
 
   private async signon(s: Session, req: Extract<ApiRequest, { op: 'signon' }>): Promise<void> {
     if (s.clientId !== undefined) return this.fail(s, req.id, 'ALREADY_SIGNED_ON', `already signed on as ${s.clientId}`);
-    const name = req.client;
-    if (name !== undefined && (name.length === 0 || name.length > MAX_CLIENT_NAME || !/^[\x21-\x7e]+$/.test(name))) {
-      return this.fail(s, req.id, 'EINVAL', `bad client name (1 to ${MAX_CLIENT_NAME} printable characters without spaces)`);
-    }
-    const gen = this.clientGeneration++;
-    const peer = await s.creds;
+    const r = await admit(this.admitDeps, s, req.client);
     if (s.closed) return;
-    if (!peer.ok) {
-      this.o.log.warn(`Client [${name ?? 'casual'}] failed authorization [cannot verify credentials: ${peer.reason}]`);
-      return this.fail(s, req.id, 'API_AUTH', 'client failed authorization', this.timing());
-    }
-    const pid = peer.creds[0]?.pid ?? 0;
-    const id = name ?? String(pid);
-    if ([...this.sessions].some((o) => o !== s && o.clientId === id)) {
-      this.o.log.warn(`duplicate client add request [${id}] [${pid}]`);
-      return this.fail(s, req.id, 'API_DUPLICATE', 'duplicate add request', this.timing());
-    }
-    const decision = authorize(this.config.apiauth, name, peer.creds, (this.o.idTables ?? readIdTables)());
-    if (!decision.ok) {
-      this.o.log.warn(`Client [${id}] pid ${pid} failed authorization [${decision.reason}]`);
-      return this.fail(s, req.id, 'API_AUTH', decision.reason, this.timing());
-    }
-    s.clientId = id;
-    s.named = name !== undefined;
-    s.subscribed = s.named;
-    s.gen = gen;
-    s.pid = pid;
-    this.o.log.debug(`Signing on API client ${pid} (${s.named ? id : "'casual'"})`);
-    if (s.named) this.side?.joined(s);
+    if (!r.ok) return this.fail(s, req.id, r.code, r.reason, r.code === 'EINVAL' ? {} : this.timing());
     this.reply(s, req.id, {
-      clientId: id,
+      clientId: s.clientId,
       node: this.cluster?.me.name ?? this.config.localNode,
       ...this.timing(),
       version: this.o.version,
@@ -343,16 +319,4 @@ export class ApiServer {
     this.cluster?.send(msg);
     this.reply(s, req.id, {});
   }
-}
-
-/** Removes a socket left by an earlier run; refuses to remove anything else. */
-function removeStaleSocket(path: string): void {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return;
-  }
-  if (!st.isSocket()) throw new Error(`${path} exists and is not a socket`);
-  unlinkSync(path);
 }

@@ -85,7 +85,7 @@ describe('ipfail on two heartbeat-ts nodes', () => {
     const script = `const { HbApiClient } = await import(${JSON.stringify(client)});
       const out = {};
       for (const name of ['nosuchclient', 'probe']) {
-        const c = await HbApiClient.connect('/var/run/heartbeat/register');
+        const c = await HbApiClient.connect('/var/run/heartbeat/heartbeat-ts.sock');
         const r = await c.signon(name);
         out[name] = r.ok ? 'ok' : r.code;
         c.close();
