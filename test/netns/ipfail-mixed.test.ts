@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
  * daemons (hbapi-clstat join, num_ping_nodes, you_are_dead, abort_giveup:
  * spec 4.4 and 12) and give up through the standby protocol. Both roles:
  * first the real node loses the gateway, then the heartbeat-ts node does.
- * Same ha.cf on both nodes of a case; each case has its own lab.
+ * Same ha.cf on both nodes of a case but for the respawn line (each node runs
+ * its own implementation's ipfail); each case has its own lab.
  *
  * The log checks are the same for both implementations (IpfailScenario):
  * heartbeat's ipfail and ours write the same lines in the same layout.
@@ -17,13 +18,16 @@ import type { Kind } from './failover-cluster.js';
 import { preserveLogs } from './failover-support.js';
 import { logSize } from './harness/heartbeat.js';
 import { REPO_ROOT, type Lab } from './harness/lab.js';
-import { IPFAIL_LIBEXEC, IpfailScenario, configure, esc, ipfailLab, ipfailProcs, linesSince } from './ipfail-support.js';
+import { IPFAIL_LIBEXEC, IpfailScenario, OUR_IPFAIL, configure, esc, ipfailLab, ipfailProcs, linesSince } from './ipfail-support.js';
 
 beforeAll(async () => {
   // Our daemon and its ipfail run from dist/, built once by `npm test` (a rebuild here
   // would rewrite files under the feet of tests running in parallel).
   if (!existsSync(join(REPO_ROOT, 'dist', 'daemon', 'ipfail.js'))) throw new Error('dist/daemon/ipfail.js missing: run `npm run build` first');
 });
+
+/** Each node runs its own implementation's ipfail (heartbeat-ts's named explicitly in ha.cf). */
+const ipfailOf = (k: Kind): string => (k === 'real' ? IPFAIL_LIBEXEC : OUR_IPFAIL);
 
 const CASES: Array<{ kinds: [Kind, Kind]; name: string }> = [
   { kinds: ['real', 'ours'], name: 'real heartbeat loses the gateway, heartbeat-ts takes over' },
@@ -40,7 +44,7 @@ describe.sequential.each(CASES)('mixed ipfail: $name', ({ kinds }) => {
 
   beforeAll(async () => {
     lab = await ipfailLab(kinds);
-    configure(lab, IPFAIL_LIBEXEC);
+    configure(lab, [ipfailOf(kinds[0]), ipfailOf(kinds[1])]);
     sc = new IpfailScenario(lab, kinds, `ipfail-mixed ${kinds.join('+')}`);
   }, 120_000);
 
@@ -80,7 +84,7 @@ describe.sequential.each(CASES)('mixed ipfail: $name', ({ kinds }) => {
     const sizes = [logSize(s.lab, 1), logSize(s.lab, 2)];
     await s.stop();
     for (const i of [1, 2]) {
-      const killed = new RegExp(`info: killing ${esc(IPFAIL_LIBEXEC)} process group \\d+ with signal 15`);
+      const killed = new RegExp(`info: killing ${esc(ipfailOf(kinds[i - 1] ?? 'real'))} process group \\d+ with signal 15`);
       expect(linesSince(s.lab, i, sizes[i - 1] ?? 0, killed)).toHaveLength(1);
       expect(await ipfailProcs(s.lab, i)).toEqual([]);
     }
