@@ -34,6 +34,20 @@ interface Client {
   timer: NodeJS.Timeout | null;
 }
 
+/**
+ * heartbeat exports every recorded ha.cf parameter as HA_<name> (HA_logfile,
+ * HA_debugfile, HA_logfacility, HA_use_logd, …): its C clients find their
+ * logging there (glue's cl_inherit_logging_environment), so ipfail and dopd
+ * write to the daemon's log files.
+ */
+function recordedParameters(config: HaConfig): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(config.raw)) {
+    if (/^[A-Za-z][A-Za-z0-9_]*$/.test(name) && !value.includes('\0')) env[`HA_${name}`] = value;
+  }
+  return env;
+}
+
 function lookupId(flag: '-u' | '-g', user: string): number | undefined {
   const r = spawnSync('id', [flag, user], { encoding: 'utf8' });
   const n = Number(r.stdout.trim());
@@ -112,7 +126,7 @@ export class RespawnAttachment implements Attachment {
       uid: c.uid,
       gid: c.gid,
       // bin/ipfail (heartbeat-ts's) runs on the daemon's own node binary.
-      env: { HEARTBEAT_TS_NODE: process.execPath, ...process.env, ...this.env },
+      env: { HEARTBEAT_TS_NODE: process.execPath, ...process.env, ...recordedParameters(this.config), ...this.env },
       stdio: 'ignore',
       detached: true,
     });

@@ -1,0 +1,158 @@
+/**
+ * Debian's C cl_status (/usr/bin/cl_status, libhbclient) against heartbeat-ts
+ * (issue 12, "Must show"): in one mixed two-node cluster, node1 runs Heartbeat
+ * 3.0.6 and node2 heartbeat-ts, and the same Debian binary asks each node
+ * every sub-command (with -m where it applies, hbparameter -p for each
+ * parameter). A query about "self"/"peer" on node1 is compared with the
+ * same query about "self"/"peer" on node2 (names replaced by roles); output
+ * and exit code must be the same. Both nodes respawn Debian's C ipfail, so
+ * `clientstatus` has a named client to find locally and across the wire.
+ * States: both daemons stopped, both active, a dead link (eth1 dropped).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authKeys, CL_STATUS, haCf, killOurs, startOurs, startReal, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
+import { Lab, REPO_ROOT } from './harness/lab.js';
+import { addSecondLink, byRole, dropIface, normalizeLog, normalizeVersion, run, undropIface, type ToolRun } from './ops-support.js';
+
+const REAL = 1;
+const OURS = 2;
+const NAMES: Record<number, { self: string; peer: string }> = { 1: { self: 'node1', peer: 'node2' }, 2: { self: 'node2', peer: 'node1' } };
+const IPFAIL = '/usr/libexec/heartbeat/ipfail';
+
+/** Every parameter name of hb_api.h's KEY_* list, plus unknown and alias names. */
+const PARAMETERS = [
+  'hbversion', 'cluster', 'quorum_server', 'node', 'hopfudge', 'keepalive', 'deadtime', 'deadping', 'warntime', 'initdead',
+  'watchdog', 'baud', 'udpport', 'logfacility', 'logfile', 'debugfile', 'nice_failback', 'auto_failback', 'stonith',
+  'stonith_host', 'respawn', 'failfast', 'compression', 'compression_threshold', 'traditional_compression', 'rtprio',
+  'hbgenmethod', 'realtime', 'debug', 'normalpoll', 'apiauth', 'msgfmt', 'use_logd', 'conn_logd_time', 'log_badpack',
+  'use_apphbd', 'syslogmsgfmt', 'coredumps', 'coreroot', 'crm', 'pacemaker', 'crm_daemon_dir', 'crmd_spawns_pengine',
+  'autojoin', 'uuidfrom', 'env', 'memreserve', 'max_rexmit_delay', 'record_config_changes', 'record_pengine_inputs',
+  'enable_config_writes', 'nosuch',
+];
+
+const QUERIES: string[][] = [
+  ['hbstatus'], ['hbstatus', '-m'], ['hbstatus', '-v'], ['hbstatus', '-v', '-m'],
+  ['listnodes'], ['listnodes', '-m'], ['listnodes', '-n'], ['listnodes', '-p'], ['listnodes', '-v'], ['listnodes', '-m', '-v'], ['listnodes', '-x'],
+  ['nodestatus', '{self}'], ['nodestatus', '{peer}'], ['nodestatus', '-m', '{peer}'], ['nodestatus', 'bogus'], ['nodestatus'],
+  ['nodetype', '{self}'], ['nodetype', '{peer}'], ['nodetype', '-m', '{peer}'], ['nodetype', 'bogus'],
+  ['nodeweight', '{self}'], ['nodeweight', '{peer}'], ['nodeweight', '-m', '{peer}'], ['nodeweight', 'bogus'],
+  ['nodesite', '{self}'], ['nodesite', '{peer}'], ['nodesite', '-m', '{peer}'], ['nodesite', 'bogus'],
+  ['listhblinks', '{self}'], ['listhblinks', '{peer}'], ['listhblinks', '-v', '{peer}'], ['listhblinks', '-v', '-m', '{peer}'], ['listhblinks', 'bogus'],
+  ['hblinkstatus', '{peer}', 'eth0'], ['hblinkstatus', '{peer}', 'eth1'], ['hblinkstatus', '-m', '{peer}', 'eth1'],
+  ['hblinkstatus', '{self}', 'eth0'], ['hblinkstatus', '{peer}', 'eth9'], ['hblinkstatus', 'bogus', 'eth0'],
+  ['clientstatus', '{self}', 'ipfail'], ['clientstatus', '-m', '{self}', 'ipfail'], ['clientstatus', '{peer}', 'ipfail', '3000'],
+  ['clientstatus', '-m', '{peer}', 'ipfail', '3000'], ['clientstatus', '{peer}', 'nosuchclient', '3000'], ['clientstatus', '{self}', 'nosuchclient'],
+  ['clientstatus', 'bogus', 'ipfail', '500'],
+  ['rscstatus'], ['rscstatus', '-m'],
+  ...PARAMETERS.flatMap((p) => [['hbparameter', '-p', p], ['hbparameter', '-m', '-p', p]]),
+  ['hbparameter'], ['bogus'],
+];
+
+let lab: Lab | undefined;
+function theLab(): Lab {
+  if (!lab) throw new Error('lab not up');
+  return lab;
+}
+
+/** Debian's cl_status on node i; names by role. */
+async function cls(i: number, args: readonly string[]): Promise<ToolRun> {
+  const n = NAMES[i]!;
+  const argv = args.map((a) => a.replace('{self}', n.self).replace('{peer}', n.peer));
+  const r = await run(theLab(), i, [CL_STATUS, ...argv]);
+  const norm = (t: string): string => normalizeVersion(normalizeLog(byRole(t, n.self, n.peer)));
+  return { code: r.code, stdout: norm(r.stdout), stderr: norm(r.stderr) };
+}
+
+/** Multi-node listings in a fixed order (each node lists itself and its peer in config order). */
+function sortBlocks(text: string): string {
+  const head: string[] = [];
+  const groups: string[][] = [];
+  for (const line of text.split('\n')) {
+    if (/^<(SELF|PEER)>/.test(line)) groups.push([line]);
+    else (groups.at(-1) ?? head).push(line);
+  }
+  const trim = (g: string[]): string => g.join('\n').replace(/\n+$/, '');
+  return [trim(head), ...groups.map(trim).sort()].join('\n--\n');
+}
+
+async function compare(queries: readonly (readonly string[])[]): Promise<void> {
+  const diffs: string[] = [];
+  for (const q of queries) {
+    const ask = async (i: number): Promise<ToolRun> => {
+      const r = await cls(i, q);
+      return q[0] === 'listnodes' || q[0] === 'hbstatus' ? { ...r, stdout: sortBlocks(r.stdout) } : r;
+    };
+    const [real, ours] = [await ask(REAL), await ask(OURS)];
+    if (JSON.stringify(real) !== JSON.stringify(ours)) {
+      diffs.push(`cl_status ${q.join(' ')}\n  real: ${JSON.stringify(real)}\n  ours: ${JSON.stringify(ours)}`);
+    }
+  }
+  expect(diffs.join('\n')).toBe('');
+}
+
+beforeAll(async () => {
+  lab = await Lab.up({ nodes: 2 });
+  addSecondLink(lab);
+  for (const i of lab.ids()) {
+    writeHaConfig(lab, i, {
+      hacf: haCf({
+        media: 'bcast', nodes: ['node1', 'node2'], keepalive: 1, deadtime: 5, initdead: 15, autoFailback: false,
+        extra: ['bcast eth1', `respawn hacluster ${IPFAIL}`, 'apiauth ipfail gid=haclient uid=hacluster'],
+      }),
+      authkeys: authKeys('sha1'),
+      haresources: 'node1 SlowStop::one\nnode2 SlowStop::two\n',
+    });
+    lab.writeFile(i, '/etc/ha.d/resource.d/SlowStop', readFileSync(join(REPO_ROOT, 'test/netns/fixtures/SlowStop')), 0o755);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  try {
+    if (lab?.isUp) {
+      await stopReal(lab, REAL).catch(() => undefined);
+      await killOurs(lab, OURS, 'SIGKILL').catch(() => undefined);
+    }
+  } finally {
+    await lab?.down();
+  }
+}, 180_000);
+
+describe("Debian's cl_status: the same answers from heartbeat-ts as from Heartbeat 3.0.6", () => {
+  it('with both daemons stopped', async () => {
+    await compare([['hbstatus'], ['listnodes'], ['nodestatus', '{self}'], ['hbparameter', '-p', 'keepalive'], ['rscstatus']]);
+    expect(await cls(OURS, ['hbstatus'])).toMatchObject({ code: 1, stdout: 'Heartbeat is stopped on this machine.\n' });
+  }, 60_000);
+
+  it('with both nodes active and an ipfail signed on at each', async () => {
+    const l = theLab();
+    await startReal(l, REAL);
+    await startOurs(l, OURS);
+    for (const i of [REAL, OURS]) {
+      await waitFor(() => cls(i, ['nodestatus', '{peer}']), { timeoutMs: 60_000, what: `node${i} to see its peer active`, until: (r) => r.stdout === 'active\n' });
+      await waitFor(() => cls(i, ['hblinkstatus', '{peer}', 'eth1']), { timeoutMs: 20_000, what: `eth1 up on node${i}`, until: (r) => r.stdout === 'up\n' });
+      await waitFor(() => cls(i, ['rscstatus']), { timeoutMs: 60_000, what: `stable resources on node${i}`, until: (r) => r.stdout !== 'transition\n' });
+      await waitFor(() => cls(i, ['clientstatus', '{self}', 'ipfail']), { timeoutMs: 30_000, what: `ipfail signed on at node${i}`, until: (r) => r.stdout === 'online\n' });
+    }
+    await compare(QUERIES);
+    expect(await cls(OURS, ['clientstatus', '{peer}', 'ipfail', '3000'])).toMatchObject({ code: 0, stdout: 'online\n' });
+    expect(await cls(REAL, ['clientstatus', '{peer}', 'ipfail', '3000'])).toMatchObject({ code: 0, stdout: 'online\n' });
+  }, 300_000);
+
+  it('with a dead link (eth1 dropped on both nodes) while the peers stay active', async () => {
+    const l = theLab();
+    await dropIface(l, REAL, 'eth1');
+    await dropIface(l, OURS, 'eth1');
+    try {
+      for (const i of [REAL, OURS]) {
+        await waitFor(() => cls(i, ['hblinkstatus', '{peer}', 'eth1']), { timeoutMs: 30_000, what: `eth1 dead on node${i}`, until: (r) => r.stdout === 'dead\n' });
+      }
+      await compare(QUERIES.filter((q) => q[0] !== 'hbparameter'));
+      expect(await cls(OURS, ['hblinkstatus', '{peer}', 'eth1'])).toMatchObject({ code: 1, stdout: 'dead\n' });
+    } finally {
+      await undropIface(l, REAL);
+      await undropIface(l, OURS);
+    }
+  }, 300_000);
+});
