@@ -60,7 +60,16 @@ export class RespawnAttachment implements Attachment {
   private stopping = false;
   private started = false;
 
-  constructor(private readonly config: HaConfig, private readonly log: Logger, private readonly env: Record<string, string>) {
+  /**
+   * `apiReady`: resolves once the API sockets accept connections — heartbeat
+   * opens them before it starts its clients, which sign on at once.
+   */
+  constructor(
+    private readonly config: HaConfig,
+    private readonly log: Logger,
+    private readonly env: Record<string, string>,
+    private readonly apiReady: () => Promise<void> = () => Promise.resolve(),
+  ) {
     for (const line of config.respawn) {
       const uid = lookupId('-u', line.user);
       const gid = lookupId('-g', line.user);
@@ -108,7 +117,9 @@ export class RespawnAttachment implements Attachment {
       if (this.started) return;
       this.started = true;
       if (this.clients.length > 0) this.shareLogFiles();
-      for (const c of this.clients) this.launch(c);
+      void this.apiReady().then(() => {
+        for (const c of this.clients) this.launch(c);
+      });
     };
     if (node.cluster.isCommUp) go();
     else node.cluster.once('commUp', go);

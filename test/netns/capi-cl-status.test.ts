@@ -9,12 +9,12 @@
  * `clientstatus` has a named client to find locally and across the wire.
  * States: both daemons stopped, both active, a dead link (eth1 dropped).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authKeys, CL_STATUS, haCf, killOurs, startOurs, startReal, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
-import { Lab, REPO_ROOT } from './harness/lab.js';
-import { addSecondLink, byRole, dropIface, normalizeLog, normalizeVersion, run, undropIface, type ToolRun } from './ops-support.js';
+import { CL_STATUS, startOurs, startReal, waitFor } from './harness/heartbeat.js';
+import { Lab } from './harness/lab.js';
+import {
+  addSecondLink, byRole, dropIface, normalizeLog, normalizeVersion, run, teardownMixed, undropIface, writeOpsConfig, type ToolRun,
+} from './ops-support.js';
 
 const REAL = 1;
 const OURS = 2;
@@ -95,29 +95,10 @@ async function compare(queries: readonly (readonly string[])[]): Promise<void> {
 beforeAll(async () => {
   lab = await Lab.up({ nodes: 2 });
   addSecondLink(lab);
-  for (const i of lab.ids()) {
-    writeHaConfig(lab, i, {
-      hacf: haCf({
-        media: 'bcast', nodes: ['node1', 'node2'], keepalive: 1, deadtime: 5, initdead: 15, autoFailback: false,
-        extra: ['bcast eth1', `respawn hacluster ${IPFAIL}`, 'apiauth ipfail gid=haclient uid=hacluster'],
-      }),
-      authkeys: authKeys('sha1'),
-      haresources: 'node1 SlowStop::one\nnode2 SlowStop::two\n',
-    });
-    lab.writeFile(i, '/etc/ha.d/resource.d/SlowStop', readFileSync(join(REPO_ROOT, 'test/netns/fixtures/SlowStop')), 0o755);
-  }
+  writeOpsConfig(lab, [`respawn hacluster ${IPFAIL}`, 'apiauth ipfail gid=haclient uid=hacluster']);
 }, 120_000);
 
-afterAll(async () => {
-  try {
-    if (lab?.isUp) {
-      await stopReal(lab, REAL).catch(() => undefined);
-      await killOurs(lab, OURS, 'SIGKILL').catch(() => undefined);
-    }
-  } finally {
-    await lab?.down();
-  }
-}, 180_000);
+afterAll(() => teardownMixed(lab, REAL, OURS), 180_000);
 
 describe("Debian's cl_status: the same answers from heartbeat-ts as from Heartbeat 3.0.6", () => {
   it('with both daemons stopped', async () => {
@@ -136,6 +117,9 @@ describe("Debian's cl_status: the same answers from heartbeat-ts as from Heartbe
       await waitFor(() => cls(i, ['clientstatus', '{self}', 'ipfail']), { timeoutMs: 30_000, what: `ipfail signed on at node${i}`, until: (r) => r.stdout === 'online\n' });
     }
     await compare(QUERIES);
+    // not vacuous: the heartbeat-ts node answered with its cluster's data
+    expect(await cls(OURS, ['listnodes'])).toEqual({ code: 0, stdout: '<SELF>\n<PEER>\n', stderr: '' });
+    expect(await cls(OURS, ['hbparameter', '-p', 'deadtime'])).toEqual({ code: 0, stdout: '5\n', stderr: '' });
     expect(await cls(OURS, ['clientstatus', '{peer}', 'ipfail', '3000'])).toMatchObject({ code: 0, stdout: 'online\n' });
     expect(await cls(REAL, ['clientstatus', '{peer}', 'ipfail', '3000'])).toMatchObject({ code: 0, stdout: 'online\n' });
   }, 300_000);

@@ -12,14 +12,17 @@
  * directions, and an unknown peer, give the same answers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authKeys, haCf, killOurs, readLog, startOurs, startReal, stopReal, waitFor, waitForLog, writeHaConfig } from './harness/heartbeat.js';
+import { preserveLogs } from './failover-support.js';
+import { authKeys, haCf, readLog, startOurs, startReal, waitFor, waitForLog, writeHaConfig } from './harness/heartbeat.js';
 import { Lab } from './harness/lab.js';
-import { run, type ToolRun } from './ops-support.js';
+import { run, teardownMixed, type ToolRun } from './ops-support.js';
 
 const REAL = 1;
 const OURS = 2;
 const DOPD = '/usr/libexec/heartbeat/dopd';
 const OUTDATER = '/usr/libexec/heartbeat/drbd-peer-outdater';
+/** Where dopd listens for drbd-peer-outdater (compiled into Debian's dopd). */
+const OUTDATER_SOCKET = '/run/heartbeat/dopd/outdater';
 /** drbdadm's exit status per resource: dopd maps 0 -> 4 (outdated), 5 -> 3 (inconsistent), 17 -> 6 (primary). */
 const FAKE_DRBDADM = `#!/bin/sh
 # stand-in for drbdadm: "outdate <res>" exits as the resource name says
@@ -66,21 +69,16 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  try {
-    if (lab?.isUp) {
-      await stopReal(lab, REAL).catch(() => undefined);
-      await killOurs(lab, OURS, 'SIGTERM', 30_000).catch(() => undefined);
-    }
-  } finally {
-    await lab?.down();
-  }
+  if (lab?.isUp === true) preserveLogs(lab, 'capi-dopd');
+  await teardownMixed(lab, REAL, OURS);
 }, 180_000);
 
 describe('dopd on heartbeat-ts next to Heartbeat 3.0.6', () => {
-  it('dopd signs on at both nodes (its outdater socket is up)', async () => {
+  it('dopd signs on at both nodes (its outdater socket is up) and answers for an unknown peer', async () => {
     for (const i of [REAL, OURS]) {
-      // An unknown peer is answered by the local dopd alone: 5 (peer unreachable) once it runs.
-      await waitFor(() => outdate(i, 'nosuchnode', 'r0'), { timeoutMs: 60_000, what: `dopd answering on node${i}`, until: (r) => r.code === 5 });
+      await waitFor(() => theLab().exec(i, ['test', '-S', OUTDATER_SOCKET]), { timeoutMs: 60_000, what: `dopd's socket on node${i}`, until: (r) => r.code === 0 });
+      // An unknown peer is answered by the local dopd alone: 5 (peer unreachable).
+      expect(await outdate(i, 'nosuchnode', 'r0')).toMatchObject({ code: 5 });
       expect(readLog(theLab(), i)).not.toMatch(/dopd: \[\d+\]: ERROR: Cannot sign ?on/);
     }
   }, 120_000);

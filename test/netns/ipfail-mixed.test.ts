@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
  * spec 4.4 and 12) and give up through the standby protocol. Both roles:
  * first the real node loses the gateway, then the heartbeat-ts node does.
  * Same ha.cf on both nodes of a case but for the respawn line (each node runs
- * its own implementation's ipfail); each case has its own lab.
+ * its own implementation's ipfail); each case has its own lab. A third case
+ * (issue 12) runs Debian's C ipfail on two heartbeat-ts nodes: it signs on
+ * through Heartbeat's API on register and moves the group as under 3.0.6.
  *
  * The log checks are the same for both implementations (IpfailScenario):
  * heartbeat's ipfail and ours write the same lines in the same layout.
@@ -16,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kind } from './failover-cluster.js';
 import { preserveLogs } from './failover-support.js';
-import { logSize } from './harness/heartbeat.js';
+import { logSize, readLog } from './harness/heartbeat.js';
 import { REPO_ROOT, type Lab } from './harness/lab.js';
 import { IPFAIL_LIBEXEC, IpfailScenario, OUR_IPFAIL, configure, esc, ipfailLab, ipfailProcs, linesSince } from './ipfail-support.js';
 
@@ -26,15 +28,17 @@ beforeAll(async () => {
   if (!existsSync(join(REPO_ROOT, 'dist', 'daemon', 'ipfail.js'))) throw new Error('dist/daemon/ipfail.js missing: run `npm run build` first');
 });
 
-/** Each node runs its own implementation's ipfail (heartbeat-ts's named explicitly in ha.cf). */
-const ipfailOf = (k: Kind): string => (k === 'real' ? IPFAIL_LIBEXEC : OUR_IPFAIL);
+/** ipfail programs of the two nodes: each node's own implementation's (heartbeat-ts's named explicitly in ha.cf). */
+const OWN: Record<Kind, string> = { real: IPFAIL_LIBEXEC, ours: OUR_IPFAIL };
 
-const CASES: Array<{ kinds: [Kind, Kind]; name: string }> = [
-  { kinds: ['real', 'ours'], name: 'real heartbeat loses the gateway, heartbeat-ts takes over' },
-  { kinds: ['ours', 'real'], name: 'heartbeat-ts loses the gateway, real heartbeat takes over' },
+const CASES: Array<{ kinds: [Kind, Kind]; ipfail: [string, string]; name: string }> = [
+  { kinds: ['real', 'ours'], ipfail: [OWN.real, OWN.ours], name: 'real heartbeat loses the gateway, heartbeat-ts takes over' },
+  { kinds: ['ours', 'real'], ipfail: [OWN.ours, OWN.real], name: 'heartbeat-ts loses the gateway, real heartbeat takes over' },
+  // issue 12: Debian's C ipfail (libhbclient, Heartbeat's API on register) under heartbeat-ts on both nodes
+  { kinds: ['ours', 'ours'], ipfail: [IPFAIL_LIBEXEC, IPFAIL_LIBEXEC], name: "Debian's C ipfail on two heartbeat-ts nodes" },
 ];
 
-describe.sequential.each(CASES)('mixed ipfail: $name', ({ kinds }) => {
+describe.sequential.each(CASES)('mixed ipfail: $name', ({ kinds, ipfail }) => {
   let lab: Lab | undefined;
   let sc: IpfailScenario | undefined;
   const S = (): IpfailScenario => {
@@ -44,7 +48,7 @@ describe.sequential.each(CASES)('mixed ipfail: $name', ({ kinds }) => {
 
   beforeAll(async () => {
     lab = await ipfailLab(kinds);
-    configure(lab, [ipfailOf(kinds[0]), ipfailOf(kinds[1])]);
+    configure(lab, ipfail);
     sc = new IpfailScenario(lab, kinds, `ipfail-mixed ${kinds.join('+')}`);
   }, 120_000);
 
@@ -60,8 +64,10 @@ describe.sequential.each(CASES)('mixed ipfail: $name', ({ kinds }) => {
     await s.start();
     for (const i of [1, 2]) {
       const [p] = await ipfailProcs(s.lab, i);
-      const want = kinds[i - 1] === 'real' ? [IPFAIL_LIBEXEC] : [process.execPath, `${REPO_ROOT}/dist/daemon/ipfail.js`];
-      expect(p?.argv).toEqual(want);
+      const program = ipfail[i - 1] ?? '';
+      expect(p?.argv).toEqual(program === OUR_IPFAIL ? [process.execPath, `${REPO_ROOT}/dist/daemon/ipfail.js`] : [program]);
+      // signed on at the first start (the API sockets listen before respawn starts its clients)
+      expect(readLog(s.lab, i)).not.toMatch(/Cannot sign ?on with heartbeat/);
     }
   });
 
@@ -84,7 +90,7 @@ describe.sequential.each(CASES)('mixed ipfail: $name', ({ kinds }) => {
     const sizes = [logSize(s.lab, 1), logSize(s.lab, 2)];
     await s.stop();
     for (const i of [1, 2]) {
-      const killed = new RegExp(`info: killing ${esc(ipfailOf(kinds[i - 1] ?? 'real'))} process group \\d+ with signal 15`);
+      const killed = new RegExp(`info: killing ${esc(ipfail[i - 1] ?? '')} process group \\d+ with signal 15`);
       expect(linesSince(s.lab, i, sizes[i - 1] ?? 0, killed)).toHaveLength(1);
       expect(await ipfailProcs(s.lab, i)).toEqual([]);
     }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authKeys, haCf, killOurs, readLog, startOurs, startReal, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
 import { Lab } from './harness/lab.js';
-import { normalizeLog, OUR_TOOLS, REAL_TOOLS, run, type ToolRun } from './ops-support.js';
+import { normalizeLog, OUR_TOOLS, REAL_TOOLS, run, teardownMixed, type ToolRun } from './ops-support.js';
 
 const REAL = 1;
 const OURS = 2;
@@ -53,16 +53,7 @@ beforeAll(async () => {
   lab = await Lab.up({ nodes: 2 });
 }, 120_000);
 
-afterAll(async () => {
-  try {
-    if (lab?.isUp) {
-      await stopReal(lab, REAL).catch(() => undefined);
-      await killOurs(lab, OURS, 'SIGKILL').catch(() => undefined);
-    }
-  } finally {
-    await lab?.down();
-  }
-}, 120_000);
+afterAll(() => teardownMixed(lab, REAL, OURS), 120_000);
 
 describe('apiauth', () => {
   it('refuses a casual client that `apiauth anon` does not list, as Heartbeat 3.0.6 does', async () => {

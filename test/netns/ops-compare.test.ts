@@ -13,13 +13,12 @@
  * (names replaced by <SELF>/<PEER>), queries without names are compared as
  * they are.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authKeys, haCf, killOurs, startOurs, startReal, stopReal, waitFor, waitForLog, writeHaConfig } from './harness/heartbeat.js';
-import { Lab, REPO_ROOT } from './harness/lab.js';
+import { killOurs, startOurs, startReal, stopReal, waitFor, waitForLog } from './harness/heartbeat.js';
+import { Lab } from './harness/lab.js';
 import {
-  addSecondLink, byRole, dropIface, normalizeLog, normalizeVersion, OUR_INIT_ENV, OUR_TOOLS, REAL_TOOLS, run, undropIface, type ToolRun,
+  addSecondLink, byRole, dropIface, normalizeLog, normalizeVersion, OUR_INIT_ENV, OUR_TOOLS, REAL_TOOLS, run, teardownMixed, undropIface,
+  writeOpsConfig, type ToolRun,
 } from './ops-support.js';
 
 const REAL = 1;
@@ -120,27 +119,10 @@ async function stopBoth(): Promise<void> {
 beforeAll(async () => {
   lab = await Lab.up({ nodes: 2 });
   addSecondLink(lab);
-  for (const i of lab.ids()) {
-    writeHaConfig(lab, i, {
-      hacf: haCf({ media: 'bcast', nodes: ['node1', 'node2'], keepalive: 1, deadtime: 5, initdead: 15, autoFailback: false, extra: 'bcast eth1' }),
-      authkeys: authKeys('sha1'),
-      // Each node owns a group that takes seconds to stop: standby stays "in progress" that long.
-      haresources: 'node1 SlowStop::one\nnode2 SlowStop::two\n',
-    });
-    lab.writeFile(i, '/etc/ha.d/resource.d/SlowStop', readFileSync(join(REPO_ROOT, 'test/netns/fixtures/SlowStop')), 0o755);
-  }
+  writeOpsConfig(lab);
 }, 120_000);
 
-afterAll(async () => {
-  try {
-    if (lab?.isUp) {
-      await stopReal(lab, REAL).catch(() => undefined);
-      await killOurs(lab, OURS, 'SIGKILL').catch(() => undefined);
-    }
-  } finally {
-    await lab?.down();
-  }
-}, 180_000);
+afterAll(() => teardownMixed(lab, REAL, OURS), 180_000);
 
 describe('heartbeat-ts tools vs Heartbeat 3.0.6 in a mixed cluster', () => {
   it('with both daemons stopped', async () => {

@@ -5,7 +5,9 @@
  * without touching eth0.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { authKeys, haCf, killOurs, stopReal, writeHaConfig } from './harness/heartbeat.js';
 import type { ExecResult, Lab } from './harness/lab.js';
 import { REPO_ROOT } from './harness/lab.js';
 
@@ -93,4 +95,33 @@ export async function dropIface(lab: Lab, i: number, iface: string): Promise<voi
 
 export async function undropIface(lab: Lab, i: number): Promise<void> {
   await lab.exec(i, ['nft', 'delete', 'table', 'inet', NFT_TABLE]);
+}
+
+/**
+ * ha.cf of the mixed-cluster tool comparisons on both nodes: bcast on eth0
+ * and eth1 (keepalive 1, deadtime 5, initdead 15, auto_failback off), each
+ * node owning a group that takes seconds to stop (standby stays "in
+ * progress" that long); `extra` lines are added to ha.cf.
+ */
+export function writeOpsConfig(lab: Lab, extra: readonly string[] = []): void {
+  for (const i of lab.ids()) {
+    writeHaConfig(lab, i, {
+      hacf: haCf({ media: 'bcast', nodes: ['node1', 'node2'], keepalive: 1, deadtime: 5, initdead: 15, autoFailback: false, extra: ['bcast eth1', ...extra] }),
+      authkeys: authKeys('sha1'),
+      haresources: 'node1 SlowStop::one\nnode2 SlowStop::two\n',
+    });
+    lab.writeFile(i, '/etc/ha.d/resource.d/SlowStop', readFileSync(join(REPO_ROOT, 'test/netns/fixtures/SlowStop')), 0o755);
+  }
+}
+
+/** Ends a mixed-cluster test: the real daemon stops gracefully, ours is killed, the lab goes. */
+export async function teardownMixed(lab: Lab | undefined, real: number, ours: number): Promise<void> {
+  try {
+    if (lab?.isUp) {
+      await stopReal(lab, real).catch(() => undefined);
+      await killOurs(lab, ours, 'SIGKILL').catch(() => undefined);
+    }
+  } finally {
+    await lab?.down();
+  }
 }
