@@ -10,7 +10,6 @@
  * `t=ifstat node ifname st`, `hbapi-clstat`, and other nodes' client
  * messages as they came off the wire. Request bodies: ./hb-api-requests.ts.
  */
-import type { Logger } from '../../lib/util/log.js';
 import { stripControlFields, unsendableReason } from '../clustermsg.js';
 import { API_BADREQ, API_OK, F, HaMsg, T } from './hb-api-wire.js';
 import { answerRequest, type HbRequestDeps, type HbRequestSession } from './hb-api-requests.js';
@@ -28,9 +27,7 @@ export interface HbSession extends HbRequestSession {
   early: number;
 }
 
-export interface HbApiDeps extends AdmitDeps, HbRequestDeps {
-  log: Logger;
-}
+export type HbApiDeps = AdmitDeps & HbRequestDeps;
 
 /** Heartbeat's representation of a cluster event, as its clients' callbacks read it. */
 export function eventMessage(ev: ApiEvent, raw: HaMsg | undefined, me: string | undefined): HaMsg | undefined {

@@ -59,7 +59,7 @@ describe.sequential.each(CASES)('mixed ipfail: $name', ({ kinds, ipfail }) => {
     await lab?.down();
   }, 120_000);
 
-  it('both start; node1 serves; each node runs its own ipfail as hacluster, and they compare counts', async () => {
+  it('both start; node1 serves; each node runs the configured ipfail as hacluster, and they compare counts', async () => {
     const s = S();
     await s.start();
     for (const i of [1, 2]) {
