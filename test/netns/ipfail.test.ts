@@ -112,7 +112,7 @@ describe('ipfail on two heartbeat-ts nodes', () => {
     const sizes = [logSize(s.lab, 1), logSize(s.lab, 2)];
     await s.stop();
     for (const i of [1, 2]) {
-      expect(linesSince(s.lab, i, sizes[i - 1] ?? 0, /killing \/usr\/lib\/heartbeat\/ipfail process group \d+ with signal 15/)).toHaveLength(1);
+      expect(linesSince(s.lab, i, sizes[i - 1] ?? 0, new RegExp(`killing ${esc(OUR_IPFAIL)} process group \\d+ with signal 15`))).toHaveLength(1);
       expect(linesSince(s.lab, i, sizes[i - 1] ?? 0, /Respawning client|exited with return code|killed by signal/)).toEqual([]);
     }
     s.fo.expectNoDoubleHolding();
