@@ -2,9 +2,10 @@
  * The local client API of heartbeat-ts: protocol shapes shared by the server
  * (daemon/api/server.ts) and the client library (daemon/api/client.ts).
  *
- * Transport: a unix stream socket `<runDir>/register` (mode 0777; access is
- * decided by the `apiauth` check on the peer's credentials, which the server
- * reads from the kernel, never from the client). Framing: one JSON object per
+ * Transport: a unix stream socket `<runDir>/heartbeat-ts.sock` (mode 0777;
+ * access is decided by the `apiauth` check on the peer's credentials, which
+ * the server reads from the kernel, never from the client). Heartbeat's own C
+ * API is on `<runDir>/register` (./hb-api-server.ts). Framing: one JSON object per
  * line (`\n`), UTF-8, at most MAX_LINE bytes.
  *
  * Client -> server: `{"id":N,"op":"...",...}`; every request gets exactly one
