@@ -13,12 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CL_STATUS, startOurs, startReal, waitFor } from './harness/heartbeat.js';
 import { Lab } from './harness/lab.js';
 import {
-  addSecondLink, byRole, dropIface, normalizeLog, normalizeVersion, run, teardownMixed, undropIface, writeOpsConfig, type ToolRun,
+  addSecondLink, answerDiffs, clStatusByRole, sortRoleBlocks, teardownMixed, withDeadEth1, writeOpsConfig, type ToolRun,
 } from './ops-support.js';
 
 const REAL = 1;
 const OURS = 2;
-const NAMES: Record<number, { self: string; peer: string }> = { 1: { self: 'node1', peer: 'node2' }, 2: { self: 'node2', peer: 'node1' } };
 const IPFAIL = '/usr/libexec/heartbeat/ipfail';
 
 /** Every parameter name of hb_api.h's KEY_* list, plus unknown and alias names. */
@@ -57,39 +56,17 @@ function theLab(): Lab {
 }
 
 /** Debian's cl_status on node i; names by role. */
-async function cls(i: number, args: readonly string[]): Promise<ToolRun> {
-  const n = NAMES[i]!;
-  const argv = args.map((a) => a.replace('{self}', n.self).replace('{peer}', n.peer));
-  const r = await run(theLab(), i, [CL_STATUS, ...argv]);
-  const norm = (t: string): string => normalizeVersion(normalizeLog(byRole(t, n.self, n.peer)));
-  return { code: r.code, stdout: norm(r.stdout), stderr: norm(r.stderr) };
+function cls(i: number, args: readonly string[]): Promise<ToolRun> {
+  return clStatusByRole(theLab(), i, CL_STATUS, args, true);
 }
 
-/** Multi-node listings in a fixed order (each node lists itself and its peer in config order). */
-function sortBlocks(text: string): string {
-  const head: string[] = [];
-  const groups: string[][] = [];
-  for (const line of text.split('\n')) {
-    if (/^<(SELF|PEER)>/.test(line)) groups.push([line]);
-    else (groups.at(-1) ?? head).push(line);
-  }
-  const trim = (g: string[]): string => g.join('\n').replace(/\n+$/, '');
-  return [trim(head), ...groups.map(trim).sort()].join('\n--\n');
-}
-
+/** Same answers on both nodes; node listings compared with their blocks in a fixed order. */
 async function compare(queries: readonly (readonly string[])[]): Promise<void> {
-  const diffs: string[] = [];
-  for (const q of queries) {
-    const ask = async (i: number): Promise<ToolRun> => {
-      const r = await cls(i, q);
-      return q[0] === 'listnodes' || q[0] === 'hbstatus' ? { ...r, stdout: sortBlocks(r.stdout) } : r;
-    };
-    const [real, ours] = [await ask(REAL), await ask(OURS)];
-    if (JSON.stringify(real) !== JSON.stringify(ours)) {
-      diffs.push(`cl_status ${q.join(' ')}\n  real: ${JSON.stringify(real)}\n  ours: ${JSON.stringify(ours)}`);
-    }
-  }
-  expect(diffs.join('\n')).toBe('');
+  const ask = async (i: number, q: readonly string[]): Promise<ToolRun> => {
+    const r = await cls(i, q);
+    return q[0] === 'listnodes' || q[0] === 'hbstatus' ? { ...r, stdout: sortRoleBlocks(r.stdout) } : r;
+  };
+  expect(await answerDiffs(queries, ask, REAL, OURS)).toBe('');
 }
 
 beforeAll(async () => {
@@ -125,18 +102,10 @@ describe("Debian's cl_status: the same answers from heartbeat-ts as from Heartbe
   }, 300_000);
 
   it('with a dead link (eth1 dropped on both nodes) while the peers stay active', async () => {
-    const l = theLab();
-    await dropIface(l, REAL, 'eth1');
-    await dropIface(l, OURS, 'eth1');
-    try {
-      for (const i of [REAL, OURS]) {
-        await waitFor(() => cls(i, ['hblinkstatus', '{peer}', 'eth1']), { timeoutMs: 30_000, what: `eth1 dead on node${i}`, until: (r) => r.stdout === 'dead\n' });
-      }
+    const peerEth1 = async (i: number): Promise<string> => (await cls(i, ['hblinkstatus', '{peer}', 'eth1'])).stdout;
+    await withDeadEth1(theLab(), [REAL, OURS], peerEth1, async () => {
       await compare(QUERIES.filter((q) => q[0] !== 'hbparameter'));
       expect(await cls(OURS, ['hblinkstatus', '{peer}', 'eth1'])).toMatchObject({ code: 1, stdout: 'dead\n' });
-    } finally {
-      await undropIface(l, REAL);
-      await undropIface(l, OURS);
-    }
+    });
   }, 300_000);
 });
