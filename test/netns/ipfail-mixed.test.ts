@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
  * Same ha.cf on both nodes of a case but for the respawn line (each node runs
  * its own implementation's ipfail); each case has its own lab. A third case
  * (issue 12) runs Debian's C ipfail on two heartbeat-ts nodes: it signs on
- * through Heartbeat's API on register and moves the group as under 3.0.6.
+ * through Heartbeat's API on register and moves the group as under 3.0.6; a
+ * fourth runs it on both nodes of a mixed cluster (a rolling upgrade).
  *
  * The log checks are the same for both implementations (IpfailScenario):
  * heartbeat's ipfail and ours write the same lines in the same layout.
@@ -36,9 +37,12 @@ const CASES: Array<{ kinds: [Kind, Kind]; ipfail: [string, string]; name: string
   { kinds: ['ours', 'real'], ipfail: [OWN.ours, OWN.real], name: 'heartbeat-ts loses the gateway, real heartbeat takes over' },
   // issue 12: Debian's C ipfail (libhbclient, Heartbeat's API on register) under heartbeat-ts on both nodes
   { kinds: ['ours', 'ours'], ipfail: [IPFAIL_LIBEXEC, IPFAIL_LIBEXEC], name: "Debian's C ipfail on two heartbeat-ts nodes" },
+  // a rolling upgrade: Debian's C ipfail on both nodes, one of which already runs heartbeat-ts
+  { kinds: ['real', 'ours'], ipfail: [IPFAIL_LIBEXEC, IPFAIL_LIBEXEC], name: "Debian's C ipfail on both, real heartbeat loses the gateway" },
 ];
 
 describe.sequential.each(CASES)('mixed ipfail: $name', ({ kinds, ipfail }) => {
+  const tag = `${kinds.join('+')}${ipfail.every((p) => p === IPFAIL_LIBEXEC) ? ' (C ipfail)' : ''}`;
   let lab: Lab | undefined;
   let sc: IpfailScenario | undefined;
   const S = (): IpfailScenario => {
@@ -49,12 +53,12 @@ describe.sequential.each(CASES)('mixed ipfail: $name', ({ kinds, ipfail }) => {
   beforeAll(async () => {
     lab = await ipfailLab(kinds);
     configure(lab, ipfail);
-    sc = new IpfailScenario(lab, kinds, `ipfail-mixed ${kinds.join('+')}`);
+    sc = new IpfailScenario(lab, kinds, `ipfail-mixed ${tag}`);
   }, 120_000);
 
   afterAll(async () => {
     sc?.monitor.stop();
-    if (sc !== undefined) console.log(`[ipfail-mixed ${kinds.join('+')}] measured:\n  ${sc.measurements.join('\n  ')}`);
+    if (sc !== undefined) console.log(`[ipfail-mixed ${tag}] measured:\n  ${sc.measurements.join('\n  ')}`);
     if (lab?.isUp === true) preserveLogs(lab, `ipfail-mixed-${kinds.join('-')}`);
     await lab?.down();
   }, 120_000);
