@@ -29,12 +29,15 @@ export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   // Scripts (hb_standby, hb_takeover, rc.d) reach the cluster through the FIFO.
   list.push(new FifoReader({ log: ctx.log, paths: ctx.paths }));
   // cl_status and API clients; `rscstatus` reports the controller's holdings.
-  list.push(new ApiServer({
+  const api = new ApiServer({
     log: ctx.log, config: ctx.config, paths: ctx.paths, manageResources, version: API_VERSION,
     ...(resources ? { resources: resources.controller } : {}),
-  }));
+  });
+  list.push(api);
   // Last, so that respawned clients (ipfail) stop before the API closes.
   const env = scriptEnvironment({ config: ctx.config, groups: ctx.groups, paths: ctx.paths, nodename: ctx.nodename, log: ctx.log });
-  if (ctx.config.respawn.length > 0) list.push(new RespawnAttachment(ctx.config, ctx.log, env));
+  // Clients sign on as soon as they start: they start once the API sockets listen.
+  const apiReady = (): Promise<void> => api.ready(10_000).catch((err: unknown) => ctx.log.error(`respawn: ${(err as Error).message}`));
+  if (ctx.config.respawn.length > 0) list.push(new RespawnAttachment(ctx.config, ctx.log, env, apiReady));
   return list;
 };

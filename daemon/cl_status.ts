@@ -10,7 +10,7 @@
  * in the same order as the text output (the reverse of ha.cf).
  */
 import { HbApiClient, type SignonResult } from './api/client.js';
-import { apiSocketPath, resolvePaths } from './paths.js';
+import { resolvePaths, toolSocketPath } from './paths.js';
 import { processIO, stderrLogLine, type ToolIO } from './tools/common.js';
 import { COMMANDS, JSON_COMMANDS, NORMAL_FAIL, PARAMETER_ERROR, TIMEOUT, type CmdContext } from './tools/cl-status-cmds.js';
 
@@ -84,7 +84,7 @@ export async function clStatus(args: readonly string[], o: ClStatusOptions = {})
     rest = [...before.filter((a) => a !== '--json'), ...(end < 0 ? [] : rest.slice(end))];
   }
 
-  const path = o.socketPath ?? apiSocketPath(resolvePaths(env));
+  const path = o.socketPath ?? toolSocketPath(resolvePaths(env));
   let api: HbApiClient | null = null;
   let signon: SignonResult | null = null;
   let reason = '';

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * heartbeat-ts's ipfail: the API client that `respawn hacluster
- * /usr/lib/heartbeat/ipfail` starts on a heartbeat-ts node (daemon/respawn.ts
- * maps heartbeat's path here). It signs on as the named client `ipfail`,
+ * <heartbeat-ts>/bin/ipfail` starts on a heartbeat-ts node (heartbeat's own C
+ * ipfail works too: respawn runs what ha.cf names). It talks to the daemon's
+ * JSON tool socket. It signs on as the named client `ipfail`,
  * sets up in the order of heartbeat's ipfail (resources check, node name,
  * auto_failback, filter mode, node walk, signals), then feeds the decision
  * logic of lib/ipfail with the API's events and carries out what it asks:
@@ -33,7 +34,7 @@ import { createLogRoot, SYSLOG_FACILITIES, type LogRoot, type LogSinkConfig, typ
 import { F, HaMsg, T } from '../lib/wire/index.js';
 import { HbApiClient } from './api/client.js';
 import type { ApiEvent, StringFields } from './api/types.js';
-import { apiSocketPath, resolvePaths } from './paths.js';
+import { resolvePaths, toolSocketPath } from './paths.js';
 
 /** Message types ipfail registers callbacks for (hbapi-clstat arrives as a clientstatus event). */
 const HANDLED: ReadonlySet<string> = new Set([T.RESOURCE, IPFAIL_T.NUM_PING_NODES, IPFAIL_T.ABORT_GIVEUP, IPFAIL_T.YOU_ARE_DEAD]);
@@ -274,7 +275,7 @@ async function main(): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  const r = await IpfailClient.start({ socketPath: apiSocketPath(resolvePaths(env)), logRoot: root });
+  const r = await IpfailClient.start({ socketPath: toolSocketPath(resolvePaths(env)), logRoot: root });
   if (!r.ok) {
     root.close();
     return r.exitCode;

@@ -37,3 +37,5 @@ export const apiSocketPath = (p: Paths): string => join(p.runDir, 'register');
 /** Pid and state files of our resource scripts (their default HA_RSCTMP); emptied at start. */
 export const rsctmpPath = (p: Paths): string => join(p.runDir, 'rsctmp');
 export const fifoPath = (p: Paths): string => join(p.stateDir, 'fifo');
+/** heartbeat-ts's own JSON protocol for its tools (cl_status, hb_standby, ipfail), beside Heartbeat's `register`. */
+export const toolSocketPath = (p: Paths): string => join(p.runDir, 'heartbeat-ts.sock');

@@ -9,9 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, chownSync, constants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { isHeartbeatIpfail } from '../lib/config/load.js';
+import { basename } from 'node:path';
 import type { HaConfig, RespawnLine } from '../lib/config/types.js';
 import type { Logger } from '../lib/util/log.js';
 import type { HeartbeatNode } from './node.js';
@@ -37,15 +35,17 @@ interface Client {
 }
 
 /**
- * Heartbeat's own clients named in users' ha.cf (`/usr/lib/heartbeat/ipfail`)
- * speak heartbeat's C API; on a heartbeat-ts node they are replaced by ours.
+ * heartbeat exports every recorded ha.cf parameter as HA_<name> (HA_logfile,
+ * HA_debugfile, HA_logfacility, HA_use_logd, …): its C clients find their
+ * logging there (glue's cl_inherit_logging_environment), so ipfail and dopd
+ * write to the daemon's log files.
  */
-function substitute(command: string): string[] | undefined {
-  if (isHeartbeatIpfail(command)) {
-    const here = dirname(fileURLToPath(import.meta.url));
-    return [process.execPath, join(here, 'ipfail.js')];
+function recordedParameters(config: HaConfig): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(config.raw)) {
+    if (/^[A-Za-z][A-Za-z0-9_]*$/.test(name) && !value.includes('\0')) env[`HA_${name}`] = value;
   }
-  return undefined;
+  return env;
 }
 
 function lookupId(flag: '-u' | '-g', user: string): number | undefined {
@@ -60,7 +60,16 @@ export class RespawnAttachment implements Attachment {
   private stopping = false;
   private started = false;
 
-  constructor(private readonly config: HaConfig, private readonly log: Logger, private readonly env: Record<string, string>) {
+  /**
+   * `apiReady`: resolves once the API sockets accept connections — heartbeat
+   * opens them before it starts its clients, which sign on at once.
+   */
+  constructor(
+    private readonly config: HaConfig,
+    private readonly log: Logger,
+    private readonly env: Record<string, string>,
+    private readonly apiReady: () => Promise<void> = () => Promise.resolve(),
+  ) {
     for (const line of config.respawn) {
       const uid = lookupId('-u', line.user);
       const gid = lookupId('-g', line.user);
@@ -68,15 +77,14 @@ export class RespawnAttachment implements Attachment {
         log.error(`respawn: unknown user [${line.user}] for ${line.command} (ha.cf line ${line.line}); client not started`);
         continue;
       }
-      const sub = substitute(line.command);
-      const argv = sub ? [...sub, ...line.args] : ['/bin/sh', '-c', `exec ${line.commandLine}`];
-      if (!sub) {
-        try {
-          accessSync(line.command, constants.X_OK);
-        } catch {
-          log.error(`Cannot exec ${line.command}: not an executable file (ha.cf line ${line.line})`);
-          continue;
-        }
+      // The program the administrator configured, Heartbeat's own C clients included (they speak
+      // Heartbeat's API on the register socket); heartbeat-ts's ipfail is bin/ipfail.
+      const argv = ['/bin/sh', '-c', `exec ${line.commandLine}`];
+      try {
+        accessSync(line.command, constants.X_OK);
+      } catch {
+        log.error(`Cannot exec ${line.command}: not an executable file (ha.cf line ${line.line})`);
+        continue;
       }
       this.clients.push({ line, argv, display: line.command, uid, gid, child: null, startedAt: 0, quickDeaths: 0, timer: null });
     }
@@ -109,7 +117,9 @@ export class RespawnAttachment implements Attachment {
       if (this.started) return;
       this.started = true;
       if (this.clients.length > 0) this.shareLogFiles();
-      for (const c of this.clients) this.launch(c);
+      void this.apiReady().then(() => {
+        for (const c of this.clients) this.launch(c);
+      });
     };
     if (node.cluster.isCommUp) go();
     else node.cluster.once('commUp', go);
@@ -126,7 +136,8 @@ export class RespawnAttachment implements Attachment {
     const child = spawn(c.argv[0] ?? '/bin/sh', c.argv.slice(1), {
       uid: c.uid,
       gid: c.gid,
-      env: { ...process.env, ...this.env },
+      // bin/ipfail (heartbeat-ts's) runs on the daemon's own node binary.
+      env: { HEARTBEAT_TS_NODE: process.execPath, ...process.env, ...recordedParameters(this.config), ...this.env },
       stdio: 'ignore',
       detached: true,
     });

@@ -169,7 +169,7 @@ ensure_dir "$LIB"
 (cd "$REPO" && { find dist -type f ! -name '*.map'; find native/build/Release -maxdepth 1 -type f -name '*.node' 2>/dev/null; } | sort) > "$STAGE/dist-files"
 install_program_tree "$STAGE/dist-files"
 install_file "$REPO/package.json" "$LIB/package.json" 644 program
-for t in heartbeat cl_status hb_standby hb_takeover hb_rsctest; do install_file "$REPO/bin/$t" "$LIB/bin/$t" 755 program; done
+for t in heartbeat cl_status hb_standby hb_takeover hb_rsctest ipfail; do install_file "$REPO/bin/$t" "$LIB/bin/$t" 755 program; done
 install_file "$REPO/scripts/uninstall-system.sh" "$LIB/uninstall-system.sh" 755 program
 # Production dependencies only (no compilers or test runners).
 (cd "$REPO" && npm ls --omit=dev --parseable --all 2>/dev/null | sed -n "s|^$REPO/||p" | grep '^node_modules/' | sort -u) > "$STAGE/deps" || true

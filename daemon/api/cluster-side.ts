@@ -25,7 +25,8 @@ export interface ClusterSideDeps {
   cluster: Cluster;
   log: Logger;
   sessions: () => ApiSessionView[];
-  emit: (session: ApiSessionView, ev: ApiEvent) => void;
+  /** `raw`: the cluster message behind the event, for clients that take messages as they are. */
+  emit: (session: ApiSessionView, ev: ApiEvent, raw?: HaMsg) => void;
 }
 
 export type ClientStatusResult = { ok: true; status: string } | { ok: false; code: ApiErrorCode; error: string };
@@ -72,7 +73,8 @@ export class ClusterSide {
     for (const s of this.d.sessions()) if (s.subscribed) this.d.emit(s, ev);
   }
 
-  private isOnline(clientId: string): boolean {
+  /** Is a client with this id signed on here? */
+  isOnline(clientId: string): boolean {
     return this.d.sessions().some((s) => s.clientId === clientId);
   }
 
@@ -128,6 +130,10 @@ export class ClusterSide {
         : { ok: false, code: 'EINVAL', error: 'received wrong type of msg' });
       return;
     }
+    // Not awaited here: a client that asked itself (Heartbeat's C library) reads the answer as a message.
+    if (toId === undefined || cs === undefined) return;
+    const ev: ApiEvent = { event: 'message', from, local: false, fields: stringFields(msg) };
+    for (const s of this.d.sessions()) if (s.clientId === toId) this.d.emit(s, ev, msg);
   }
 
   // ---------------------------------------------------------------- join / leave
@@ -171,11 +177,11 @@ export class ClusterSide {
       const ev: ApiEvent = info === undefined
         ? { event: 'clientstatus', node: from, client, status: st }
         : { event: 'clientstatus', node: from, client, status: st, info };
-      for (const s of targets) this.d.emit(s, ev);
+      for (const s of targets) this.d.emit(s, ev, msg);
       return;
     }
     if (NOT_FORWARDED.has(type)) return;
     const ev: ApiEvent = { event: 'message', from, local, fields: stringFields(msg) };
-    for (const s of targets) this.d.emit(s, ev);
+    for (const s of targets) this.d.emit(s, ev, msg);
   }
 }

@@ -1,37 +1,41 @@
 /**
- * The local API server (protocol in ./types.ts): the unix socket in
- * `<runDir>`, client sessions, signon with `apiauth` checks on the peer's
- * connect-time credentials (./peercred.ts), and request dispatch, within the
- * bounds of ./limits.ts (connections per uid, signon timeout, queued
- * requests, bad requests, log lines). Cluster-side duties (client status
- * queries, join/leave, event fan-out) are in ./cluster-side.ts.
+ * The local API server. Two unix sockets in the run directory, one set of
+ * client sessions:
+ * - `<runDir>/register` speaks Heartbeat's own client API (cluster-glue IPC
+ *   frames carrying ha_msg requests, ./hb-api-server.ts), so Debian's
+ *   cl_status, ipfail, dopd and every program linked against libhbclient work;
+ * - `<runDir>/heartbeat-ts.sock` speaks heartbeat-ts's JSON protocol
+ *   (./types.ts) for heartbeat-ts's own tools.
+ * Signon (apiauth on the peer's connect-time credentials, ./peercred.ts) is
+ * shared (./session.ts), and so are the bounds of ./limits.ts (connections
+ * per uid across both sockets, signon timeout, queued requests, bad requests,
+ * log lines); cluster-side duties (client status queries, join/leave, event
+ * fan-out) are in ./cluster-side.ts.
  *
- * Like heartbeat, the socket is only opened once communications are up
+ * Like heartbeat, the sockets are only opened once communications are up
  * (Comm_now_up): until then `cl_status` reports heartbeat as stopped.
  */
-import { chmodSync, unlinkSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { HaConfig } from '../../lib/config/types.js';
 import type { Cluster } from '../../lib/membership/cluster.js';
 import { describeError } from '../../lib/util/errors.js';
 import type { Logger } from '../../lib/util/log.js';
 import { HaMsg } from '../../lib/wire/index.js';
 import { stripControlFields, unsendableReason } from '../clustermsg.js';
-import { ensureDir, removeStaleSocket, RUN_DIR_SPEC } from '../fsmodes.js';
-import { apiSocketPath, type Paths } from '../paths.js';
-import { authorize, readIdTables, type IdTables } from './auth.js';
-import { ClusterSide, type ApiSessionView } from './cluster-side.js';
-import { clientText, ConnectionGate, DEFAULT_API_LIMITS, LogThrottle, privilegedPeer, RateLimiter, type ApiLimits } from './limits.js';
-import { peerCredUnavailable, readPeerCred, type PeerCred } from './peercred.js';
+import { apiSocketPath, toolSocketPath, type Paths } from '../paths.js';
+import { readIdTables, type IdTables } from './auth.js';
+import { ClusterSide } from './cluster-side.js';
+import { HbApiProtocol } from './hb-api-server.js';
+import { clientText, ConnectionGate, DEFAULT_API_LIMITS, LogThrottle, privilegedPeer, RateLimiter, throttledLogger, type ApiLimits } from './limits.js';
+import { UnixListener } from './listener.js';
+import { peerCredUnavailable, readPeerCred } from './peercred.js';
 import { Refusals } from './refusals.js';
 import { facilityNumber, ifStatus, nodeList, nodeQuery, parameter, rscStatus } from './queries.js';
+import { admit, clip, writeBounded, type AdmitDeps, type Session } from './session.js';
 import {
-  LineSplitter, MAX_CLIENT_NAME, NO_RESOURCES, parseRequest,
+  LineSplitter, NO_RESOURCES, parseRequest,
   type ApiErrorCode, type ApiEvent, type ApiReply, type ApiRequest, type ResourceStatusSource,
 } from './types.js';
-
-/** A client that does not read its events is dropped past this much queued output. */
-const MAX_PENDING_OUTPUT = 1024 * 1024;
 
 export interface ApiServerOptions {
   log: Logger;
@@ -50,21 +54,8 @@ export interface ApiServerOptions {
   gate?: ConnectionGate;
 }
 
-interface Session extends ApiSessionView {
-  sock: Socket;
-  cred: PeerCred;
-  release: () => void;
-  queue: Promise<void>;
-  queued: number;
-  signonTimer: NodeJS.Timeout | null;
-  signoff: boolean;
-  closed: boolean;
-}
-
 export class ApiServer {
   readonly name = 'api';
-  private server: Server | null = null;
-  private listening = false;
   private readonly sessions = new Set<Session>();
   private cluster: Cluster | null = null;
   private side: ClusterSide | null = null;
@@ -77,6 +68,10 @@ export class ApiServer {
   private readonly badRequests: RateLimiter<number>;
   private readonly logs: LogThrottle;
   private readonly onCommUp = (): void => this.listen();
+  private readonly admitDeps: AdmitDeps;
+  private readonly hb: HbApiProtocol;
+  private readonly register: UnixListener;
+  private readonly tools: UnixListener;
 
   constructor(private readonly o: ApiServerOptions) {
     this.config = o.config;
@@ -88,10 +83,34 @@ export class ApiServer {
     this.badRequests = new RateLimiter(this.limits.badRequestBurst, this.limits.badRequestsPerSecond);
     this.logs = new LogThrottle(o.log, this.limits);
     this.refusals = new Refusals(this.limits.maxRequestBytes);
+    this.admitDeps = {
+      // signon refusals and the C API's protocol errors are per client message: throttled
+      log: throttledLogger(o.log, this.logs, 'client'),
+      config: () => this.config,
+      idTables: o.idTables,
+      sessions: () => this.sessions,
+      nextGen: () => this.clientGeneration++,
+      side: () => this.side,
+    };
+    this.hb = new HbApiProtocol({
+      ...this.admitDeps,
+      cluster: () => this.cluster,
+      resources: () => this.resources,
+      manageResources: o.manageResources,
+      signonFields: () => this.signonFields(),
+    });
+    this.register = new UnixListener(apiSocketPath(o.paths), 'registration socket', o.log, (sock) => this.accept(sock, 'hb'));
+    this.tools = new UnixListener(toolSocketPath(o.paths), 'heartbeat-ts tool socket', o.log, (sock) => this.accept(sock, 'json'));
   }
 
+  /** Heartbeat's API socket (`register`). */
   get socketPath(): string {
-    return apiSocketPath(this.o.paths);
+    return this.register.path;
+  }
+
+  /** heartbeat-ts's JSON tool socket. */
+  get toolSocketPath(): string {
+    return this.tools.path;
   }
 
   /** The resource manager provides holdings for `rscstatus` (default: always `none`). */
@@ -123,44 +142,25 @@ export class ApiServer {
       cluster,
       log: this.o.log,
       sessions: () => [...this.sessions].filter((s) => !s.closed),
-      emit: (s, ev) => this.emit(s as Session, ev),
+      emit: (s, ev, raw) => (s as Session).deliver(ev, raw),
     });
   }
 
-  /** Opens the socket; safe to call again. */
+  /** Opens both sockets; safe to call again. */
   listen(): void {
-    if (this.server) return;
-    const path = this.socketPath;
-    try {
-      ensureDir(this.o.paths.runDir, RUN_DIR_SPEC);
-      removeStaleSocket(path);
-    } catch (err) {
-      this.o.log.error(`Cannot open registration socket at ${path}: ${describeError(err)}`);
-      return;
-    }
-    const server = createServer((sock) => this.accept(sock));
-    this.server = server;
-    server.on('error', (err) => this.o.log.error(`Cannot open registration socket at ${path}: ${describeError(err)}`));
-    server.listen(path, () => {
-      this.listening = true;
-      try {
-        // 0777 as heartbeat's: the 0750 directory keeps other users out, apiauth decides the rest.
-        chmodSync(path, 0o777);
-      } catch (err) {
-        this.o.log.warn(`Cannot chmod ${path}: ${describeError(err)}`);
-      }
-      this.o.log.debug(`API registration socket open at ${path}`);
-      // Without the kernel's word on who connects, every client is refused (fail closed).
-      const missing = peerCredUnavailable();
-      if (missing) this.o.log.error(`API clients will be refused: ${missing}`);
-    });
+    if (this.register.isOpen && this.tools.isOpen) return;
+    this.register.open();
+    this.tools.open();
+    // Without the kernel's word on who connects, every client is refused (fail closed).
+    const missing = peerCredUnavailable();
+    if (missing) this.o.log.error(`API clients will be refused: ${missing}`);
   }
 
-  /** Resolves once the socket accepts connections (for tests). */
+  /** Resolves once both sockets accept connections (for tests). */
   async ready(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.listening) {
-      if (Date.now() > deadline) throw new Error(`API socket ${this.socketPath} not listening after ${timeoutMs} ms`);
+    while (!this.register.isListening || !this.tools.isListening) {
+      if (Date.now() > deadline) throw new Error(`API sockets in ${this.o.paths.runDir} not listening after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -170,40 +170,33 @@ export class ApiServer {
     this.side?.detach();
     for (const s of this.sessions) s.sock.destroy();
     this.sessions.clear();
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((r) => server.close(() => r()));
-    if (this.listening) {
-      this.listening = false;
-      try {
-        unlinkSync(this.socketPath);
-      } catch {
-        /* already gone */
-      }
-    }
+    await Promise.all([this.register.close(), this.tools.close()]);
   }
 
   // ---------------------------------------------------------------- sessions
 
-  private accept(sock: Socket): void {
+  private accept(sock: Socket, kind: 'hb' | 'json'): void {
     sock.on('error', () => undefined);
     // The kernel's record of who called connect(), read before anything else can happen.
     const peer = readPeerCred(sock);
-    if (!peer.ok || peer.creds[0] === undefined) {
+    const cred = peer.ok ? peer.creds[0] : undefined;
+    if (!peer.ok || cred === undefined) {
       this.logs.line('no credentials', 'warn', `API connection refused: cannot read its credentials: ${peer.ok ? 'none' : peer.reason}`);
       sock.destroy();
       return;
     }
-    const cred = peer.creds[0];
     const admission = this.gate.admit(cred);
     if (!admission.ok) {
       this.logs.line('connection limit', 'warn', `API connection from pid ${cred.pid} uid ${cred.uid} refused: ${admission.reason}`);
-      this.refusals.refuse(sock, cred.uid, admission.reason, this.timing());
+      if (kind === 'json') this.refusals.refuse(sock, cred.uid, admission.reason, this.timing());
+      else sock.destroy();
       return;
     }
     const s: Session = {
-      sock, cred, release: admission.release, queue: Promise.resolve(), queued: 0, signonTimer: null, signoff: false, closed: false,
+      sock, cred, creds: Promise.resolve(peer), release: admission.release, queue: Promise.resolve(), queued: 0,
+      signonTimer: null, signoff: false, closed: false,
       clientId: undefined, named: false, subscribed: false, gen: 0, pid: 0,
+      deliver: (ev) => this.write(s, ev),
     };
     s.signonTimer = setTimeout(() => {
       s.signonTimer = null;
@@ -213,6 +206,11 @@ export class ApiServer {
     }, this.limits.signonTimeoutMs);
     s.signonTimer.unref();
     this.sessions.add(s);
+    sock.on('close', () => this.closed(s));
+    if (kind === 'hb') {
+      this.hb.accept(s);
+      return;
+    }
     const splitter = new LineSplitter(this.limits.maxRequestBytes);
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
@@ -224,7 +222,6 @@ export class ApiServer {
       }
       for (const line of lines) this.enqueue(s, line);
     });
-    sock.on('close', () => this.closed(s));
   }
 
   /** Runs requests one at a time; a client that keeps sending is not read until its backlog is answered. */
@@ -239,7 +236,7 @@ export class ApiServer {
 
   /** A client as log lines name it: its id once signed on, else its pid and uid. */
   private who(s: Session): string {
-    return s.clientId ?? `pid ${s.cred.pid} uid ${s.cred.uid} (not signed on)`;
+    return s.clientId !== undefined ? clientText(s.clientId) : `pid ${s.cred.pid} uid ${s.cred.uid} (not signed on)`;
   }
 
   /** Counts a bad request against the client's uid; past the limit the client is disconnected. */
@@ -261,18 +258,22 @@ export class ApiServer {
     this.side?.sessionGone(s, s.signoff ? 'signoff' : 'died');
   }
 
-  private write(s: Session, obj: ApiReply | ApiEvent): void {
-    if (s.closed || s.sock.destroyed) return;
-    if (s.sock.writableLength > MAX_PENDING_OUTPUT) {
-      this.logs.line('not reading', 'warn', `API client ${this.who(s)} does not read its messages: disconnected`);
-      s.sock.destroy();
-      return;
-    }
-    s.sock.write(`${JSON.stringify(obj)}\n`);
+  /** The fields of heartbeat's signon reply after `result`. */
+  private signonFields(): [string, string][] {
+    const out: [string, string][] = [
+      ['deadtime', this.config.deadtimeMs.toString(16)],
+      ['keepalive', this.config.keepaliveMs.toString(16)],
+      ['node', this.cluster?.me.name ?? this.config.localNode],
+      ['hbversion', this.o.version],
+    ];
+    const pacemaker = parameter(this.config, 'pacemaker');
+    if (pacemaker !== undefined) out.push(['pacemaker', pacemaker]);
+    out.push(['logfacility', String(facilityNumber(this.config))]);
+    return out;
   }
 
-  private emit(s: Session, ev: ApiEvent): void {
-    this.write(s, ev);
+  private write(s: Session, obj: ApiReply | ApiEvent): void {
+    writeBounded(s, `${JSON.stringify(obj)}\n`, this.o.log);
   }
 
   private fail(s: Session, id: number, code: ApiErrorCode, error: string, extra: Record<string, number> = {}): void {
@@ -312,34 +313,14 @@ export class ApiServer {
 
   private async signon(s: Session, req: Extract<ApiRequest, { op: 'signon' }>): Promise<void> {
     if (s.clientId !== undefined) return this.fail(s, req.id, 'ALREADY_SIGNED_ON', `already signed on as ${s.clientId}`);
-    const name = req.client;
-    if (name !== undefined && (name.length === 0 || name.length > MAX_CLIENT_NAME || !/^[\x21-\x7e]+$/.test(name))) {
-      this.badRequest(s, `signon with a bad client name "${clientText(name)}"`);
-      return this.fail(s, req.id, 'EINVAL', `bad client name (1 to ${MAX_CLIENT_NAME} printable characters without spaces)`);
+    const r = await admit(this.admitDeps, s, req.client);
+    if (s.closed) return;
+    if (!r.ok) {
+      if (r.code === 'EINVAL') this.badRequest(s, `signon with a bad client name "${clientText(req.client ?? '')}"`);
+      return this.fail(s, req.id, r.code, r.reason, r.code === 'EINVAL' ? {} : this.timing());
     }
-    const gen = this.clientGeneration++;
-    const pid = s.cred.pid;
-    const id = name ?? String(pid);
-    if ([...this.sessions].some((o) => o !== s && o.clientId === id)) {
-      this.logs.line('duplicate', 'warn', `duplicate client add request [${id}] [${pid}]`);
-      return this.fail(s, req.id, 'API_DUPLICATE', 'duplicate add request', this.timing());
-    }
-    const decision = authorize(this.config.apiauth, name, [s.cred], (this.o.idTables ?? readIdTables)());
-    if (!decision.ok) {
-      this.logs.line('authorization', 'warn', `Client [${id}] pid ${pid} failed authorization [${decision.reason}]`);
-      return this.fail(s, req.id, 'API_AUTH', decision.reason, this.timing());
-    }
-    s.clientId = id;
-    s.named = name !== undefined;
-    s.subscribed = s.named;
-    s.gen = gen;
-    s.pid = pid;
-    if (s.signonTimer) clearTimeout(s.signonTimer);
-    s.signonTimer = null;
-    this.o.log.debug(`Signing on API client ${pid} (${s.named ? id : "'casual'"})`);
-    if (s.named) this.side?.joined(s);
     this.reply(s, req.id, {
-      clientId: id,
+      clientId: s.clientId,
       node: this.cluster?.me.name ?? this.config.localNode,
       ...this.timing(),
       version: this.o.version,

@@ -161,15 +161,6 @@ export function loadConfiguration(opts: LoadOptions = {}): LoadResult {
   return result;
 }
 
-/**
- * heartbeat's own ipfail as users' ha.cf names it (`/usr/lib/heartbeat/ipfail`,
- * `/usr/libexec/heartbeat/ipfail`, …): heartbeat-ts runs its own ipfail in its
- * place, so the file need not exist.
- */
-export function isHeartbeatIpfail(command: string): boolean {
-  return basename(command) === 'ipfail' && /\/heartbeat\//.test(command);
-}
-
 type ProblemSink = (file: string, line: number, severity: ConfigProblem['severity'], code: string, message: string) => void;
 
 /** The checks heartbeat's plugins and respawn parser make against the running system. */
@@ -186,7 +177,6 @@ function checkSystem(cfg: HaConfig, file: string, problem: ProblemSink): void {
     if (!isChar) problem(file, m.line, 'error', 'HACF_BAD_MEDIA', `Serial port [${m.device}] not a char device in config file`);
   }
   for (const r of cfg.respawn) {
-    if (isHeartbeatIpfail(r.command)) continue;
     try {
       accessSync(r.command, constants.X_OK);
     } catch {

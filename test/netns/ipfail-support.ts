@@ -18,13 +18,13 @@ import { FIXTURES, installRepoScripts, Member, type Kind } from './failover-clus
 import { Failover } from './failover-scenario.js';
 import { ExclusivityMonitor } from './failover-support.js';
 import { authKeys, haCf, logSize, readLog, waitFor, waitForLog, writeHaConfig } from './harness/heartbeat.js';
-import { Lab } from './harness/lab.js';
+import { Lab, REPO_ROOT } from './harness/lab.js';
 
 export const PING_TARGET = 3;
-/** Where users' ha.cf names heartbeat's ipfail; a heartbeat-ts node runs its own for any …/heartbeat/ipfail. */
-export const IPFAIL_LIB = '/usr/lib/heartbeat/ipfail';
-/** Where Debian 12 installs heartbeat 3.0.6's ipfail (the /usr/lib path does not exist there). */
+/** Where Debian 12 installs heartbeat 3.0.6's C ipfail (the /usr/lib path does not exist there). */
 export const IPFAIL_LIBEXEC = '/usr/libexec/heartbeat/ipfail';
+/** heartbeat-ts's own ipfail, named explicitly in ha.cf (respawn runs what is configured). */
+export const OUR_IPFAIL = `${REPO_ROOT}/bin/ipfail`;
 export const PORT = 80;
 export const DOCROOT = '/srv/www';
 export const KEEPALIVE_S = 1;
@@ -50,16 +50,20 @@ export async function ipfailLab(kinds: readonly [Kind, Kind]): Promise<Lab> {
 
 export const vipOf = (lab: Lab): string => `${lab.subnet}.100`;
 
-/** ha.cf / authkeys / haresources of both cluster nodes: ping node3, ipfail respawned, auto_failback on. */
-export function configure(lab: Lab, ipfailPath: string, extra: readonly string[] = []): void {
+/**
+ * ha.cf / authkeys / haresources of both cluster nodes: ping node3, ipfail respawned, auto_failback on.
+ * `ipfailPath`: one program for both nodes, or node1's and node2's.
+ */
+export function configure(lab: Lab, ipfailPath: string | readonly [string, string], extra: readonly string[] = []): void {
   for (const i of [1, 2]) {
+    const ipfail = typeof ipfailPath === 'string' ? ipfailPath : ipfailPath[i - 1];
     writeHaConfig(lab, i, {
       hacf: haCf({
         media: 'bcast', nodes: ['node1', 'node2'], keepalive: KEEPALIVE_S, deadtime: 5, initdead: 10, autoFailback: true,
         extra: [
           `deadping ${DEADPING_S}`,
           `ping ${lab.ip(PING_TARGET)}`,
-          `respawn hacluster ${ipfailPath}`,
+          `respawn hacluster ${ipfail}`,
           'apiauth ipfail gid=haclient uid=hacluster',
           ...extra,
         ],

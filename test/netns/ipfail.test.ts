@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
  * ipfail between two heartbeat-ts nodes (issue 4, "Must show"), on real
  * links: node3 is the gateway both nodes ping; only node1's path to it is
  * cut (partition [1] [3]; the cluster link stays up). ha.cf names
- * heartbeat's ipfail (`respawn hacluster /usr/lib/heartbeat/ipfail`) and
- * heartbeat-ts runs its own in its place, as hacluster, allowed by
+ * heartbeat-ts's ipfail (`respawn hacluster <repo>/bin/ipfail`), run as
+ * hacluster, allowed by
  * `apiauth ipfail gid=haclient uid=hacluster`.
  *
  * Then the bad input of issue 4 that needs a running daemon: a client name
@@ -20,7 +20,7 @@ import { authKeys, haCf, logSize, OURS, OURS_OUT, readLog, waitForLog, writeHaCo
 import { REPO_ROOT, type Lab } from './harness/lab.js';
 import { stopOurs } from './failover-cluster.js';
 import {
-  IPFAIL_LIB, IpfailScenario, PING_TARGET, configure, esc, ipfailLab, ipfailProcs, linesSince,
+  OUR_IPFAIL, IpfailScenario, PING_TARGET, configure, esc, ipfailLab, ipfailProcs, linesSince,
 } from './ipfail-support.js';
 
 let lab: Lab | undefined;
@@ -36,7 +36,7 @@ beforeAll(async () => {
   if (!existsSync(join(REPO_ROOT, 'dist', 'daemon', 'ipfail.js'))) throw new Error('dist/daemon/ipfail.js missing: run `npm run build` first');
   lab = await ipfailLab(['ours', 'ours']);
   // `probe`: a named client only hacluster may be, for the apiauth test.
-  configure(lab, IPFAIL_LIB, ['apiauth probe uid=hacluster']);
+  configure(lab, OUR_IPFAIL, ['apiauth probe uid=hacluster']);
   sc = new IpfailScenario(lab, ['ours', 'ours'], 'ipfail');
 }, 300_000);
 
@@ -48,13 +48,13 @@ afterAll(async () => {
 }, 120_000);
 
 describe('ipfail on two heartbeat-ts nodes', () => {
-  it('both start; node1 serves; each runs our ipfail in place of heartbeat\'s, as hacluster', async () => {
+  it('both start; node1 serves; each runs our ipfail as configured, as hacluster', async () => {
     const s = S();
     await s.start();
     for (const i of [1, 2]) {
       const [p] = await ipfailProcs(s.lab, i);
       expect(p?.argv.slice(1)).toEqual([`${REPO_ROOT}/dist/daemon/ipfail.js`]);
-      expect(readLog(s.lab, i)).toMatch(new RegExp(`heartbeat: \\[\\d+\\]: info: Starting "${esc(IPFAIL_LIB)}" as uid ${p?.uid ?? -1}  gid \\d+ \\(pid \\d+\\)`));
+      expect(readLog(s.lab, i)).toMatch(new RegExp(`heartbeat: \\[\\d+\\]: info: Starting "${esc(OUR_IPFAIL)}" as uid ${p?.uid ?? -1}  gid \\d+ \\(pid \\d+\\)`));
     }
     // Each one has signed on and walked the nodes (debug lines reach ha-debug, as heartbeat's ipfail writes them).
     for (const i of [1, 2]) {
@@ -85,7 +85,7 @@ describe('ipfail on two heartbeat-ts nodes', () => {
     const script = `const { HbApiClient } = await import(${JSON.stringify(client)});
       const out = {};
       for (const name of ['nosuchclient', 'probe']) {
-        const c = await HbApiClient.connect('/var/run/heartbeat/register');
+        const c = await HbApiClient.connect('/var/run/heartbeat/heartbeat-ts.sock');
         const r = await c.signon(name);
         out[name] = r.ok ? 'ok' : r.code;
         c.close();
@@ -113,7 +113,7 @@ describe('ipfail on two heartbeat-ts nodes', () => {
     const sizes = [logSize(s.lab, 1), logSize(s.lab, 2)];
     await s.stop();
     for (const i of [1, 2]) {
-      expect(linesSince(s.lab, i, sizes[i - 1] ?? 0, /killing \/usr\/lib\/heartbeat\/ipfail process group \d+ with signal 15/)).toHaveLength(1);
+      expect(linesSince(s.lab, i, sizes[i - 1] ?? 0, new RegExp(`killing ${esc(OUR_IPFAIL)} process group \\d+ with signal 15`))).toHaveLength(1);
       expect(linesSince(s.lab, i, sizes[i - 1] ?? 0, /Respawning client|exited with return code|killed by signal/)).toEqual([]);
     }
     s.fo.expectNoDoubleHolding();

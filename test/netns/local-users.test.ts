@@ -7,7 +7,7 @@
  * file must never make a resource script kill a process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiSocketPath, resolvePaths } from '../../daemon/paths.js';
+import { apiSocketPath, toolSocketPath, resolvePaths } from '../../daemon/paths.js';
 import { authKeys, haCf, logSize, oursPids, readLog, realPids, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
 import { Lab, type NodeProcess } from './harness/lab.js';
 import { signalAll } from './harness/proc.js';
@@ -18,7 +18,8 @@ const OURS = 1;
 const REAL = 2;
 const NOBODY = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 const NOBODY_IN_HACLIENT = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--groups=haclient'];
-const SOCKET = apiSocketPath(resolvePaths({}));
+const SOCKET = toolSocketPath(resolvePaths({}));
+const REGISTER = apiSocketPath(resolvePaths({}));
 let lab: Lab | undefined;
 const spawned: NodeProcess[] = [];
 function theLab(): Lab {
@@ -72,13 +73,15 @@ afterAll(async () => {
 describe('local users: heartbeat-ts vs Heartbeat 3.0.6', () => {
   it('creates the run directory, rsctmp, FIFO, state and pid files with 3.0.6\'s modes and owners', async () => {
     const paths = [
-      '/var/run/heartbeat', SOCKET, '/var/run/heartbeat/rsctmp', '/run/resource-agents',
+      '/var/run/heartbeat', REGISTER, '/var/run/heartbeat/rsctmp', '/run/resource-agents',
       '/var/lib/heartbeat', '/var/lib/heartbeat/fifo', '/var/lib/heartbeat/hb_generation', '/var/lib/heartbeat/hb_uuid', '/var/run/heartbeat.pid',
     ];
     const [ours, real] = await Promise.all([modes(OURS, paths), modes(REAL, paths)]);
     expect(ours).toEqual(real);
     expect(ours['/var/run/heartbeat']).toBe('750 hacluster haclient directory');
     expect(ours['/var/run/heartbeat/rsctmp']).toBe('1755 root root directory');
+    // heartbeat-ts's own tool socket: as register
+    expect((await modes(OURS, [SOCKET]))[SOCKET]).toBe(ours[REGISTER]);
     // 3.0.6 hands its logs to hacluster; ours stay root's (tighter)
     expect((await modes(OURS, ['/var/log/ha-log']))['/var/log/ha-log']).toBe('644 root root regular file');
   }, 60_000);

@@ -1,13 +1,14 @@
 /**
  * apiauth: a cl_status run by a user the configuration does not allow is
  * refused, by heartbeat-ts as by Heartbeat 3.0.6 (node1 real, node2 ours,
- * `apiauth anon uid=root`, cl_status run as nobody). The daemon decides from
- * the kernel's view of the peer, so a client cannot claim another identity.
+ * `apiauth anon uid=root`, cl_status run as nobody; Debian's C cl_status is
+ * also run against heartbeat-ts). The daemon decides from the kernel's view
+ * of the peer, so a client cannot claim another identity.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authKeys, haCf, killOurs, readLog, startOurs, startReal, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
 import { Lab } from './harness/lab.js';
-import { normalizeLog, OUR_TOOLS, REAL_TOOLS, run, type ToolRun } from './ops-support.js';
+import { normalizeLog, OUR_TOOLS, REAL_TOOLS, run, teardownMixed, type ToolRun } from './ops-support.js';
 
 const REAL = 1;
 const OURS = 2;
@@ -18,8 +19,7 @@ function theLab(): Lab {
 }
 
 /** cl_status as another user (setpriv keeps the real binary's setgid bit working). */
-async function clsAs(i: number, args: string[], groups: string[] = []): Promise<ToolRun> {
-  const tool = i === REAL ? REAL_TOOLS.cl_status : OUR_TOOLS.cl_status;
+async function clsAs(i: number, args: string[], groups: string[] = [], tool = i === REAL ? REAL_TOOLS.cl_status : OUR_TOOLS.cl_status): Promise<ToolRun> {
   const ids = ['setpriv', '--reuid=nobody', '--regid=nogroup', ...(groups.length > 0 ? [`--groups=${groups.join(',')}`] : ['--clear-groups'])];
   const r = await run(theLab(), i, [...ids, tool, ...args]);
   return { code: r.code, stdout: r.stdout, stderr: normalizeLog(r.stderr) };
@@ -53,16 +53,7 @@ beforeAll(async () => {
   lab = await Lab.up({ nodes: 2 });
 }, 120_000);
 
-afterAll(async () => {
-  try {
-    if (lab?.isUp) {
-      await stopReal(lab, REAL).catch(() => undefined);
-      await killOurs(lab, OURS, 'SIGKILL').catch(() => undefined);
-    }
-  } finally {
-    await lab?.down();
-  }
-}, 120_000);
+afterAll(() => teardownMixed(lab, REAL, OURS), 120_000);
 
 describe('apiauth', () => {
   it('refuses a casual client that `apiauth anon` does not list, as Heartbeat 3.0.6 does', async () => {
@@ -73,7 +64,10 @@ describe('apiauth', () => {
       // directory as Debian's setgid one does: apiauth alone refuses.
       const member = ['haclient'];
       for (const args of [['hbstatus'], ['hbstatus', '-v'], ['listnodes'], ['nodestatus', 'node1'], ['hbparameter', '-p', 'keepalive']]) {
-        expect(await clsAs(OURS, args, member), args.join(' ')).toEqual(await clsAs(REAL, args, member));
+        const real = await clsAs(REAL, args, member);
+        expect(await clsAs(OURS, args, member), args.join(' ')).toEqual(real);
+        // Debian's own cl_status (setgid haclient; Heartbeat's API on register) is refused by heartbeat-ts the same way
+        expect(await clsAs(OURS, args, [], REAL_TOOLS.cl_status), `Debian's cl_status ${args.join(' ')}`).toEqual(real);
       }
       expect(await clsAs(OURS, ['hbstatus', '-v'], member)).toEqual({
         code: 0, stdout: 'Heartbeat is apparently running on this machine, but refuses my connection\n(client failed authorization)\n', stderr: '',
@@ -97,6 +91,7 @@ describe('apiauth', () => {
       // cannot be setgid (a script), so members of haclient pass instead
       // (a supplementary group, from the kernel's connect-time record).
       expect(await clsAs(REAL, ['listnodes'])).toMatchObject({ code: 0, stdout: 'node2\nnode1\n' });
+      expect(await clsAs(OURS, ['listnodes'], [], REAL_TOOLS.cl_status)).toMatchObject({ code: 0, stdout: 'node2\nnode1\n' });
       expect(await clsAs(OURS, ['listnodes'], ['haclient'])).toMatchObject({ code: 0, stdout: 'node2\nnode1\n' });
       // outside haclient, the run directory (0750 hacluster:haclient) keeps ours out
       expect(await clsAs(OURS, ['listnodes'])).toMatchObject({ code: 1, stderr: expect.stringContaining('Permission denied (only root and members of group haclient') as unknown as string });

@@ -13,19 +13,16 @@
  * (names replaced by <SELF>/<PEER>), queries without names are compared as
  * they are.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authKeys, haCf, killOurs, startOurs, startReal, stopReal, waitFor, waitForLog, writeHaConfig } from './harness/heartbeat.js';
-import { Lab, REPO_ROOT } from './harness/lab.js';
+import { killOurs, startOurs, startReal, stopReal, waitFor, waitForLog } from './harness/heartbeat.js';
+import { Lab } from './harness/lab.js';
 import {
-  addSecondLink, byRole, dropIface, normalizeLog, normalizeVersion, OUR_INIT_ENV, OUR_TOOLS, REAL_TOOLS, run, undropIface, type ToolRun,
+  addSecondLink, answerDiffs, byRole, clStatusByRole, dropIface, OUR_INIT_ENV, OUR_TOOLS, REAL_TOOLS, ROLE_NAMES, run, sortRoleBlocks,
+  teardownMixed, undropIface, withDeadEth1, writeOpsConfig, type ToolRun,
 } from './ops-support.js';
 
 const REAL = 1;
 const OURS = 2;
-const NAMES: Record<number, { self: string; peer: string }> = { 1: { self: 'node1', peer: 'node2' }, 2: { self: 'node2', peer: 'node1' } };
-
 let lab: Lab | undefined;
 function theLab(): Lab {
   if (!lab) throw new Error('lab not up');
@@ -34,13 +31,9 @@ function theLab(): Lab {
 
 /** cl_status on node i with the tool of that node's daemon; names by role. */
 async function cls(i: number, args: readonly string[]): Promise<ToolRun> {
-  const n = NAMES[i]!;
-  const argv = args.map((a) => a.replace('{self}', n.self).replace('{peer}', n.peer));
   const tool = i === REAL ? REAL_TOOLS.cl_status : OUR_TOOLS.cl_status;
-  const r = await run(theLab(), i, [tool, ...argv]);
   const named = args.some((a) => a.includes('{self}') || a.includes('{peer}')) || args[0] === 'test';
-  const norm = (t: string): string => normalizeVersion(normalizeLog(named ? byRole(t, n.self, n.peer) : t));
-  return { code: r.code, stdout: norm(r.stdout), stderr: norm(r.stderr) };
+  return clStatusByRole(theLab(), i, tool, args, named);
 }
 
 /**
@@ -50,29 +43,14 @@ async function cls(i: number, args: readonly string[]): Promise<ToolRun> {
  * node2's view of itself.
  */
 async function byRoleSorted(i: number, q: readonly string[]): Promise<ToolRun> {
-  const n = NAMES[i]!;
+  const n = ROLE_NAMES[i]!;
   const r = await cls(i, q);
-  const head: string[] = [];
-  const groups: string[][] = [];
-  for (const line of byRole(r.stdout, n.self, n.peer).split('\n')) {
-    if (/^<(SELF|PEER)>/.test(line)) groups.push([line]);
-    else (groups.at(-1) ?? head).push(line);
-  }
-  const trim = (g: string[]): string => g.join('\n').replace(/\n+$/, '');
-  return { ...r, stdout: [trim(head), ...groups.map(trim).sort()].join('\n--\n') };
+  return { ...r, stdout: sortRoleBlocks(byRole(r.stdout, n.self, n.peer)) };
 }
 
 /** Runs every query on both nodes and expects the same outputs and exit codes. */
 async function compare(queries: readonly (readonly string[])[], byRoles = false): Promise<void> {
-  const diffs: string[] = [];
-  for (const q of queries) {
-    const ask = (i: number): Promise<ToolRun> => (byRoles ? byRoleSorted(i, q) : cls(i, q));
-    const [real, ours] = [await ask(REAL), await ask(OURS)];
-    if (JSON.stringify(real) !== JSON.stringify(ours)) {
-      diffs.push(`cl_status ${q.join(' ')}\n  real: ${JSON.stringify(real)}\n  ours: ${JSON.stringify(ours)}`);
-    }
-  }
-  expect(diffs.join('\n')).toBe('');
+  expect(await answerDiffs(queries, (i, q) => (byRoles ? byRoleSorted(i, q) : cls(i, q)), REAL, OURS)).toBe('');
 }
 
 const NO_DAEMON_QUERIES = [
@@ -120,27 +98,10 @@ async function stopBoth(): Promise<void> {
 beforeAll(async () => {
   lab = await Lab.up({ nodes: 2 });
   addSecondLink(lab);
-  for (const i of lab.ids()) {
-    writeHaConfig(lab, i, {
-      hacf: haCf({ media: 'bcast', nodes: ['node1', 'node2'], keepalive: 1, deadtime: 5, initdead: 15, autoFailback: false, extra: 'bcast eth1' }),
-      authkeys: authKeys('sha1'),
-      // Each node owns a group that takes seconds to stop: standby stays "in progress" that long.
-      haresources: 'node1 SlowStop::one\nnode2 SlowStop::two\n',
-    });
-    lab.writeFile(i, '/etc/ha.d/resource.d/SlowStop', readFileSync(join(REPO_ROOT, 'test/netns/fixtures/SlowStop')), 0o755);
-  }
+  writeOpsConfig(lab);
 }, 120_000);
 
-afterAll(async () => {
-  try {
-    if (lab?.isUp) {
-      await stopReal(lab, REAL).catch(() => undefined);
-      await killOurs(lab, OURS, 'SIGKILL').catch(() => undefined);
-    }
-  } finally {
-    await lab?.down();
-  }
-}, 180_000);
+afterAll(() => teardownMixed(lab, REAL, OURS), 180_000);
 
 describe('heartbeat-ts tools vs Heartbeat 3.0.6 in a mixed cluster', () => {
   it('with both daemons stopped', async () => {
@@ -206,24 +167,13 @@ describe('heartbeat-ts tools vs Heartbeat 3.0.6 in a mixed cluster', () => {
   }, 180_000);
 
   it('with a dead link (eth1 dropped on both nodes) while the peers stay active', async () => {
-    const l = theLab();
-    await dropIface(l, REAL, 'eth1');
-    await dropIface(l, OURS, 'eth1');
-    try {
-      for (const i of [REAL, OURS]) {
-        await waitFor(() => cls(i, ['hblinkstatus', '{peer}', 'eth1']), { timeoutMs: 30_000, what: `eth1 dead on node${i}`, until: (r) => r.stdout === 'dead\n' });
-      }
+    const peerEth1 = async (i: number): Promise<string> => (await cls(i, ['hblinkstatus', '{peer}', 'eth1'])).stdout;
+    await withDeadEth1(theLab(), [REAL, OURS], peerEth1, async () => {
       await compare(ROLE_QUERIES);
       await compare(SYMMETRIC_QUERIES, true);
       expect(await cls(OURS, ['hblinkstatus', '{peer}', 'eth1'])).toMatchObject({ code: 1, stdout: 'dead\n' });
       expect(await peerStatus(OURS)).toBe('active');
-    } finally {
-      await undropIface(l, REAL);
-      await undropIface(l, OURS);
-    }
-    for (const i of [REAL, OURS]) {
-      await waitFor(() => cls(i, ['hblinkstatus', '{peer}', 'eth1']), { timeoutMs: 30_000, what: `eth1 up again on node${i}`, until: (r) => r.stdout === 'up\n' });
-    }
+    });
   }, 180_000);
 
   it('with standby in progress, asked for through each init script', async () => {

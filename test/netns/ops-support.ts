@@ -5,7 +5,9 @@
  * without touching eth0.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { authKeys, haCf, killOurs, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
 import type { ExecResult, Lab } from './harness/lab.js';
 import { REPO_ROOT } from './harness/lab.js';
 
@@ -93,4 +95,89 @@ export async function dropIface(lab: Lab, i: number, iface: string): Promise<voi
 
 export async function undropIface(lab: Lab, i: number): Promise<void> {
   await lab.exec(i, ['nft', 'delete', 'table', 'inet', NFT_TABLE]);
+}
+
+/**
+ * ha.cf of the mixed-cluster tool comparisons on both nodes: bcast on eth0
+ * and eth1 (keepalive 1, deadtime 5, initdead 15, auto_failback off), each
+ * node owning a group that takes seconds to stop (standby stays "in
+ * progress" that long); `extra` lines are added to ha.cf.
+ */
+export function writeOpsConfig(lab: Lab, extra: readonly string[] = []): void {
+  for (const i of lab.ids()) {
+    writeHaConfig(lab, i, {
+      hacf: haCf({ media: 'bcast', nodes: ['node1', 'node2'], keepalive: 1, deadtime: 5, initdead: 15, autoFailback: false, extra: ['bcast eth1', ...extra] }),
+      authkeys: authKeys('sha1'),
+      haresources: 'node1 SlowStop::one\nnode2 SlowStop::two\n',
+    });
+    lab.writeFile(i, '/etc/ha.d/resource.d/SlowStop', readFileSync(join(REPO_ROOT, 'test/netns/fixtures/SlowStop')), 0o755);
+  }
+}
+
+/** Ends a mixed-cluster test: the real daemon stops gracefully, ours is killed, the lab goes. */
+export async function teardownMixed(lab: Lab | undefined, real: number, ours: number): Promise<void> {
+  try {
+    if (lab?.isUp) {
+      await stopReal(lab, real).catch(() => undefined);
+      await killOurs(lab, ours, 'SIGKILL').catch(() => undefined);
+    }
+  } finally {
+    await lab?.down();
+  }
+}
+
+/** Node names by role in the two-node comparisons: node i's self and peer. */
+export const ROLE_NAMES: Record<number, { self: string; peer: string }> = { 1: { self: 'node1', peer: 'node2' }, 2: { self: 'node2', peer: 'node1' } };
+
+/**
+ * Runs cl_status `tool` on node i with `{self}`/`{peer}` in `args` replaced by
+ * node names; log prefixes and versions normalised, and node names in the
+ * output replaced by roles when `byRoles`.
+ */
+export async function clStatusByRole(lab: Lab, i: number, tool: string, args: readonly string[], byRoles: boolean): Promise<ToolRun> {
+  const n = ROLE_NAMES[i] ?? { self: '', peer: '' };
+  const argv = args.map((a) => a.replace('{self}', n.self).replace('{peer}', n.peer));
+  const r = await run(lab, i, [tool, ...argv]);
+  const norm = (t: string): string => normalizeVersion(normalizeLog(byRoles ? byRole(t, n.self, n.peer) : t));
+  return { code: r.code, stdout: norm(r.stdout), stderr: norm(r.stderr) };
+}
+
+/** `listnodes -v` style output (names already by role) with its node blocks in a fixed order. */
+export function sortRoleBlocks(text: string): string {
+  const head: string[] = [];
+  const groups: string[][] = [];
+  for (const line of text.split('\n')) {
+    if (/^<(SELF|PEER)>/.test(line)) groups.push([line]);
+    else (groups.at(-1) ?? head).push(line);
+  }
+  const trim = (g: string[]): string => g.join('\n').replace(/\n+$/, '');
+  return [trim(head), ...groups.map(trim).sort()].join('\n--\n');
+}
+
+/** Asks every query on node `real` then node `ours`; returns the differences, one per query ('' when none). */
+export async function answerDiffs(
+  queries: readonly (readonly string[])[], ask: (i: number, q: readonly string[]) => Promise<ToolRun>, real: number, ours: number,
+): Promise<string> {
+  const diffs: string[] = [];
+  for (const q of queries) {
+    const [a, b] = [await ask(real, q), await ask(ours, q)];
+    if (JSON.stringify(a) !== JSON.stringify(b)) diffs.push(`cl_status ${q.join(' ')}\n  real: ${JSON.stringify(a)}\n  ours: ${JSON.stringify(b)}`);
+  }
+  return diffs.join('\n');
+}
+
+/**
+ * Runs `body` while eth1 is dead on nodes `nodes` (dropped on input on each),
+ * once `peerLink(i)` reports node i's peer link eth1 `dead`; restores eth1,
+ * then waits until every node reports it `up` again.
+ */
+export async function withDeadEth1(lab: Lab, nodes: readonly number[], peerLink: (i: number) => Promise<string>, body: () => Promise<void>): Promise<void> {
+  for (const i of nodes) await dropIface(lab, i, 'eth1');
+  try {
+    for (const i of nodes) await waitFor(() => peerLink(i), { timeoutMs: 30_000, what: `eth1 dead on node${i}`, until: (s) => s === 'dead\n' });
+    await body();
+  } finally {
+    for (const i of nodes) await undropIface(lab, i);
+  }
+  for (const i of nodes) await waitFor(() => peerLink(i), { timeoutMs: 30_000, what: `eth1 up again on node${i}`, until: (s) => s === 'up\n' });
 }

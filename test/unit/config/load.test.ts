@@ -124,6 +124,8 @@ describe('loadConfiguration', () => {
       [6, `Nonexistent serial port [${join(d, 'nope')}] in config file`],
       [6, `Serial port [${join(d, 'plain')}] not a char device in config file`],
       [7, `Client child command [${join(d, 'prog')}] is not executable`],
+      // heartbeat's ipfail is run as configured: a missing one is reported like any other program.
+      [9, 'Client child command [/nonexistent/heartbeat/ipfail] is not executable'],
     ]);
   });
 

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HbApiClient } from '../../../daemon/api/client.js';
 import { readIdTables } from '../../../daemon/api/auth.js';
-import { apiSocketPath } from '../../../daemon/paths.js';
+import { toolSocketPath } from '../../../daemon/paths.js';
 import { apiLab, type ApiLab } from './api-fixture.js';
 
 let lab: ApiLab | undefined;
@@ -65,8 +65,8 @@ describe('local users', () => {
     const ids = readIdTables();
     expect((st.mode & 0o7777).toString(8)).toBe('750');
     expect([st.uid, st.gid]).toEqual([ids.users.get('hacluster'), ids.groups.get('haclient')]);
-    expect((statSync(apiSocketPath(lab.nodes[0]!.paths)).mode & 0o777).toString(8)).toBe('777');
-    const socket = apiSocketPath(lab.nodes[0]!.paths);
+    expect((statSync(toolSocketPath(lab.nodes[0]!.paths)).mode & 0o777).toString(8)).toBe('777');
+    const socket = toolSocketPath(lab.nodes[0]!.paths);
     expect(await asNobody([], SIGNON_SCRIPT, [socket]).out).toBe('ERR EACCES');
     expect(JSON.parse(await asNobody(IN_HACLIENT, SIGNON_SCRIPT, [socket]).out)).toMatchObject({ id: 1, ok: true });
   });
@@ -74,7 +74,7 @@ describe('local users', () => {
   it('takes the connector\'s credentials: requests queued by an unprivileged user and handed to a root process stay unprivileged', async () => {
     lab = await apiLab();
     openPathTo(lab);
-    const socket = apiSocketPath(lab.nodes[0]!.paths);
+    const socket = toolSocketPath(lab.nodes[0]!.paths);
     const dir = mkdtempSync(join(tmpdir(), 'hbts-handoff-'));
     scratch.push(dir);
     const flag = join(dir, 'handed');
@@ -110,7 +110,7 @@ describe('local users', () => {
     // 36 connections, the last 4 for root: nobody's 32 fill the rest.
     lab = await apiLab({ limits: { maxConnections: 36, rootReserve: 4 } });
     openPathTo(lab);
-    const socket = apiSocketPath(lab.nodes[0]!.paths);
+    const socket = toolSocketPath(lab.nodes[0]!.paths);
     const hog = `const net=require('net');let open=0;const all=[];for(let i=0;i<200;i++){const s=net.connect(process.argv[1]);all.push(s);` +
       `s.on('connect',()=>{if(++open===200)console.log('connected')});s.on('error',()=>{})}`;
     const { proc } = asNobody(IN_HACLIENT, hog, [socket]);
@@ -132,7 +132,7 @@ describe('local users', () => {
 
   it('drops a client that never signs on', async () => {
     lab = await apiLab({ limits: { signonTimeoutMs: 300 } });
-    const sock = connect(apiSocketPath(lab.nodes[0]!.paths));
+    const sock = connect(toolSocketPath(lab.nodes[0]!.paths));
     socks.push(sock);
     const closed = new Promise<void>((resolve) => sock.on('close', () => resolve()));
     sock.on('error', () => undefined);
@@ -143,7 +143,7 @@ describe('local users', () => {
   it('rate-limits bad requests and bounds and escapes their log lines', async () => {
     lab = await apiLab();
     openPathTo(lab);
-    const socket = apiSocketPath(lab.nodes[0]!.paths);
+    const socket = toolSocketPath(lab.nodes[0]!.paths);
     // 2865 bad requests as in the issue, each with a 60 KB op holding a forged log line.
     const flood = `const s=require('net').connect(process.argv[1]);s.on('error',()=>{});let n=0;` +
       `const op='x\\nCRIT: Resource STOP failure. Reboot required!\\n'+'y'.repeat(60000);` +
@@ -162,7 +162,7 @@ describe('local users', () => {
 
   it('disconnects a request over the size limit', async () => {
     lab = await apiLab({ limits: { maxRequestBytes: 1024 } });
-    const c = await HbApiClient.connect(apiSocketPath(lab.nodes[0]!.paths));
+    const c = await HbApiClient.connect(toolSocketPath(lab.nodes[0]!.paths));
     const closed = new Promise<void>((resolve) => c.on('close', () => resolve()));
     expect(await c.parameter('x'.repeat(2000))).toMatchObject({ ok: false });
     await closed;

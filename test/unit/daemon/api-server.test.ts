@@ -8,7 +8,7 @@ import { chmodSync, existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HbApiClient } from '../../../daemon/api/client.js';
 import type { ApiEvent } from '../../../daemon/api/types.js';
-import { apiSocketPath } from '../../../daemon/paths.js';
+import { apiSocketPath, toolSocketPath } from '../../../daemon/paths.js';
 import { apiLab, type ApiLab } from './api-fixture.js';
 
 let lab: ApiLab | undefined;
@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 async function client(l: ApiLab, i: number): Promise<HbApiClient> {
-  const c = await HbApiClient.connect(apiSocketPath(l.nodes[i]!.paths));
+  const c = await HbApiClient.connect(toolSocketPath(l.nodes[i]!.paths));
   clients.push(c);
   return c;
 }
@@ -59,8 +59,10 @@ describe('API server', () => {
     lab = await apiLab();
     const n1 = lab.nodes[0]!;
     expect(existsSync(apiSocketPath(n1.paths))).toBe(true);
+    expect(existsSync(toolSocketPath(n1.paths))).toBe(true);
     await n1.api.shutdown();
     expect(existsSync(apiSocketPath(n1.paths))).toBe(false);
+    expect(existsSync(toolSocketPath(n1.paths))).toBe(false);
   });
 
   it('signs a casual client on after checking its kernel credentials, and answers queries', async () => {
@@ -92,7 +94,7 @@ describe('API server', () => {
     chmodSync(lab.dir, 0o755);
     chmodSync(lab.nodes[0]!.paths.stateDir, 0o755);
     chmodSync(lab.nodes[0]!.paths.runDir, 0o755);
-    const reply = JSON.parse(await signonAs(apiSocketPath(lab.nodes[0]!.paths), 'nobody', 'nogroup')) as Record<string, unknown>;
+    const reply = JSON.parse(await signonAs(toolSocketPath(lab.nodes[0]!.paths), 'nobody', 'nogroup')) as Record<string, unknown>;
     expect(reply).toMatchObject({ id: 1, ok: false, code: 'API_AUTH', error: 'client failed authorization', deadtimeMs: 5000 });
     expect(lab.nodes[0]!.lines.some((l) => /^WARN: Client \[\d+\] pid \d+ failed authorization \[client failed authorization\]$/.test(l))).toBe(true);
     // a named client without an apiauth line (and no `default`) is refused too

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clStatus, USAGE } from '../../../daemon/cl_status.js';
-import { apiSocketPath } from '../../../daemon/paths.js';
+import { toolSocketPath } from '../../../daemon/paths.js';
 import { atoi } from '../../../daemon/tools/cl-status-cmds.js';
 import { memoryIO } from '../../../daemon/tools/common.js';
 import { apiLab, type ApiLab } from './api-fixture.js';
@@ -58,7 +58,7 @@ describe('cl_status against a running daemon', () => {
   let sock: string;
   beforeAll(async () => {
     lab = await apiLab({ resources: { rscstatus: () => 'all' } });
-    sock = apiSocketPath(lab.nodes[0]!.paths);
+    sock = toolSocketPath(lab.nodes[0]!.paths);
   });
   afterAll(async () => lab.close());
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpfailClient, envSinkConfig, type IpfailClientStart } from '../../../daemon/ipfail.js';
-import { apiSocketPath } from '../../../daemon/paths.js';
+import { toolSocketPath } from '../../../daemon/paths.js';
 import { createLogRoot, memoryLogger, type LogRoot } from '../../../lib/util/log.js';
 import type { HaMsg } from '../../../lib/wire/index.js';
 import { HACF, apiLab, type ApiLab } from './api-fixture.js';
@@ -33,7 +33,7 @@ function memoryRoot(): LogRoot & { lines: string[] } {
 }
 
 async function start(l: ApiLab, i: number, root: LogRoot, configureLogs = false): Promise<IpfailClientStart> {
-  const r = await IpfailClient.start({ socketPath: apiSocketPath(l.nodes[i]!.paths), logRoot: root, clock: l.clock, configureLogs, startupStderr: false });
+  const r = await IpfailClient.start({ socketPath: toolSocketPath(l.nodes[i]!.paths), logRoot: root, clock: l.clock, configureLogs, startupStderr: false });
   if (r.ok) clients.push(r.client);
   return r;
 }

@@ -1,0 +1,60 @@
+/**
+ * respawn runs the program ha.cf names (Heartbeat's own C clients included),
+ * only once the API sockets listen, with every recorded ha.cf parameter as
+ * HA_<name> in its environment, as heartbeat gives its clients.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RespawnAttachment } from '../../../daemon/respawn.js';
+import type { HeartbeatNode } from '../../../daemon/node.js';
+import { memoryLogger } from '../../../lib/util/log.js';
+import { config, HACF } from './api-fixture.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function until(pred: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('respawn', () => {
+  it('runs the configured program after the API is ready, with the recorded parameters as HA_<name>', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hbts-respawn-'));
+    dirs.push(dir);
+    const out = join(dir, 'env.txt');
+    const prog = join(dir, 'client');
+    writeFileSync(prog, `#!/bin/sh\nenv > ${out}.tmp && mv ${out}.tmp ${out}\nexit 100\n`, { mode: 0o755 });
+    // the log file is handed to hacluster at the start (as heartbeat does): one of our own
+    const logfile = join(dir, 'ha-log');
+    writeFileSync(logfile, '');
+    const cfg = config('node1', `${HACF}logfile ${logfile}\nlogfacility local0\nrespawn root ${prog}\n`);
+    const log = memoryLogger();
+    let ready: () => void = () => undefined;
+    const apiReady = new Promise<void>((r) => (ready = r));
+    const respawn = new RespawnAttachment(cfg, log, { HA_CURHOST: 'node1' }, () => apiReady);
+    const cluster = Object.assign(new EventEmitter(), { isCommUp: true });
+    respawn.start({ cluster } as unknown as HeartbeatNode);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(existsSync(out)).toBe(false); // not before the API listens
+    ready();
+    await until(() => existsSync(out));
+    const env = new Map(readFileSync(out, 'utf8').split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    expect(env.get('HA_logfile')).toBe(logfile);
+    expect(env.get('HA_logfacility')).toBe('local0');
+    expect(env.get('HA_keepalive')).toBe('1');
+    expect(env.get('HA_deadtime')).toBe('5');
+    expect(env.get('HA_CURHOST')).toBe('node1');
+    await until(() => log.lines.some((l) => l.includes('exited with 100: not respawning it')));
+    expect(log.lines).toContain(`info: Starting child client "${prog}" (0,0)`);
+    await respawn.shutdown();
+  });
+});
