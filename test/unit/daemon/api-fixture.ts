@@ -6,11 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Authenticator } from '../../../lib/auth/index.js';
 import { parseAuthKeys } from '../../../lib/config/authkeys.js';
 import { parseHaCf } from '../../../lib/config/hacf.js';
 import type { HaConfig } from '../../../lib/config/types.js';
-import { Cluster } from '../../../lib/membership/cluster.js';
+import type { Cluster } from '../../../lib/membership/cluster.js';
+import { MemoryStateStore } from '../../../lib/membership/state-files.js';
+import { assembleNode } from '../../../lib/node/assemble.js';
 import { ManualClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 import { ApiServer } from '../../../daemon/api/server.js';
@@ -38,6 +39,7 @@ export function config(name: string, text = HACF): HaConfig {
 export interface ApiNode {
   name: string;
   cluster: Cluster;
+  stop(): Promise<void>;
   api: ApiServer;
   paths: Paths;
   lines: string[];
@@ -61,19 +63,20 @@ export async function apiLab(o: { text?: string; resources?: ResourceStatusSourc
   for (const [i, name] of ['node1', 'node2'].entries()) {
     const log = memoryLogger();
     const cfg = config(name, o.text);
-    const cluster = new Cluster({
-      config: cfg, myName: name, uuid: Buffer.alloc(16, i + 1), generation: 10 + i,
-      signer: new Authenticator(keys, { msgfmt: 'classic' }), media: [hub.medium(name)],
-      clock, log, loadavg: () => '0.00 0.00 0.00 1/1 1', random: () => 0.5,
+    const { messaging } = assembleNode({
+      config: cfg, keys, groups: [], nodename: name, media: () => [hub.medium(name)],
+      clock, log, store: new MemoryStateStore(Buffer.alloc(16, i + 1), 10 + i), scripts: undefined,
+      loadavg: () => '0.00 0.00 0.00 1/1 1', random: () => 0.5,
     });
-    await cluster.start();
+    const cluster = messaging.cluster;
+    await messaging.start();
     const paths: Paths = { haDir: dir, stateDir: join(dir, name), runDir: join(dir, name, 'run'), pidFile: join(dir, name, 'pid'), resourceDirs: [] };
     const api = new ApiServer({
       log, config: cfg, paths, manageResources: o.manageResources ?? true, version: '3.0.6 (test)',
       ...(o.resources ? { resources: o.resources } : {}),
     });
     api.start({ cluster });
-    nodes.push({ name, cluster, api, paths, lines: log.lines });
+    nodes.push({ name, cluster, stop: () => messaging.stop(), api, paths, lines: log.lines });
   }
   clock.advance(3000);
   for (const n of nodes) await n.api.ready();
@@ -82,7 +85,7 @@ export async function apiLab(o: { text?: string; resources?: ResourceStatusSourc
     async close() {
       for (const n of nodes) {
         await n.api.shutdown();
-        await n.cluster.stop();
+        await n.stop();
       }
       rmSync(dir, { recursive: true, force: true });
     },

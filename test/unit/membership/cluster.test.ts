@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Authenticator } from '../../../lib/auth/index.js';
+import type { Authenticator } from '../../../lib/auth/index.js';
 import { parseAuthKeys } from '../../../lib/config/authkeys.js';
 import { parseHaCf } from '../../../lib/config/hacf.js';
 import type { HaConfig } from '../../../lib/config/types.js';
-import { Cluster } from '../../../lib/membership/cluster.js';
+import type { Cluster } from '../../../lib/membership/cluster.js';
+import { MemoryStateStore } from '../../../lib/membership/state-files.js';
+import { assembleNode } from '../../../lib/node/assemble.js';
 import { ManualClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 import { decodeDatagram } from '../../../lib/wire/index.js';
@@ -44,15 +46,15 @@ describe('Cluster (membership core) on an in-process segment', () => {
 
   async function startNode(hub: Hub, clock: ManualClock, name: string, generation: number, authText?: string, hacf?: string): Promise<TestNode> {
     const log = memoryLogger();
-    const auth = new Authenticator(keys(authText), { msgfmt: 'classic' });
     const uuid = Buffer.alloc(16, name === 'node1' ? 1 : 2);
-    const cluster = new Cluster({
-      config: config(name, hacf), myName: name, uuid, generation, signer: auth, media: [hub.medium(name)],
-      clock, log, loadavg: () => '0.00 0.00 0.00 1/1 1', random: () => 0.5,
+    const { messaging } = assembleNode({
+      config: config(name, hacf), keys: keys(authText), groups: [], nodename: name, media: () => [hub.medium(name)],
+      clock, log, store: new MemoryStateStore(uuid, generation), scripts: undefined,
+      loadavg: () => '0.00 0.00 0.00 1/1 1', random: () => 0.5,
     });
-    running.push(cluster);
-    await cluster.start();
-    return { cluster, lines: log.lines, auth };
+    running.push(messaging.cluster);
+    await messaging.start();
+    return { cluster: messaging.cluster, lines: log.lines, auth: messaging.auth };
   }
 
   it('two nodes go active, exchange reqnodes/repnodes, and see each other active with links up', async () => {

@@ -24,7 +24,7 @@ function node1() {
     groups: [],
     myName: 'node1',
     log,
-    runner: new ScriptRunner({ resourceDirs: ['/nonexistent'], env: {}, timeoutMs: { start: 1000, stop: 1000, status: 1000 }, killGraceMs: 100 }),
+    clock, runner: new ScriptRunner({ clock, resourceDirs: ['/nonexistent'], env: {}, timeoutMs: { start: 1000, stop: 1000, status: 1000 }, killGraceMs: 100 }),
     stopRetryMax: 1,
     onUnstoppable: () => undefined,
   });

@@ -9,13 +9,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Authenticator } from '../../../lib/auth/index.js';
 import { parseAuthKeys } from '../../../lib/config/authkeys.js';
 import { parseHaCf } from '../../../lib/config/hacf.js';
 import { parseHaResources } from '../../../lib/config/haresources.js';
-import { Cluster } from '../../../lib/membership/cluster.js';
-import { ResourceController } from '../../../lib/resources/controller.js';
-import { GroupManager } from '../../../lib/resources/group-manager.js';
+import type { Cluster } from '../../../lib/membership/cluster.js';
+import { MemoryStateStore } from '../../../lib/membership/state-files.js';
+import { assembleNode } from '../../../lib/node/assemble.js';
+import type { ResourceController } from '../../../lib/resources/controller.js';
 import { ScriptRunner } from '../../../lib/resources/script-runner.js';
 import { RSC } from '../../../lib/resources/sets.js';
 import { systemClock } from '../../../lib/util/clock.js';
@@ -74,30 +74,18 @@ describe('resource controller with two nodes (nice_failback)', () => {
       const log = memoryLogger();
       const config = parseHaCf(hacf, { file: 'ha.cf', nodename: name }).value;
       if (!config) throw new Error('config');
-      const cluster = new Cluster({
-        config, myName: name, uuid: Buffer.alloc(16, gen), generation: gen,
-        signer: new Authenticator(keys, { msgfmt: 'classic' }), media: [hub.medium(name)],
-        clock: systemClock, log, loadavg: () => '0.00 0.00 0.00 1/1 1',
+      const node = assembleNode({
+        config, keys, groups, nodename: name, media: () => [hub.medium(name)],
+        clock: systemClock, log, store: new MemoryStateStore(Buffer.alloc(16, gen), gen),
+        scripts: new ScriptRunner({ resourceDirs: [rdir], clock: systemClock, env: { STATE_DIR: state }, timeoutMs: { start: 5000, stop: 5000, status: 5000 }, killGraceMs: 500 }),
+        stopRetryMax: 1, onUnstoppable: () => { throw new Error('unstoppable'); }, requestDelayMs: 1000,
       });
-      const gm = new GroupManager({
-        groups, myName: name, log,
-        runner: new ScriptRunner({ resourceDirs: [rdir], env: { STATE_DIR: state }, timeoutMs: { start: 5000, stop: 5000, status: 5000 }, killGraceMs: 500 }),
-        stopRetryMax: 1, onUnstoppable: () => { throw new Error('unstoppable'); },
-      });
-      const ctl = new ResourceController({
-        cluster: {
-          myName: name,
-          send: (m) => cluster.send(m),
-          normalNodes: () => cluster.allNodes().map((n) => ({ name: n.name, status: n.status, anyPacketsYet: n.anyPacketsYet })),
-        },
-        groups: gm, autoFailback, clock: systemClock, log, scriptLog: () => log, requestDelayMs: 1000,
-      });
-      cluster.on('commUp', () => ctl.commUp());
-      cluster.on('message', (m, from, local) => { if (cluster.isCommUp) ctl.message(m, from, local); });
-      cluster.on('nodeDead', (n, heard) => { if (n !== name) ctl.nodeDead(n, heard); });
-      await cluster.start();
+      const cluster = node.messaging.cluster;
+      const ctl = node.resources?.controller;
+      if (!ctl) throw new Error('no resources');
+      await node.messaging.start();
       const t: TNode = { name, cluster, ctl, lines: log.lines, state };
-      cleanups.push(async () => { ctl.stop(); await cluster.stop(); });
+      cleanups.push(async () => { ctl.stop(); await node.messaging.stop(); });
       return t;
     };
     const holds = (t: TNode): boolean => existsSync(join(t.state, 'web'));
