@@ -60,6 +60,8 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   private lastMembers: string[] = [];
   private readonly badpackLogged = new Map<string, number>();
   private stopped = false;
+  /** Our own messages, waiting for the next turn to reach our receive path. */
+  private readonly loopback: HaMsg[] = [];
   readonly startedAtMs: number;
 
   constructor(private readonly opts: ClusterOptions) {
@@ -254,9 +256,28 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     if (!ns) msg.mod(F.LOAD, this.opts.loadavg());
     setField(F.TTL, String(this.cfg.hopfudge + this.order.length));
     this.reliability.transmit(msg, seq);
-    // Loopback: a node acts on its own messages (resource and standby protocols rely on it).
-    this.process(msg, null);
+    // Loopback: a node acts on its own messages (resource and standby
+    // protocols rely on it) on the next turn, in order, as heartbeat queues
+    // them — never inside the handler that sent them.
+    this.loopback.push(msg);
+    if (this.loopback.length === 1) this.clock.defer(() => this.drainLoopback());
     return seq;
+  }
+
+  /** The head of the queue stays queued while processed: what it sends goes behind it. */
+  private drainLoopback(): void {
+    try {
+      while (!this.stopped && this.loopback.length > 0) {
+        try {
+          this.process(this.loopback[0] as HaMsg, null);
+        } finally {
+          this.loopback.shift();
+        }
+      }
+    } finally {
+      if (this.stopped) this.loopback.length = 0;
+      else if (this.loopback.length > 0) this.clock.defer(() => this.drainLoopback());
+    }
   }
 
   // ---------------------------------------------------------------- receive path
@@ -311,6 +332,12 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     if (node.type === 'ping' && type !== T.NS_STATUS) return;
     node.anyPacketsYet = true;
     const link = medium ? node.links.find((l) => l.name === medium.linkName) : undefined;
+    // The network's copy of our own message (a broadcast comes back): it
+    // shows the link works; the message itself we act on through loopback.
+    if (node === this.me && medium !== null) {
+      if (link) this.refreshLink(node, link);
+      return;
+    }
 
     const dest = msg.get(F.TO);
     const destUuid = msg.getBinary(F.TOUUID);

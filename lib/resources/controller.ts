@@ -211,7 +211,6 @@ export class ResourceController {
   private processResources(type: string, msg: HaMsg, fromMe: boolean): void {
     this.shutdownIfNeeded();
     if (!this.nice) return;
-    const before = this.state;
     let next = this.state;
     if (type === T.STARTING && !fromMe) {
       // `starting` means the other node (re)started: a standby exchange with its
@@ -294,9 +293,7 @@ export class ResourceController {
         }
       }
     }
-    // Our own replies above loop back synchronously (heartbeat queues them):
-    // a state they already moved on is the later one and stands.
-    if (this.state === before) this.state = next;
+    this.state = next;
     if (this.state === 'rscrcvd') this.armRequestDelay();
     this.audit();
     this.shutdownIfNeeded();

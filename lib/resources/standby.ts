@@ -162,7 +162,7 @@ export class StandbyProtocol {
           this.setDeadline(now + STANDBY_RSC_TO_MS);
           if (!fromMe) {
             this.log.info(`standby: acquire [${rscName(rtype)}] resources from ${from}`);
-            // Phase first: with nothing to acquire, our `done` loops back before acquire() returns.
+            // Phase first: our `done` may come back before acquire() has returned.
             this.phase = 'done';
             this.acquire(rtype, 'done');
           } else {

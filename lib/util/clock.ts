@@ -42,7 +42,7 @@ export const systemClock: Clock = {
 /**
  * A manual clock for tests and the simulator: time moves only when the
  * caller advances it, due timers fire in order, and deferred work runs
- * before each timer (and at the end of every advance).
+ * before each timer (and after the current task when nobody advances).
  */
 export class ManualClock implements Clock {
   private mono = 0;
@@ -50,6 +50,7 @@ export class ManualClock implements Clock {
   private nextId = 1;
   private readonly timers = new Map<number, { due: number; fn: () => void; every: number | null }>();
   private readonly deferred: (() => void)[] = [];
+  private flushQueued = false;
 
   constructor(wallStartMs = 1_700_000_000_000) {
     this.wall = wallStartMs;
@@ -67,8 +68,15 @@ export class ManualClock implements Clock {
   setRepeating(fn: () => void, intervalMs: number): TimerHandle {
     return this.add(fn, intervalMs, Math.max(1, intervalMs));
   }
+  /** Deferred work also runs by itself after the current task, as with the system clock. */
   defer(fn: () => void): void {
     this.deferred.push(fn);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
   }
 
   /** Runs deferred work (and what it defers in turn) now. */

@@ -54,8 +54,8 @@ export interface ApiLab {
 }
 
 export async function apiLab(o: { text?: string; resources?: ResourceStatusSource; manageResources?: boolean } = {}): Promise<ApiLab> {
-  const hub = new Hub();
   const clock = new ManualClock();
+  const hub = new Hub(clock);
   const dir = mkdtempSync(join(tmpdir(), 'hbts-api-'));
   const keys = parseAuthKeys('auth 1\n1 sha1 secret\n', { file: 'authkeys', mode: 0o100600 }).value;
   if (!keys) throw new Error('authkeys');

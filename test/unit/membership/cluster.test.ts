@@ -58,8 +58,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   }
 
   it('two nodes go active, exchange reqnodes/repnodes, and see each other active with links up', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new Hub(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     const b = await startNode(hub, clock, 'node2', 20);
     clock.advance(3000);
@@ -77,8 +77,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('declares a silent peer dead after its deadtime and its link dead', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new Hub(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     const b = await startNode(hub, clock, 'node2', 20);
     clock.advance(8000);
@@ -96,8 +96,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('applies the dead time, not initdead, to a peer that dies right after comm came up', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new Hub(clock);
     const text = HACF.replace('initdead 10', 'initdead 30');
     const a = await startNode(hub, clock, 'node1', 10, undefined, text);
     const b = await startNode(hub, clock, 'node2', 20, undefined, text);
@@ -115,8 +115,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('leaves ld out of NS_ messages, as heartbeat does (it is flagged like seq)', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new Hub(clock);
     await startNode(hub, clock, 'node1', 10);
     await startNode(hub, clock, 'node2', 20);
     clock.advance(30_000);
@@ -129,8 +129,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('recovers lost packets by retransmission and acknowledges in-order traffic', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new Hub(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     const b = await startNode(hub, clock, 'node2', 20);
     clock.advance(3000);
@@ -147,8 +147,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('drops replays of old-generation datagrams and counts them', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new Hub(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     const b = await startNode(hub, clock, 'node2', 20);
     clock.advance(3000);
@@ -166,8 +166,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('rejects datagrams signed with a wrong key and keeps state unchanged', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new Hub(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     await startNode(hub, clock, 'node2', 20, 'auth 1\n1 sha1 other-secret\n');
     clock.advance(12_000);
@@ -178,8 +178,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('notices a stalled event loop and defers dead-node decisions', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new Hub(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     await startNode(hub, clock, 'node2', 20);
     clock.advance(3000);

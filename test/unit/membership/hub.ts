@@ -1,19 +1,23 @@
 /**
- * An in-process broadcast segment for unit tests of membership logic with a
- * manual clock: every datagram sent is delivered to every attached medium
- * (the sender too, as a real broadcast loops back). Delivery is queued and
- * drained iteratively so that replies sent while receiving do not recurse.
- * The real UDP media are exercised by the network-namespace tests.
+ * An in-process broadcast segment for unit tests of membership logic: every
+ * datagram sent is delivered to every attached medium (the sender too, as a
+ * real broadcast loops back) on a later turn (the clock's deferred queue, in
+ * order with the nodes' own loopback), never inside the sender's call. The real UDP media are exercised
+ * by the network-namespace tests; test/sim has a segment with latency,
+ * loss and partitions.
  */
 import type { Medium, ReceivedPacket } from '../../../lib/media/medium.js';
+import type { Clock } from '../../../lib/util/clock.js';
 
 export class Hub {
   private readonly members: HubMedium[] = [];
   private readonly queue: { from: HubMedium; data: Buffer }[] = [];
-  private draining = false;
+  private scheduled = false;
   /** Return true to drop a datagram (loss injection); `to` is the receiver. */
   dropFilter: ((data: Buffer, from: string, to: string) => boolean) | null = null;
   readonly captured: { from: string; data: Buffer }[] = [];
+
+  constructor(private readonly clock: Clock) {}
 
   medium(owner: string, linkName = 'eth0'): HubMedium {
     const m = new HubMedium(this, owner, linkName);
@@ -24,17 +28,19 @@ export class Hub {
   post(from: HubMedium, data: Buffer): void {
     this.captured.push({ from: from.owner, data });
     this.queue.push({ from, data });
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      for (let item = this.queue.shift(); item; item = this.queue.shift()) {
-        for (const m of this.members) {
-          if (this.dropFilter?.(item.data, item.from.owner, m.owner)) continue;
-          m.deliver({ data: item.data, from: item.from.owner });
-        }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.clock.defer(() => this.deliverQueued());
+  }
+
+  /** Delivers what was sent before this turn; what is sent while receiving goes on the next. */
+  private deliverQueued(): void {
+    this.scheduled = false;
+    for (const item of this.queue.splice(0)) {
+      for (const m of this.members) {
+        if (this.dropFilter?.(item.data, item.from.owner, m.owner)) continue;
+        m.deliver({ data: item.data, from: item.from.owner });
       }
-    } finally {
-      this.draining = false;
     }
   }
 
