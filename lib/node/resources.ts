@@ -48,9 +48,7 @@ export class NodeResources {
       cluster: {
         myName: p.nodename,
         send: (m) => this.cluster?.send(m) ?? 0,
-        normalNodes: () => (this.cluster?.allNodes() ?? [])
-          .filter((n) => n.type === 'normal')
-          .map((n) => ({ name: n.name, status: n.status, anyPacketsYet: n.anyPacketsYet, statusKnown: n.lastStatusMs > 0 })),
+        normalNodes: () => this.cluster?.normalNodes() ?? [],
       },
       groups: this.groupManager,
       autoFailback: p.config.autoFailback,
