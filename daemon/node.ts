@@ -11,7 +11,7 @@ import type { NodeParts } from '../lib/node/assemble.js';
 import type { NodeHandle } from '../lib/node/runtime.js';
 import { fileStateStore } from '../lib/membership/state-files.js';
 import { systemClock } from '../lib/util/clock.js';
-import { HbError } from '../lib/util/errors.js';
+import { HbError, NODE_ERRORS } from '../lib/util/errors.js';
 import type { Logger } from '../lib/util/log.js';
 import type { Paths } from './paths.js';
 import { realScripts, stopRetryMaxFromEnv, unstoppable } from './resources.js';
@@ -41,7 +41,7 @@ function withOrigin(medium: Medium, origin: string): Medium {
     try {
       await open(onPacket, onError);
     } catch (err) {
-      const code = err instanceof HbError ? err.code : 'MEDIA_OPEN';
+      const code = err instanceof HbError ? err.code : NODE_ERRORS.MEDIA_OPEN;
       throw new HbError(code, `${origin}: ${(err as Error).message}`, { cause: err });
     }
   };

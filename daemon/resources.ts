@@ -6,7 +6,7 @@
  * natively.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HaConfig, ResourceGroup } from '../lib/config/types.js';
@@ -14,6 +14,7 @@ import type { Cluster } from '../lib/membership/cluster.js';
 import type { Attachment, NodeHandle } from '../lib/node/runtime.js';
 import { DEFAULT_TIMEOUTS, ScriptRunner } from '../lib/resources/script-runner.js';
 import type { Clock } from '../lib/util/clock.js';
+import { findScript } from '../lib/util/files.js';
 import type { Logger } from '../lib/util/log.js';
 import { F, T } from '../lib/wire/fields.js';
 import type { HaMsg } from '../lib/wire/message.js';
@@ -152,13 +153,8 @@ export class RcHooks implements Attachment {
   private notify(msg: HaMsg, ownStatus: string): void {
     const type = (msg.get(F.TYPE) ?? '').toLowerCase();
     if (type === '' || NATIVE_TYPES.has(type) || !/^[a-z0-9_.-]+$/.test(type)) return;
-    const script = join(this.d.paths.haDir, 'rc.d', type);
-    try {
-      if (!statSync(script).isFile()) return;
-      accessSync(script, constants.X_OK);
-    } catch {
-      return;
-    }
+    const script = findScript([join(this.d.paths.haDir, 'rc.d')], type);
+    if (script === undefined) return;
     const env: Record<string, string> = { ...this.env, HA_OSTATUS: ownStatus };
     for (const [k, v] of Object.entries(msg.toRecord())) env[`HA_${k}`] = v;
     const log = this.d.log.script('harc(default)');

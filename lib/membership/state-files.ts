@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { HbError } from '../util/errors.js';
+import { HbError, STATE_ERRORS } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
 export const GENERATION_FILE = 'hb_generation';
@@ -58,7 +58,7 @@ export function nextGeneration(stateDir: string, method: 'file' | 'time', nowWal
     mkdirSync(stateDir, { recursive: true });
     writeDurably(path, `${String(gen).padStart(15, ' ')}\n`);
   } catch (err) {
-    throw new HbError('STATE_GENERATION_WRITE', `cannot store heartbeat generation ${gen} in ${path}: ${(err as Error).message}`);
+    throw new HbError(STATE_ERRORS.GENERATION_WRITE, `cannot store heartbeat generation ${gen} in ${path}: ${(err as Error).message}`);
   }
   log.info(`Heartbeat generation: ${gen}`);
   return gen;

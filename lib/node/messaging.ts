@@ -11,7 +11,7 @@ import { Cluster } from '../membership/cluster.js';
 import type { Signer } from '../membership/reliability.js';
 import { uuidFromNodename, type StateStore } from '../membership/state-files.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import { HbError } from '../util/errors.js';
+import { HbError, NODE_ERRORS } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
 export interface MessagingParts {
@@ -82,7 +82,7 @@ export class Messaging {
       await this.cluster.start();
     } catch (err) {
       await this.stop();
-      throw err instanceof HbError ? err : new HbError('MEDIA_OPEN', (err as Error).message);
+      throw err instanceof HbError ? err : new HbError(NODE_ERRORS.MEDIA_OPEN, (err as Error).message);
     }
   }
 

@@ -6,10 +6,10 @@
  * SIGTERM, then SIGKILL, and counts as failed — nothing waits forever.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
 import type { Resource } from '../config/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { findScript } from '../util/files.js';
 
 export type Operation = 'start' | 'stop' | 'status';
 
@@ -53,20 +53,7 @@ export interface ScriptRunnerOptions {
 export const DEFAULT_TIMEOUTS: Record<Operation, number> = { start: 120_000, stop: 120_000, status: 30_000 };
 
 /** The first regular, executable file named `script` in the resource directories. */
-export function locateScript(dirs: readonly string[], script: string): string | undefined {
-  if (script.includes('/') || script === '' || script === '.' || script === '..') return undefined;
-  for (const dir of dirs) {
-    const path = join(dir, script);
-    try {
-      if (!statSync(path).isFile()) continue;
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      /* next directory */
-    }
-  }
-  return undefined;
-}
+export const locateScript = findScript;
 
 /**
  * heartbeat's "is it running" rule: the exit code is ignored; stdout that
