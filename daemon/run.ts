@@ -2,16 +2,15 @@
  * The daemon process itself (after option handling): pid file, logging,
  * the node, signals, graceful shutdown and reload.
  */
-import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfiguration } from '../lib/config/load.js';
-import { formatProblem } from '../lib/config/problems.js';
 import type { AuthKeys, HaConfig, ResourceGroup } from '../lib/config/types.js';
 import { NodeRuntime, type Attachment } from '../lib/node/runtime.js';
 import type { ResourceController } from '../lib/resources/controller.js';
 import { describeError } from '../lib/util/errors.js';
 import { createLogRoot, type LogRoot, type LogSinkConfig, type Logger } from '../lib/util/log.js';
 import { realParts } from './node.js';
+import { Reloader } from './reload.js';
 import type { DaemonOptions } from './options.js';
 import type { Paths } from './paths.js';
 import { removePid, runState, writePid } from './pidfile.js';
@@ -54,14 +53,6 @@ export function sinkConfig(config: HaConfig, foreground: boolean, debugBoost: nu
     stderr: foreground && noSink,
     debugLevel: config.debug + debugBoost,
   };
-}
-
-function mtime(path: string): number {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return 0;
-  }
 }
 
 /**
@@ -162,18 +153,29 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
 class SignalHandlers {
   private debugBoost: number;
   private reloading = Promise.resolve();
-  private authMtime: number;
-  private hacfMtime: number;
+  private readonly reloader: Reloader;
   private readonly handlers: [NodeJS.Signals, () => void][];
 
   constructor(private readonly ctx: RunContext, private readonly runtime: NodeRuntime, private readonly logRoot: LogRoot) {
     this.debugBoost = ctx.options.debug;
-    this.authMtime = mtime(`${ctx.paths.haDir}/authkeys`);
-    this.hacfMtime = mtime(`${ctx.paths.haDir}/ha.cf`);
+    this.reloader = new Reloader({
+      haDir: ctx.paths.haDir,
+      nodename: ctx.nodename,
+      resourceDirs: ctx.paths.resourceDirs,
+      manageResources: runtime.current?.resources !== undefined,
+      log: logRoot.logger,
+      reopenLogs: () => logRoot.reopen(),
+      reconfigureLogs: (config) => logRoot.reconfigure(sinkConfig(config, ctx.options.foreground, this.debugBoost)),
+    }, {
+      get running() { return runtime.phase === 'running'; },
+      groups: ctx.groups,
+      reloadMessaging: (config, keys) => runtime.reloadMessaging(config, keys),
+      setKeys: (keys) => runtime.setKeys(keys),
+    });
     this.handlers = [
       ['SIGTERM', () => runtime.shutdown()],
       ['SIGINT', () => runtime.shutdown()],
-      ['SIGHUP', () => { this.reloading = this.reloading.then(() => this.reload()); }],
+      ['SIGHUP', () => { this.reloading = this.reloading.then(() => this.reloader.reload()); }],
       ['SIGUSR1', () => this.setDebugBoost(this.debugBoost + 1)],
       ['SIGUSR2', () => this.setDebugBoost(Math.max(-runtime.config.debug, this.debugBoost - 1))],
     ];
@@ -187,47 +189,10 @@ class SignalHandlers {
     for (const [sig, fn] of this.handlers) process.off(sig, fn);
   }
 
-  private get log(): Logger {
-    return this.logRoot.logger;
-  }
-
   private setDebugBoost(boost: number): void {
     this.debugBoost = boost;
     const config = this.runtime.config;
     this.logRoot.reconfigure(sinkConfig(config, this.ctx.options.foreground, boost));
-    this.log.info(`debug now set to ${config.debug + boost}`);
-  }
-
-  private async reload(): Promise<void> {
-    if (this.runtime.phase !== 'running') return;
-    const { paths, nodename } = this.ctx;
-    try {
-      const hacfNow = mtime(`${paths.haDir}/ha.cf`);
-      const authNow = mtime(`${paths.haDir}/authkeys`);
-      this.logRoot.reopen();
-      if (hacfNow === this.hacfMtime && authNow === this.authMtime) {
-        this.log.info('Configuration unchanged.');
-        return;
-      }
-      const loaded = loadConfiguration({ haDir: paths.haDir, nodename, resourceDirs: paths.resourceDirs });
-      if (!loaded.ok || !loaded.config || !loaded.keys) {
-        for (const p of loaded.problems) this.log.error(`Reload: ${formatProblem(p)}`);
-        this.log.error('Configuration error on reload: keeping the running configuration.');
-        return;
-      }
-      const hacfChanged = hacfNow !== this.hacfMtime;
-      this.hacfMtime = hacfNow;
-      this.authMtime = authNow;
-      if (hacfChanged) {
-        this.log.info('Configuration file changed: restarting communications, keeping resources.');
-        this.logRoot.reconfigure(sinkConfig(loaded.config, this.ctx.options.foreground, this.debugBoost));
-        await this.runtime.reloadMessaging(loaded.config, loaded.keys);
-      } else {
-        this.log.info('Rereading authentication file.');
-        this.runtime.setKeys(loaded.keys);
-      }
-    } catch (err) {
-      this.log.error(`Reload failed: ${describeError(err)}; keeping the running configuration.`);
-    }
+    this.logRoot.logger.info(`debug now set to ${config.debug + boost}`);
   }
 }
