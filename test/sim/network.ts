@@ -1,35 +1,34 @@
 /**
- * A simulated Ethernet segment on simulated time: every datagram a node
- * sends reaches every attached medium (the sender too, as a broadcast
- * loops back) after a latency, through the shared manual clock, unless the
- * pair is partitioned, the datagram is lost, or the receiver is down.
- * Deterministic: loss draws from a seeded generator.
+ * A simulated Ethernet segment: every datagram a node sends reaches every
+ * attached medium (the sender too, as a broadcast loops back) after a
+ * latency on the injected clock (simulated time with a manual clock), never
+ * inside the sender's call, unless the pair is partitioned, the datagram is
+ * lost or dropped by a filter, or the receiver is down. Deterministic: loss
+ * draws from a seeded generator. Also the segment of the membership and
+ * API unit tests.
  */
 import type { Medium, ReceivedPacket } from '../../lib/media/medium.js';
-import type { ManualClock } from '../../lib/util/clock.js';
+import type { Clock } from '../../lib/util/clock.js';
+import { prng } from '../netns/hostile-gen.js';
 
-/** A small deterministic generator (mulberry32), for loss and the nodes' own randomness. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic generator, for loss and the nodes' own randomness. */
+export const seededRandom = prng;
 
 export class SimNetwork {
   private readonly media: SimMedium[] = [];
   private readonly blocked = new Set<string>();
   private lossRate = 0;
   private readonly random: () => number;
+  /** Delivery delay; 0 delivers on the clock's next turn instead of after a timer. */
   latencyMs = 1;
   /** Datagrams sent and delivered, for the scenarios' checks. */
   readonly counters = { sent: 0, delivered: 0, lost: 0, blocked: 0 };
+  /** Every datagram sent, in order. */
+  readonly captured: { from: string; data: Buffer }[] = [];
+  /** Return true to drop a datagram (loss injection); `to` is the receiver. */
+  dropFilter: ((data: Buffer, from: string, to: string) => boolean) | null = null;
 
-  constructor(private readonly clock: ManualClock, seed = 1) {
+  constructor(private readonly clock: Clock, seed = 1) {
     this.random = seededRandom(seed);
   }
 
@@ -59,10 +58,16 @@ export class SimNetwork {
     this.lossRate = rate;
   }
 
+  /** Delivers raw bytes at once, as if some host on the segment sent them. */
+  inject(data: Buffer): void {
+    for (const m of this.media) m.deliver({ data, from: 'injector' });
+  }
+
   post(from: SimMedium, data: Buffer): void {
     this.counters.sent++;
+    this.captured.push({ from: from.owner, data });
     for (const to of this.media) {
-      if (!to.isOpen) continue;
+      if (!to.isOpen || this.dropFilter?.(data, from.owner, to.owner)) continue;
       if (to.owner !== from.owner && this.blocked.has(`${from.owner}>${to.owner}`)) {
         this.counters.blocked++;
         continue;
@@ -71,10 +76,13 @@ export class SimNetwork {
         this.counters.lost++;
         continue;
       }
-      this.clock.setTimer(() => {
+      const deliver = (): void => {
         this.counters.delivered++;
         to.deliver({ data, from: from.owner });
-      }, this.latencyMs);
+      };
+      // No latency: on the clock's next turn (also while nobody advances a manual clock).
+      if (this.latencyMs === 0) this.clock.defer(deliver);
+      else this.clock.setTimer(deliver, this.latencyMs);
     }
   }
 }

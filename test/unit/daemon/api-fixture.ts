@@ -17,7 +17,7 @@ import { memoryLogger } from '../../../lib/util/log.js';
 import { ApiServer } from '../../../daemon/api/server.js';
 import type { ResourceStatusSource } from '../../../daemon/api/types.js';
 import type { Paths } from '../../../daemon/paths.js';
-import { Hub } from '../membership/hub.js';
+import { SimNetwork } from '../../sim/network.js';
 
 export const HACF = `keepalive 1
 deadtime 5
@@ -46,7 +46,7 @@ export interface ApiNode {
 }
 
 export interface ApiLab {
-  hub: Hub;
+  hub: SimNetwork;
   clock: ManualClock;
   nodes: ApiNode[];
   dir: string;
@@ -55,7 +55,9 @@ export interface ApiLab {
 
 export async function apiLab(o: { text?: string; resources?: ResourceStatusSource; manageResources?: boolean } = {}): Promise<ApiLab> {
   const clock = new ManualClock();
-  const hub = new Hub(clock);
+  const hub = new SimNetwork(clock);
+  // API clients act in real time while the manual clock stands still.
+  hub.latencyMs = 0;
   const dir = mkdtempSync(join(tmpdir(), 'hbts-api-'));
   const keys = parseAuthKeys('auth 1\n1 sha1 secret\n', { file: 'authkeys', mode: 0o100600 }).value;
   if (!keys) throw new Error('authkeys');

@@ -9,7 +9,7 @@ import { assembleNode } from '../../../lib/node/assemble.js';
 import { ManualClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 import { decodeDatagram } from '../../../lib/wire/index.js';
-import { Hub } from './hub.js';
+import { SimNetwork } from '../../sim/network.js';
 
 const HACF = `keepalive 1
 deadtime 5
@@ -44,7 +44,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
     for (const c of running.splice(0)) await c.stop();
   });
 
-  async function startNode(hub: Hub, clock: ManualClock, name: string, generation: number, authText?: string, hacf?: string): Promise<TestNode> {
+  async function startNode(hub: SimNetwork, clock: ManualClock, name: string, generation: number, authText?: string, hacf?: string): Promise<TestNode> {
     const log = memoryLogger();
     const uuid = Buffer.alloc(16, name === 'node1' ? 1 : 2);
     const { messaging } = assembleNode({
@@ -59,7 +59,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
 
   it('two nodes go active, exchange reqnodes/repnodes, and see each other active with links up', async () => {
     const clock = new ManualClock();
-    const hub = new Hub(clock);
+    const hub = new SimNetwork(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     const b = await startNode(hub, clock, 'node2', 20);
     clock.advance(3000);
@@ -78,7 +78,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
 
   it('declares a silent peer dead after its deadtime and its link dead', async () => {
     const clock = new ManualClock();
-    const hub = new Hub(clock);
+    const hub = new SimNetwork(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     const b = await startNode(hub, clock, 'node2', 20);
     clock.advance(8000);
@@ -97,7 +97,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
 
   it('applies the dead time, not initdead, to a peer that dies right after comm came up', async () => {
     const clock = new ManualClock();
-    const hub = new Hub(clock);
+    const hub = new SimNetwork(clock);
     const text = HACF.replace('initdead 10', 'initdead 30');
     const a = await startNode(hub, clock, 'node1', 10, undefined, text);
     const b = await startNode(hub, clock, 'node2', 20, undefined, text);
@@ -116,7 +116,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
 
   it('leaves ld out of NS_ messages, as heartbeat does (it is flagged like seq)', async () => {
     const clock = new ManualClock();
-    const hub = new Hub(clock);
+    const hub = new SimNetwork(clock);
     await startNode(hub, clock, 'node1', 10);
     await startNode(hub, clock, 'node2', 20);
     clock.advance(30_000);
@@ -130,7 +130,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
 
   it('recovers lost packets by retransmission and acknowledges in-order traffic', async () => {
     const clock = new ManualClock();
-    const hub = new Hub(clock);
+    const hub = new SimNetwork(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     const b = await startNode(hub, clock, 'node2', 20);
     clock.advance(3000);
@@ -148,7 +148,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
 
   it('drops replays of old-generation datagrams and counts them', async () => {
     const clock = new ManualClock();
-    const hub = new Hub(clock);
+    const hub = new SimNetwork(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     const b = await startNode(hub, clock, 'node2', 20);
     clock.advance(3000);
@@ -167,7 +167,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
 
   it('rejects datagrams signed with a wrong key and keeps state unchanged', async () => {
     const clock = new ManualClock();
-    const hub = new Hub(clock);
+    const hub = new SimNetwork(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     await startNode(hub, clock, 'node2', 20, 'auth 1\n1 sha1 other-secret\n');
     clock.advance(12_000);
@@ -179,7 +179,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
 
   it('notices a stalled event loop and defers dead-node decisions', async () => {
     const clock = new ManualClock();
-    const hub = new Hub(clock);
+    const hub = new SimNetwork(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     await startNode(hub, clock, 'node2', 20);
     clock.advance(3000);

@@ -20,7 +20,7 @@ import { ScriptRunner } from '../../../lib/resources/script-runner.js';
 import { RSC } from '../../../lib/resources/sets.js';
 import { systemClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
-import { Hub } from '../membership/hub.js';
+import { SimNetwork } from '../../sim/network.js';
 
 const SCRIPT = `#!/bin/sh
 # test resource: state file per node and resource name
@@ -62,7 +62,7 @@ describe('resource controller with two nodes (nice_failback)', () => {
     mkdirSync(rdir);
     writeFileSync(join(rdir, 'dummy'), SCRIPT);
     chmodSync(join(rdir, 'dummy'), 0o755);
-    const hub = new Hub(systemClock);
+    const hub = new SimNetwork(systemClock);
     const hacf = `keepalive 100ms\ndeadtime 600ms\nwarntime 400ms\ninitdead 1200ms\nbcast eth0\nnode node1 node2\nauto_failback ${autoFailback}\n`;
     const groups = parseHaResources('node1 dummy::web\n', { file: 'haresources', nodes: ['node1', 'node2'] }).value ?? [];
     const keys = parseAuthKeys('auth 1\n1 sha1 k\n', { file: 'authkeys', mode: 0o600 }).value;
