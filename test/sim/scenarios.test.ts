@@ -194,4 +194,30 @@ describe('simulated clusters (assembled nodes, simulated time)', () => {
     expect(s.lines('node1')).toContain('CRIT: Giving up resources due to failure of httpd');
     expect(s.holders(WEB)).toEqual(['node2']);
   });
+
+  it('a shutdown delayed by a departing peer goes on when that peer is declared dead (its shutdone lost)', async () => {
+    const s = await settled({ ...TWO, autoFailback: 'off' });
+    s.controller('node2').requestStandby(RSC.ALL);
+    await s.until('node1 holds all', () => s.controller('node1').rscstatus() === 'all' && s.controller('node2').rscstatus() === 'none', 30_000);
+    // node2 shuts down: its `resource … isstable=0 info=shutdown` reaches node1, its shutdone does not.
+    s.net.dropFilter = (data, from) => from === 'node2' && data.includes('shutdone');
+    await s.shutdown('node2');
+    expect(s.controller('node1').otherIsStable).toBe(false);
+    await s.shutdown('node1', 30_000);
+    expect(s.lines('node1')).toContain('WARN: Shutdown delayed until current resource activity finishes.');
+    expect(s.lines('node1')).toContain('WARN: node node2: is dead');
+    expect(s.lines('node1')).toContain('info: All HA resources relinquished.');
+    expect(s.holders(WEB)).toEqual([]);
+  });
+
+  it('auto_failback legacy: the survivor takes over; the restarted owner asks for its group back (ip-request)', async () => {
+    const s = await settled({ ...TWO, autoFailback: 'legacy' });
+    await s.crash('node1');
+    s.machine('node1').reboot();
+    await s.until('node2 takes over', () => s.holders(WEB).join() === 'node2', 30_000);
+    await s.start('node1');
+    await s.until('node1 has its group again', () => s.holders(WEB).join() === 'node1', 60_000);
+    expect(s.lines('node1')).toContain(`info: received ip-request-resp ${WEB} OK yes`);
+    expect(s.machine('node2').journal.slice(-2)).toEqual(['stop httpd', `stop ${WEB}`]);
+  });
 });
