@@ -4,20 +4,21 @@
  * Only group work and the messages that report it; the holdings these
  * change belong to the controller, which decides when to call them.
  */
+import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { F, T } from '../wire/fields.js';
 import { HaMsg } from '../wire/message.js';
 import type { GroupManager } from './group-manager.js';
-import type { LegacyIpRequest } from './legacy.js';
+import { LegacyIpRequest } from './legacy.js';
 import { RSC, type RscSet } from './sets.js';
 import type { ClusterAccess } from './types.js';
 import type { Work } from './work.js';
 
 export interface AcquireDeps {
   cluster: ClusterAccess;
+  clock: Clock;
   groups: GroupManager;
   work: Work;
-  legacy: LegacyIpRequest;
   log: Logger;
   scriptLog: (tag: string) => Logger;
   nice: boolean;
@@ -28,10 +29,13 @@ export interface AcquireDeps {
 }
 
 export class Acquisition {
+  /** auto_failback legacy: asking for our groups, and the waiting at comm-up. */
+  readonly legacy: LegacyIpRequest;
   private readonly me: string;
 
   constructor(private readonly d: AcquireDeps) {
     this.me = d.cluster.myName;
+    this.legacy = new LegacyIpRequest({ ...d, takeGroup: (key) => this.takeGroup(key) });
   }
 
   /** Our own groups: taken (nice_failback, or nobody else up), else asked for with ip-request. */
@@ -45,7 +49,7 @@ export class Acquisition {
         const first = this.d.groups.group(key)?.resources[0];
         if (first && (await this.d.groups.isRunning(first))) continue;
         if (this.d.nice || upcount < 2) await this.takeGroup(key);
-        else this.d.legacy.ask(key);
+        else this.legacy.ask(key);
       }
       if (keys.length === 0) this.d.log.info(`No local resources [ResourceManager listkeys ${this.me}] to acquire.`);
       else this.d.log.info('Local Resource acquisition completed.');

@@ -18,7 +18,6 @@ import type { GroupManager } from './group-manager.js';
 import { Acquisition } from './acquire.js';
 import { ShutdownGate, StartupReport } from './gates.js';
 import { Negotiation, type NegotiationHost } from './negotiation.js';
-import { LegacyIpRequest } from './legacy.js';
 import { auditHoldings, mirror, parseRsc, RSC, rscName, type RscName, type RscSet } from './sets.js';
 import { StandbyProtocol, type StandbyHost } from './standby.js';
 import type { ClusterAccess, ResourceState } from './types.js';
@@ -57,7 +56,6 @@ export class ResourceController {
   private readonly negotiation: Negotiation;
   private readonly standby: StandbyProtocol;
   private readonly work: Work;
-  private readonly legacy: LegacyIpRequest;
   private readonly acquire: Acquisition;
   private readonly me: string;
   /** Peers that announced a graceful shutdown (legacy: no fencing needed). */
@@ -77,34 +75,17 @@ export class ResourceController {
       log: o.log,
       clock: o.clock,
     });
-    this.legacy = new LegacyIpRequest({
-      groups: o.groups,
-      send: (m) => void o.cluster.send(m),
-      track: (w) => this.work.track(w),
-      takeGroup: (key) => this.acquire.takeGroup(key),
-      scriptLog: o.scriptLog,
-      cluster: o.cluster,
-      clock: o.clock,
-      later: (ms, fn) => this.work.later(ms, fn),
-    });
     this.acquire = new Acquisition({
       cluster: o.cluster,
+      clock: o.clock,
       groups: o.groups,
       work: this.work,
-      legacy: this.legacy,
       log: o.log,
       scriptLog: o.scriptLog,
       nice: this.nice,
-      standbyAfterFailedStart: (set) => this.work.later(o.failedStartStandbyDelayMs ?? 30_000, () => {
-        o.scriptLog('hb_standby(default)').info(`Going standby [${rscName(set)}].`);
-        this.standby.request(set);
-      }),
+      standbyAfterFailedStart: (set) => this.work.later(o.failedStartStandbyDelayMs ?? 30_000, () => this.requestStandby(set)),
       sendHeld: (stable, comment) => this.sendHeld(stable, comment),
     });
-  }
-
-  private get log(): Logger {
-    return this.o.log;
   }
 
   /** The negotiation's view of this controller: the holdings it reads and changes. */
@@ -196,7 +177,7 @@ export class ResourceController {
       this.o.cluster.send(new HaMsg().add(F.TYPE, T.STARTING));
       this.negotiation.started();
     } else {
-      this.legacy.acquireWhenPeersKnown(this.o.peerStatusWaitMs ?? 5000, () => {
+      this.acquire.legacy.acquireWhenPeersKnown(this.o.peerStatusWaitMs ?? 5000, () => {
         if (!this.shutdownInProgress) this.reqOurResources(false);
       });
     }
@@ -216,7 +197,7 @@ export class ResourceController {
         break;
       case T.ASK_RESOURCES:
         if (!this.nice) {
-          this.log.info('Standby mode only implemented when nice_failback on');
+          this.o.log.info('Standby mode only implemented when nice_failback on');
           break;
         }
         if (this.negotiation.state === 'shutdown') break;
@@ -224,10 +205,10 @@ export class ResourceController {
         this.shutdownIfNeeded();
         break;
       case T.IP_REQUEST:
-        if (!fromMe) void this.legacy.onRequest(msg, from);
+        if (!fromMe) void this.acquire.legacy.onRequest(msg, from);
         break;
       case T.IP_REQUEST_RESP:
-        if (msg.get(F.TO) === this.me) void this.legacy.onResponse(msg);
+        if (msg.get(F.TO) === this.me) void this.acquire.legacy.onResponse(msg);
         break;
       case T.HB_TAKEOVER:
         if (!fromMe) this.onHbTakeover(msg);
@@ -239,7 +220,7 @@ export class ResourceController {
 
   nodeDead(node: string, anyPacketsYet: boolean): void {
     if (this.standby.active) {
-      this.log.info('Cancelling pending standby operation');
+      this.o.log.info('Cancelling pending standby operation');
       this.standby.cancel();
       if (!this.otherStable && this.iHold === RSC.ALL) this.otherStable = true;
       this.shutdownIfNeeded();
@@ -252,12 +233,12 @@ export class ResourceController {
     const needFencing = !(anyPacketsYet && (this.nice ? this.otherHolds === RSC.NONE : this.shutdone.has(node)));
     if (needFencing) {
       this.sendStonith(node, 'n_stnth');
-      this.log.warn('No STONITH device configured.');
-      this.log.warn('Shared disks are not protected.');
+      this.o.log.warn('No STONITH device configured.');
+      this.o.log.warn('Shared disks are not protected.');
       this.takeoverFromNode(node);
       return;
     }
-    this.log.info(`Dead node ${node} gave up resources.`);
+    this.o.log.info(`Dead node ${node} gave up resources.`);
     this.sendStonith(node, 'unneeded');
     if (!this.nice) {
       this.takeoverFromNode(node);
@@ -298,7 +279,7 @@ export class ResourceController {
     this.shutdone.add(node);
     this.otherStable = false;
     this.otherHolds = RSC.NONE;
-    this.log.info(`Received shutdown notice from '${node}'.`);
+    this.o.log.info(`Received shutdown notice from '${node}'.`);
     this.takeoverFromNode(node);
   }
 
@@ -318,7 +299,7 @@ export class ResourceController {
   private audit(): void {
     if (!this.nice) return;
     const settled = this.isStable() && !this.shutdownInProgress && this.negotiation.state !== 'shutdown';
-    for (const line of auditHoldings({ iHold: this.iHold, otherHolds: this.otherHolds, settled })) this.log.error(line);
+    for (const line of auditHoldings({ iHold: this.iHold, otherHolds: this.otherHolds, settled })) this.o.log.error(line);
   }
 
   private performAutoFailback(): void {
@@ -328,7 +309,7 @@ export class ResourceController {
       return;
     }
     if (!this.standby.idle || !this.otherStable || this.negotiation.state !== 'stable' || this.work.busy > 0) {
-      this.log.debug('Auto failback delayed.');
+      this.o.log.debug('Auto failback delayed.');
       this.work.later(1000, () => this.performAutoFailback());
       return;
     }
@@ -343,7 +324,7 @@ export class ResourceController {
     if (this.shutdownInProgress) return;
     if (this.nice) {
       if ((this.otherHolds & RSC.FOREIGN || this.iHold & RSC.LOCAL) && !getThemAnyway && this.standby.idle) {
-        this.log.info('Local Resource acquisition completed. (none)');
+        this.o.log.info('Local Resource acquisition completed. (none)');
         return;
       }
       this.iHold = (this.iHold | RSC.LOCAL) as RscSet;
@@ -354,11 +335,11 @@ export class ResourceController {
   /** Takeover of a dead (or departing) node's groups: mach_down. */
   private takeoverFromNode(node: string): void {
     if (this.shutdownInProgress) {
-      this.log.info('Resource takeover cancelled - shutdown in progress.');
+      this.o.log.info('Resource takeover cancelled - shutdown in progress.');
       this.shutdownIfNeeded();
       return;
     }
-    this.log.info(`Resources being acquired from ${node}.`);
+    this.o.log.info(`Resources being acquired from ${node}.`);
     if (this.nice) {
       this.iHold = (this.iHold | RSC.FOREIGN) as RscSet;
       this.otherHolds = RSC.NONE;
@@ -379,7 +360,7 @@ export class ResourceController {
   /** hb_standby: sends the standby request of the 3-phase protocol. */
   requestStandby(set: RscSet): void {
     this.o.scriptLog('hb_standby(default)').info(`Going standby [${rscName(set)}].`);
-    this.o.cluster.send(new HaMsg().add(F.TYPE, T.ASK_RESOURCES).add(F.RSC_HOLD, rscName(set)).add(F.INFO, 'me'));
+    this.standby.request(set);
   }
 
   private sendStonith(node: string, result: string): void {
@@ -398,10 +379,10 @@ export class ResourceController {
       this.iHold = RSC.NONE;
       this.negotiation.shuttingDown();
       this.sendHeld(false, 'shutdown');
-      this.log.info('Giving up all HA resources.');
+      this.o.log.info('Giving up all HA resources.');
       void this.work.track(async () => {
         for (const key of this.o.groups.allKeys()) await this.o.groups.giveGroup(key);
-        this.log.info('All HA resources relinquished.');
+        this.o.log.info('All HA resources relinquished.');
         resolve();
       });
     }));

@@ -11,14 +11,13 @@ import { F, T } from '../wire/fields.js';
 import { HaMsg } from '../wire/message.js';
 import type { GroupManager } from './group-manager.js';
 import type { ClusterAccess } from './types.js';
+import type { Work } from './work.js';
 
 export interface LegacyDeps {
   cluster: ClusterAccess;
   clock: Clock;
-  later(ms: number, fn: () => void): void;
   groups: GroupManager;
-  send(msg: HaMsg): void;
-  track(work: () => Promise<void>): Promise<void>;
+  work: Work;
   takeGroup(key: string): Promise<void>;
   scriptLog: (tag: string) => Logger;
 }
@@ -39,7 +38,7 @@ export class LegacyIpRequest {
     const attempt = (): void => {
       const unknown = this.d.cluster.normalNodes()
         .some((n) => n.name !== me && n.status !== 'dead' && n.anyPacketsYet && n.statusKnown === false);
-      if (unknown && this.d.clock.nowMs() < deadline) this.d.later(100, attempt);
+      if (unknown && this.d.clock.nowMs() < deadline) this.d.work.later(100, attempt);
       else acquire();
     };
     attempt();
@@ -47,7 +46,7 @@ export class LegacyIpRequest {
 
   /** Asks the holder for one of our groups. */
   ask(key: string): void {
-    this.d.send(new HaMsg().add(F.TYPE, T.IP_REQUEST).add(F.IPADDR, key));
+    this.d.cluster.send(new HaMsg().add(F.TYPE, T.IP_REQUEST).add(F.IPADDR, key));
   }
 
   async onRequest(msg: HaMsg, from: string): Promise<void> {
@@ -55,13 +54,13 @@ export class LegacyIpRequest {
     if (!key) return;
     const first = this.d.groups.group(key)?.resources[0];
     let weown = false;
-    await this.d.track(async () => {
+    await this.d.work.track(async () => {
       if (first && (await this.d.groups.isRunning(first))) {
         weown = true;
         await this.d.groups.giveGroup(key);
       }
     });
-    this.d.send(new HaMsg().add(F.TYPE, T.IP_REQUEST_RESP).add(F.TO, from).add(F.IPADDR, key)
+    this.d.cluster.send(new HaMsg().add(F.TYPE, T.IP_REQUEST_RESP).add(F.TO, from).add(F.IPADDR, key)
       .add(F.WEOWN, weown ? 'yes' : 'no').add(F.OK, 'OK'));
   }
 
@@ -70,6 +69,6 @@ export class LegacyIpRequest {
     if (!key) return;
     const ok = msg.get(F.OK) ?? '';
     this.d.scriptLog('ip-request-resp(default)').info(`received ip-request-resp ${key} ${ok} ${msg.get(F.WEOWN) ?? ''}`);
-    if (ok === 'OK') await this.d.track(() => this.d.takeGroup(key));
+    if (ok === 'OK') await this.d.work.track(() => this.d.takeGroup(key));
   }
 }
