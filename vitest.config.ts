@@ -1,5 +1,6 @@
 /**
- * Test layout: test/unit/** (fast, pure) and test/netns/** (network
+ * Test layout: test/unit/** (fast, pure), test/sim/** (whole clusters on
+ * simulated time, milliseconds each) and test/netns/** (network
  * namespaces, real heartbeat 3.0.6: slow, seconds to minutes per test).
  * The machine has 2 cores: at most 2 test files run at once, each in its own
  * forked process (signal handlers of the netns harness need a real process).
@@ -20,6 +21,15 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // whole clusters of assembled nodes on simulated time (test/sim/)
+          name: 'sim',
+          include: ['test/sim/**/*.test.ts'],
+          testTimeout: 30_000,
         },
       },
       {

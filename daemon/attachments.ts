@@ -1,11 +1,12 @@
 /**
- * What runs on top of the membership core in the daemon. Resource
- * management and the client API attach here.
+ * What runs on top of the node in the daemon: rc.d hooks, the FIFO, the
+ * client API and respawned clients. The node itself (membership and
+ * resources) is assembled in lib/node/assemble.ts.
  */
 import { ApiServer } from './api/server.js';
 import { FifoReader } from './fifo.js';
 import { RespawnAttachment } from './respawn.js';
-import { ResourcesAttachment, scriptEnvironment } from './resources.js';
+import { RcHooks, scriptEnvironment } from './resources.js';
 import { VERSION, type Attachment, type RunContext } from './run.js';
 
 /** What the API reports as the version (heartbeat reports `3.0.6 (node: <hg id>)`). */
@@ -13,25 +14,15 @@ export const API_VERSION = `${VERSION} (heartbeat-ts 0.1.0)`;
 
 export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   const list: Attachment[] = [];
-  // -M, or a crm/pacemaker cluster: no v1 resource management.
-  const manageResources = !ctx.options.noResources && !ctx.config.crm;
-  let resources: ResourcesAttachment | undefined;
-  if (manageResources) {
-    resources = new ResourcesAttachment({
-      config: ctx.config,
-      groups: ctx.groups,
-      paths: ctx.paths,
-      nodename: ctx.nodename,
-      log: ctx.log,
-    });
-    list.push(resources);
-  }
+  const resources = ctx.resources;
+  const manageResources = resources !== undefined;
+  if (manageResources) list.push(new RcHooks({ config: ctx.config, groups: ctx.groups, paths: ctx.paths, nodename: ctx.nodename, log: ctx.log }));
   // Scripts (hb_standby, hb_takeover, rc.d) reach the cluster through the FIFO.
   list.push(new FifoReader({ log: ctx.log, paths: ctx.paths }));
   // cl_status and API clients; `rscstatus` reports the controller's holdings.
   const api = new ApiServer({
     log: ctx.log, config: ctx.config, paths: ctx.paths, manageResources, version: API_VERSION,
-    ...(resources ? { resources: resources.controller } : {}),
+    ...(resources ? { resources } : {}),
   });
   list.push(api);
   // Last, so that respawned clients (ipfail) stop before the API closes.

@@ -193,6 +193,7 @@ export class IpfailClient {
       nowMs: () => base.nowMs(),
       wallMs: () => base.wallMs(),
       setRepeating: (fn, ms) => base.setRepeating(fn, ms),
+      defer: (fn) => base.defer(fn),
       setTimer: (fn, ms) => {
         let cancelled = false;
         const h = base.setTimer(() => this.enqueue(async () => {

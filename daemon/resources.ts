@@ -1,23 +1,24 @@
 /**
- * Resource management attached to the running node: the v1 controller, the
- * resource scripts, and user rc.d hooks (notify_world) for message types
- * heartbeat-ts does not handle natively.
+ * The real parts of resource management the daemon gathers for the node
+ * (lib/node/assemble.ts): resource scripts run as processes with heartbeat's
+ * environment, the reboot when a resource will not stop, and user rc.d
+ * hooks (notify_world) for message types heartbeat-ts does not handle
+ * natively.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HaConfig, ResourceGroup } from '../lib/config/types.js';
-import { ResourceController } from '../lib/resources/controller.js';
-import { GroupManager } from '../lib/resources/group-manager.js';
+import type { Cluster } from '../lib/membership/cluster.js';
+import type { Attachment, NodeHandle } from '../lib/node/runtime.js';
 import { DEFAULT_TIMEOUTS, ScriptRunner } from '../lib/resources/script-runner.js';
-import { systemClock } from '../lib/util/clock.js';
+import type { Clock } from '../lib/util/clock.js';
+import { findScript } from '../lib/util/files.js';
 import type { Logger } from '../lib/util/log.js';
 import { F, T } from '../lib/wire/fields.js';
 import type { HaMsg } from '../lib/wire/message.js';
-import type { HeartbeatNode } from './node.js';
 import type { Paths } from './paths.js';
-import type { Attachment } from './run.js';
 
 /** Types whose stock rc.d scripts heartbeat-ts implements natively (never run twice). */
 const NATIVE_TYPES = new Set<string>([
@@ -74,137 +75,90 @@ export function scriptEnvironment(d: ResourcesDeps): Record<string, string> {
   return env;
 }
 
-export class ResourcesAttachment implements Attachment {
-  readonly name = 'resources';
-  readonly controller: ResourceController;
-  readonly groupManager: GroupManager;
-  private node: HeartbeatNode | null = null;
+/** Resource scripts as processes, on the daemon's clock, with heartbeat's environment. */
+export function realScripts(d: ResourcesDeps, clock: Clock): ScriptRunner {
+  return new ScriptRunner({
+    resourceDirs: d.paths.resourceDirs,
+    clock,
+    env: scriptEnvironment(d),
+    timeoutMs: timeoutsFromEnv(),
+    killGraceMs: 5000,
+    outputFile: d.config.debugfile,
+  });
+}
+
+/** HA_STOPRETRYMAX, default 10. */
+export function stopRetryMaxFromEnv(): number {
+  const v = Number(process.env['HA_STOPRETRYMAX'] ?? '10');
+  return Number.isFinite(v) ? v : 10;
+}
+
+/**
+ * A resource that will not stop: heartbeat reboots to guarantee release.
+ * Nothing may reach the peers after this (no shutdone, no more status):
+ * a shutdone would let them take the resource over at once while it still
+ * runs here. So the reboot runs synchronously, and if it returns at all we
+ * die silently; the peers then find us dead after deadtime.
+ */
+export function unstoppable(log: Logger): (spec: string) => void {
+  return (spec) => {
+    const action = process.env['HA_STOPFAIL_ACTION'] ?? 'reboot';
+    log.crit(`Resource ${spec} could not be stopped; action: ${action}.`);
+    if (action === 'reboot') {
+      const r = spawnSync('reboot', ['-nf'], { stdio: 'ignore', timeout: 10_000 });
+      log.crit(`Unable to force reboot (${r.error?.message ?? `reboot exited with ${String(r.status ?? r.signal)}`}); killing heartbeat.`);
+    }
+    process.kill(process.pid, 'SIGKILL');
+  };
+}
+
+/**
+ * notify_world for user hooks: `<haDir>/rc.d/<type>` runs (one at a time)
+ * with every string field as HA_<name>, for types heartbeat-ts does not
+ * implement natively, once communications are up.
+ */
+export class RcHooks implements Attachment {
+  readonly name = 'rc.d hooks';
   private readonly env: Record<string, string>;
-  private notifyQueue: Promise<void> = Promise.resolve();
-  private readonly listeners: (() => void)[] = [];
+  private queue: Promise<void> = Promise.resolve();
+  private unbind: (() => void) | null = null;
 
   constructor(private readonly d: ResourcesDeps) {
     this.env = scriptEnvironment(d);
-    const runner = new ScriptRunner({
-      resourceDirs: d.paths.resourceDirs,
-      env: this.env,
-      timeoutMs: timeoutsFromEnv(),
-      killGraceMs: 5000,
-      outputFile: d.config.debugfile,
-    });
-    const stopRetryMax = Number(process.env['HA_STOPRETRYMAX'] ?? '10');
-    this.groupManager = new GroupManager({
-      groups: d.groups,
-      myName: d.nodename,
-      runner,
-      log: d.log.script('ResourceManager(default)'),
-      stopRetryMax: Number.isFinite(stopRetryMax) ? stopRetryMax : 10,
-      onUnstoppable: (r) => this.unstoppable(r.spec),
-    });
-    this.controller = new ResourceController({
-      cluster: {
-        myName: d.nodename,
-        send: (m) => this.node?.cluster.send(m) ?? 0,
-        normalNodes: () => (this.node?.cluster.allNodes() ?? [])
-          .filter((n) => n.type === 'normal')
-          .map((n) => ({ name: n.name, status: n.status, anyPacketsYet: n.anyPacketsYet, statusKnown: n.lastStatusMs > 0 })),
-      },
-      groups: this.groupManager,
-      autoFailback: d.config.autoFailback,
-      peerStatusWaitMs: 2 * d.config.keepaliveMs + 500,
-      clock: systemClock,
-      log: d.log,
-      scriptLog: (tag) => d.log.script(tag),
-    });
   }
 
-  start(node: HeartbeatNode): void {
-    this.bind(node);
+  start(node: NodeHandle): void {
+    this.bind(node.cluster);
   }
 
-  rebind(node: HeartbeatNode): void {
-    for (const off of this.listeners.splice(0)) off();
-    this.bind(node);
+  rebind(node: NodeHandle): void {
+    this.bind(node.cluster);
   }
 
-  private bind(node: HeartbeatNode): void {
-    this.node = node;
-    const c = node.cluster;
-    const onCommUp = (): void => this.controller.commUp();
-    const onMessage = (msg: HaMsg, from: string, local: boolean): void => {
-      // As in heartbeat, resource handlers exist only once comm is up:
-      // earlier `starting`/`resource` messages are not for us yet.
-      if (!c.isCommUp) return;
-      this.controller.message(msg, from, local);
-      this.notifyWorld(msg);
+  shutdown(): Promise<void> {
+    this.unbind?.();
+    this.unbind = null;
+    return Promise.resolve();
+  }
+
+  private bind(c: Cluster): void {
+    this.unbind?.();
+    const onMessage = (msg: HaMsg): void => {
+      if (c.isCommUp) this.notify(msg, c.me.status);
     };
-    const onDead = (name: string, heardFrom: boolean): void => {
-      if (name === this.d.nodename) return;
-      if (c.node(name)?.type !== 'normal') return;
-      this.controller.nodeDead(name, heardFrom);
-    };
-    // Legacy: a restarted peer asks us for its groups only if it has seen
-    // our status `active` by its comm-up; an ack of its first packets can
-    // reach it before our next heartbeat and make it take them without
-    // asking while we hold them (a heartbeat race). Our status goes first.
-    const onPeerRestart = (): void => {
-      if (this.d.config.autoFailback === 'legacy' && c.isCommUp) c.sendLocalStatus();
-    };
-    c.on('commUp', onCommUp);
     c.on('message', onMessage);
-    c.on('nodeDead', onDead);
-    c.on('peerRestart', onPeerRestart);
-    this.listeners.push(
-      () => c.off('commUp', onCommUp),
-      () => c.off('message', onMessage),
-      () => c.off('nodeDead', onDead),
-      () => c.off('peerRestart', onPeerRestart),
-    );
-    // Messaging restarted after a reload: comm is re-established, the
-    // controller keeps its holdings (heartbeat -R semantics).
+    this.unbind = () => c.off('message', onMessage);
   }
 
-  async shutdown(): Promise<void> {
-    await this.controller.giveUpAll();
-    this.controller.stop();
-  }
-
-  /**
-   * A resource that will not stop: heartbeat reboots to guarantee release.
-   * Nothing may reach the peers after this (no shutdone, no more status):
-   * a shutdone would let them take the resource over at once while it still
-   * runs here. So the reboot runs synchronously, and if it returns at all we
-   * die silently; the peers then find us dead after deadtime.
-   */
-  private unstoppable(spec: string): void {
-    const action = process.env['HA_STOPFAIL_ACTION'] ?? 'reboot';
-    this.d.log.crit(`Resource ${spec} could not be stopped; action: ${action}.`);
-    if (action === 'reboot') {
-      const r = spawnSync('reboot', ['-nf'], { stdio: 'ignore', timeout: 10_000 });
-      this.d.log.crit(`Unable to force reboot (${r.error?.message ?? `reboot exited with ${String(r.status ?? r.signal)}`}); killing heartbeat.`);
-    }
-    process.kill(process.pid, 'SIGKILL');
-  }
-
-  /**
-   * notify_world for user hooks: `<haDir>/rc.d/<type>` runs (one at a time)
-   * with every string field as HA_<name>, for types heartbeat-ts does not
-   * implement natively.
-   */
-  private notifyWorld(msg: HaMsg): void {
+  private notify(msg: HaMsg, ownStatus: string): void {
     const type = (msg.get(F.TYPE) ?? '').toLowerCase();
     if (type === '' || NATIVE_TYPES.has(type) || !/^[a-z0-9_.-]+$/.test(type)) return;
-    const script = join(this.d.paths.haDir, 'rc.d', type);
-    try {
-      if (!statSync(script).isFile()) return;
-      accessSync(script, constants.X_OK);
-    } catch {
-      return;
-    }
-    const env: Record<string, string> = { ...this.env, HA_OSTATUS: this.node?.cluster.me.status ?? 'active' };
+    const script = findScript([join(this.d.paths.haDir, 'rc.d')], type);
+    if (script === undefined) return;
+    const env: Record<string, string> = { ...this.env, HA_OSTATUS: ownStatus };
     for (const [k, v] of Object.entries(msg.toRecord())) env[`HA_${k}`] = v;
     const log = this.d.log.script('harc(default)');
-    this.notifyQueue = this.notifyQueue.then(() => new Promise<void>((resolve) => {
+    this.queue = this.queue.then(() => new Promise<void>((resolve) => {
       log.info(`Running ${this.d.paths.haDir}//rc.d/${type} ${type}`);
       const child = spawn(script, [type], { env: { ...process.env, ...env }, stdio: 'ignore', detached: true });
       const timer = setTimeout(() => {

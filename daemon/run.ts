@@ -2,14 +2,13 @@
  * The daemon process itself (after option handling): pid file, logging,
  * the node, signals, graceful shutdown and reload.
  */
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadConfiguration } from '../lib/config/load.js';
-import { formatProblem } from '../lib/config/problems.js';
 import type { AuthKeys, HaConfig, ResourceGroup } from '../lib/config/types.js';
+import { NodeRuntime, type Attachment } from '../lib/node/runtime.js';
+import type { ResourceController } from '../lib/resources/controller.js';
 import { describeError, HbError } from '../lib/util/errors.js';
 import { createLogRoot, type LogRoot, type LogSinkConfig, type Logger } from '../lib/util/log.js';
-import { HeartbeatNode } from './node.js';
+import { realParts } from './node.js';
+import { Reloader } from './reload.js';
 import type { DaemonOptions } from './options.js';
 import { ensureDir, recreateDir, RSCTMP_SPEC, RUN_DIR_SPEC, STATE_DIR_SPEC } from './fsmodes.js';
 import { rsctmpPath, type Paths } from './paths.js';
@@ -17,16 +16,18 @@ import { removePid, runState, writePid } from './pidfile.js';
 
 export const VERSION = '3.0.6';
 
-/** Something that runs on top of the node (resource manager, API server). */
-export interface Attachment {
-  readonly name: string;
-  start(node: HeartbeatNode): Promise<void> | void;
-  /** Graceful shutdown: give up whatever it holds. */
-  shutdown(): Promise<void>;
-  /** Messaging restarted with a new node (reload of ha.cf): rebind, keep state. */
-  rebind?(node: HeartbeatNode): void;
-  /** The configuration changed (reload): take what applies at run time (apiauth, parameters). */
-  reconfigure?(config: HaConfig): void;
+export type { Attachment } from '../lib/node/runtime.js';
+
+/** What the daemon's attachments are made from (API, FIFO, respawn, rc.d hooks). */
+export interface AttachmentContext {
+  log: Logger;
+  config: HaConfig;
+  groups: ResourceGroup[];
+  paths: Paths;
+  nodename: string;
+  options: DaemonOptions;
+  /** The node's resource controller, when it manages resources. */
+  resources: ResourceController | undefined;
 }
 
 export interface RunContext {
@@ -38,7 +39,7 @@ export interface RunContext {
   groups: ResourceGroup[];
   /** Called once the node runs (or failed to start) so a detaching parent can exit. */
   notifyReady: (error?: { code: number; message: string }) => void;
-  makeAttachments: (ctx: { log: Logger; config: HaConfig; groups: ResourceGroup[]; paths: Paths; nodename: string; options: DaemonOptions }) => Attachment[];
+  makeAttachments: (ctx: AttachmentContext) => Attachment[];
 }
 
 export function sinkConfig(config: HaConfig, foreground: boolean, debugBoost: number): LogSinkConfig {
@@ -51,14 +52,6 @@ export function sinkConfig(config: HaConfig, foreground: boolean, debugBoost: nu
     stderr: foreground && noSink,
     debugLevel: config.debug + debugBoost,
   };
-}
-
-function mtime(path: string): number {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return 0;
-  }
 }
 
 /**
@@ -90,12 +83,9 @@ function prepareRunDirs(paths: Paths, log: Logger): void {
   }
 }
 
-export async function runDaemon(ctx: RunContext): Promise<number> {
-  const { options, paths } = ctx;
-  let config = ctx.config;
-  const logRoot: LogRoot = createLogRoot('heartbeat', sinkConfig(config, options.foreground, options.debug));
-  const log = logRoot.logger;
-
+/** The pid file: another live heartbeat means nothing to do; else ours is written (with the run-time directories). */
+function claimPidFile(ctx: RunContext, log: Logger): number | undefined {
+  const { paths } = ctx;
   const existing = runState(paths.pidFile);
   if (existing.state === 'running' && existing.pid !== process.pid) {
     log.info(`heartbeat: already running [pid ${existing.pid}].`);
@@ -116,7 +106,10 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
     ctx.notifyReady({ code: 4, message: `cannot write pid file ${paths.pidFile}: ${describeError(err)}` });
     return 4;
   }
+  return undefined;
+}
 
+function logBanner(config: HaConfig, log: Logger): void {
   log.info(`Pacemaker support: ${config.crm ? 'yes' : 'no'}`);
   if (config.autoFailback === 'legacy') {
     log.warn("Deprecated 'legacy' auto_failback option selected.");
@@ -127,15 +120,32 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
   log.info('**************************');
   log.info(`Configuration validated. Starting heartbeat ${VERSION}`);
   log.info(`heartbeat: version ${VERSION}`);
+}
 
-  const makeNode = (): HeartbeatNode =>
-    new HeartbeatNode({ config, keys: currentKeys, groups: currentGroups, nodename: ctx.nodename, paths, log });
-  let currentKeys = ctx.keys;
-  let currentGroups = ctx.groups;
-  let node: HeartbeatNode;
+function makeRuntime(ctx: RunContext, log: Logger): NodeRuntime {
+  const { options, paths, nodename } = ctx;
+  // -M, or a crm/pacemaker cluster: no v1 resource management.
+  const manageResources = !options.noResources && !ctx.config.crm;
+  return new NodeRuntime({
+    parts: realParts({ config: ctx.config, keys: ctx.keys, groups: ctx.groups, nodename, paths, log, manageResources }),
+    pid: process.pid,
+    attachments: (node, config) => ctx.makeAttachments({
+      log, config, groups: ctx.groups, paths, nodename, options, resources: node.resources?.controller,
+    }),
+  });
+}
+
+export async function runDaemon(ctx: RunContext): Promise<number> {
+  const { options, paths } = ctx;
+  const logRoot: LogRoot = createLogRoot('heartbeat', sinkConfig(ctx.config, options.foreground, options.debug));
+  const log = logRoot.logger;
+  const claimed = claimPidFile(ctx, log);
+  if (claimed !== undefined) return claimed;
+  logBanner(ctx.config, log);
+
+  const runtime = makeRuntime(ctx, log);
   try {
-    node = makeNode();
-    await node.start();
+    await runtime.start();
   } catch (err) {
     log.error(`Heartbeat not started: ${describeError(err)}`);
     removePid(paths.pidFile, process.pid);
@@ -143,149 +153,60 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
     logRoot.close();
     return 1;
   }
-  const newAttachments = (): Attachment[] =>
-    ctx.makeAttachments({ log, config, groups: currentGroups, paths, nodename: ctx.nodename, options });
-  let attachments = newAttachments();
-  for (const a of attachments) await a.start(node);
   ctx.notifyReady();
-
-  let authMtime = mtime(`${paths.haDir}/authkeys`);
-  let hacfMtime = mtime(`${paths.haDir}/ha.cf`);
-  let shuttingDown = false;
-  let restarting = false;
-  let reloading = false;
-  let debugBoost = options.debug;
-
-  /** Gives up every resource, announces `shutdone` and falls silent. */
-  const giveUpAndStop = async (): Promise<void> => {
-    log.info(`Heartbeat shutdown in progress. (${process.pid})`);
-    for (const a of [...attachments].reverse()) {
-      try {
-        await a.shutdown();
-      } catch (err) {
-        log.error(`${a.name}: shutdown failed: ${describeError(err)}`);
-      }
-    }
-    node.cluster.sendShutdone();
-    // Two more statuses after our own shutdone, as heartbeat does, so
-    // peers see the final state before silence.
-    node.cluster.sendLocalStatus();
-    node.cluster.sendLocalStatus();
-    await node.stop();
-  };
-
-  const exitCode = await new Promise<number>((resolveExit) => {
-    const shutdown = async (): Promise<void> => {
-      if (shuttingDown) return;
-      shuttingDown = true;
-      while (restarting) await new Promise((r) => setTimeout(r, 100));
-      await giveUpAndStop();
-      log.info(`${ctx.nodename} Heartbeat shutdown complete.`);
-      resolveExit(0);
-    };
-
-    /**
-     * heartbeat's restart after a healed partition or a lost local
-     * heartbeat: give everything up, wait out a deadtime so peers see us
-     * gone, then start afresh with a new generation.
-     */
-    const restart = async (why: string): Promise<void> => {
-      if (shuttingDown || restarting) return;
-      restarting = true;
-      try {
-        log.info(`Restarting heartbeat: ${why}`);
-        await giveUpAndStop();
-        log.info(`${ctx.nodename} Heartbeat shutdown complete.`);
-        await new Promise((r) => setTimeout(r, config.deadtimeMs + 1000));
-        if (shuttingDown) return;
-        log.info('Heartbeat restart: starting again.');
-        node = makeNode();
-        await node.start();
-        attachments = newAttachments();
-        for (const a of attachments) await a.start(node);
-        watch(node);
-      } catch (err) {
-        log.error(`Restart failed: ${describeError(err)}; exiting.`);
-        resolveExit(1);
-      } finally {
-        restarting = false;
-      }
-    };
-
-    const watch = (n: HeartbeatNode): void => {
-      n.cluster.on('partitionHeal', () => {
-        if (attachments.length === 0) return;
-        n.cluster.sendLocalStatus();
-        setTimeout(() => void restart('cluster partition healed; giving up resources'), 2000);
-      });
-      n.cluster.on('nodeDead', (name) => {
-        if (name === ctx.nodename) void restart('no local heartbeat');
-      });
-    };
-    watch(node);
-
-    const reload = async (): Promise<void> => {
-      if (reloading || shuttingDown) return;
-      reloading = true;
-      try {
-        const hacfNow = mtime(`${paths.haDir}/ha.cf`);
-        const authNow = mtime(`${paths.haDir}/authkeys`);
-        logRoot.reopen();
-        if (hacfNow === hacfMtime && authNow === authMtime) {
-          log.info('Configuration unchanged.');
-          return;
-        }
-        const loaded = loadConfiguration({ haDir: paths.haDir, nodename: ctx.nodename, resourceDirs: paths.resourceDirs });
-        if (!loaded.ok || !loaded.config || !loaded.keys) {
-          for (const p of loaded.problems) log.error(`Reload: ${formatProblem(p)}`);
-          log.error('Configuration error on reload: keeping the running configuration.');
-          return;
-        }
-        if (hacfNow !== hacfMtime) {
-          hacfMtime = hacfNow;
-          authMtime = authNow;
-          log.info('Configuration file changed: restarting communications, keeping resources.');
-          config = loaded.config;
-          logRoot.reconfigure(sinkConfig(config, options.foreground, debugBoost));
-          currentKeys = loaded.keys;
-          const fresh = makeNode();
-          await node.stop();
-          node = fresh;
-          await node.start();
-          for (const a of attachments) {
-            a.reconfigure?.(config);
-            a.rebind?.(node);
-          }
-          watch(node);
-        } else {
-          authMtime = authNow;
-          log.info('Rereading authentication file.');
-          currentKeys = loaded.keys;
-          node.setKeys(loaded.keys);
-        }
-      } catch (err) {
-        log.error(`Reload failed: ${describeError(err)}; keeping the running configuration.`);
-      } finally {
-        reloading = false;
-      }
-    };
-
-    process.on('SIGTERM', () => void shutdown());
-    process.on('SIGINT', () => void shutdown());
-    process.on('SIGHUP', () => void reload());
-    process.on('SIGUSR1', () => {
-      debugBoost++;
-      logRoot.reconfigure(sinkConfig(config, options.foreground, debugBoost));
-      log.info(`debug now set to ${config.debug + debugBoost}`);
-    });
-    process.on('SIGUSR2', () => {
-      debugBoost = Math.max(-config.debug, debugBoost - 1);
-      logRoot.reconfigure(sinkConfig(config, options.foreground, debugBoost));
-      log.info(`debug now set to ${config.debug + debugBoost}`);
-    });
-  });
-
+  const signals = new SignalHandlers(ctx, runtime, logRoot);
+  signals.install();
+  const exitCode = await runtime.exited;
+  signals.remove();
   removePid(paths.pidFile, process.pid);
   logRoot.close();
   return exitCode;
+}
+
+/** SIGTERM/SIGINT shut down, SIGHUP reloads, SIGUSR1/2 change the debug level. */
+class SignalHandlers {
+  private debugBoost: number;
+  private reloading = Promise.resolve();
+  private readonly reloader: Reloader;
+  private readonly handlers: [NodeJS.Signals, () => void][];
+
+  constructor(private readonly ctx: RunContext, private readonly runtime: NodeRuntime, private readonly logRoot: LogRoot) {
+    this.debugBoost = ctx.options.debug;
+    this.reloader = new Reloader({
+      haDir: ctx.paths.haDir,
+      nodename: ctx.nodename,
+      resourceDirs: ctx.paths.resourceDirs,
+      manageResources: runtime.current?.resources !== undefined,
+      log: logRoot.logger,
+      reopenLogs: () => logRoot.reopen(),
+      reconfigureLogs: (config) => logRoot.reconfigure(sinkConfig(config, ctx.options.foreground, this.debugBoost)),
+    }, {
+      get running() { return runtime.phase === 'running'; },
+      groups: ctx.groups,
+      reloadMessaging: (config, keys) => runtime.reloadMessaging(config, keys),
+      setKeys: (keys) => runtime.setKeys(keys),
+    });
+    this.handlers = [
+      ['SIGTERM', () => runtime.shutdown()],
+      ['SIGINT', () => runtime.shutdown()],
+      ['SIGHUP', () => { this.reloading = this.reloading.then(() => this.reloader.reload()); }],
+      ['SIGUSR1', () => this.setDebugBoost(this.debugBoost + 1)],
+      ['SIGUSR2', () => this.setDebugBoost(Math.max(-runtime.config.debug, this.debugBoost - 1))],
+    ];
+  }
+
+  install(): void {
+    for (const [sig, fn] of this.handlers) process.on(sig, fn);
+  }
+
+  remove(): void {
+    for (const [sig, fn] of this.handlers) process.off(sig, fn);
+  }
+
+  private setDebugBoost(boost: number): void {
+    this.debugBoost = boost;
+    const config = this.runtime.config;
+    this.logRoot.reconfigure(sinkConfig(config, this.ctx.options.foreground, boost));
+    this.logRoot.logger.info(`debug now set to ${config.debug + boost}`);
+  }
 }

@@ -14,7 +14,7 @@ bash scripts/ensure-os-packages.sh || { echo "ensure-os-packages failed"; echo "
 mkdir -p results
 REPORT=results/vitest.json
 rm -f "$REPORT"
-./node_modules/.bin/vitest run test/unit test/netns \
+./node_modules/.bin/vitest run test/unit test/sim test/netns \
   --reporter=default --reporter=json --outputFile.json="$REPORT" </dev/null
 VITEST_RC=$?
 

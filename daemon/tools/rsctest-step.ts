@@ -19,6 +19,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Resource } from '../../lib/config/types.js';
 import { type Operation, ScriptRunner, type ScriptResult } from '../../lib/resources/script-runner.js';
+import { systemClock } from '../../lib/util/clock.js';
 import { blockedReadingStdin, holdersOf, MARKER_ENV, processesOf, type ProcInfo } from './rsctest-procs.js';
 
 export interface StepContext {
@@ -114,6 +115,7 @@ export async function runStep(ctx: StepContext, n: number, scriptPath: string, r
     readerFd = openSync(outPath, constants.O_RDONLY | constants.O_NONBLOCK);
   }
   const runner = new ScriptRunner({
+    clock: systemClock,
     resourceDirs: ctx.resourceDirs,
     env: ctx.env,
     // An operation outside the daemon's three gets the stop deadline.

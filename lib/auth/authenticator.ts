@@ -10,7 +10,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { AuthKey, AuthKeys } from '../config/types.js';
-import { HbError } from '../util/errors.js';
+import { AUTH_ERRORS, HbError } from '../util/errors.js';
 import { classicFieldsText, encodeClassic } from '../wire/classic.js';
 import { decodeDatagram } from '../wire/codec.js';
 import { F } from '../wire/fields.js';
@@ -73,11 +73,11 @@ function makeRing(keys: AuthKeys): Ring {
   const copy = new Map<number, AuthKey>();
   for (const [num, k] of keys.keys) {
     const m = authMethod(k.method);
-    if (m.needsKey && k.key.length === 0) throw new HbError('AUTH_BAD_KEYS', `auth method ${num} (${k.method}) requires a key`);
+    if (m.needsKey && k.key.length === 0) throw new HbError(AUTH_ERRORS.BAD_KEYS, `auth method ${num} (${k.method}) requires a key`);
     copy.set(num, { ...k });
   }
   const active = copy.get(keys.activeNum);
-  if (!active) throw new HbError('AUTH_BAD_KEYS', `active auth method ${keys.activeNum} has no key line (configured: ${[...copy.keys()].join(', ') || 'none'})`);
+  if (!active) throw new HbError(AUTH_ERRORS.BAD_KEYS, `active auth method ${keys.activeNum} has no key line (configured: ${[...copy.keys()].join(', ') || 'none'})`);
   return { active, activeMethod: authMethod(active.method), keys: copy };
 }
 

@@ -1,5 +1,5 @@
 /** Lookup of the authentication methods by their authkeys name. */
-import { HbError } from '../util/errors.js';
+import { AUTH_ERRORS, HbError } from '../util/errors.js';
 import { crcMethod } from './crc.js';
 import { md5Method } from './md5.js';
 import type { AuthMethod, AuthMethodName } from './method.js';
@@ -16,6 +16,6 @@ export const isAuthMethodName = (name: string): name is AuthMethodName =>
 
 /** The method of that name; throws HbError AUTH_UNKNOWN_METHOD for any other name. */
 export function authMethod(name: string): AuthMethod {
-  if (!isAuthMethodName(name)) throw new HbError('AUTH_UNKNOWN_METHOD', `unknown authentication method "${name}" (known: crc, md5, sha1)`);
+  if (!isAuthMethodName(name)) throw new HbError(AUTH_ERRORS.UNKNOWN_METHOD, `unknown authentication method "${name}" (known: crc, md5, sha1)`);
   return METHODS[name];
 }

@@ -7,6 +7,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { describeError } from '../util/errors.js';
+import { findScript } from '../util/files.js';
 import { parseAuthKeys } from './authkeys.js';
 import { parseHaCf } from './hacf.js';
 import { parseHaResources } from './haresources.js';
@@ -81,17 +82,7 @@ export function readServices(path = '/etc/services'): Map<string, number> {
 
 /** A resource script exists when `<dir>/<name>` is a regular, executable file in one of `dirs` (spec 10.2). */
 export function scriptExistsIn(dirs: readonly string[]): (name: string) => boolean {
-  return (name) => dirs.some((dir) => isExecutableFile(join(dir, name)));
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return (name) => findScript(dirs, name) !== undefined;
 }
 
 function readText(path: string): { text: string; mode: number } | { error: string } {

@@ -5,7 +5,7 @@
  * a plane that feeds them to `ipvsadm -R` in one run per change.
  */
 import type { ConfigProblem } from '../config/types.js';
-import { HbError } from '../util/errors.js';
+import { HbError, LDIRECTORD_ERRORS } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { run } from './exec.js';
 import { parseIpvsadmLine, type IpvsLine } from './ipvsadm-grammar.js';
@@ -151,7 +151,7 @@ export class IpvsPlane implements DataPlane {
     if (res.code !== 0) {
       // Unknown kernel state now: re-read it before the next change.
       this.current = undefined;
-      throw new HbError('LD_IPVSADM_FAILED', `ipvsadm -R failed (${res.spawnError ?? `exit ${String(res.code)}`}): ${res.stderr.trim()}`);
+      throw new HbError(LDIRECTORD_ERRORS.IPVSADM_FAILED, `ipvsadm -R failed (${res.spawnError ?? `exit ${String(res.code)}`}): ${res.stderr.trim()}`);
     }
     this.current = structuredClone(table);
     return lines;
@@ -162,6 +162,6 @@ export class IpvsPlane implements DataPlane {
     const lines = this.current.map(deleteService);
     const res = await run(this.bin, ['-R'], { input: lines.map((l) => `${l}\n`).join(''), timeoutMs: this.opts.timeoutMs ?? 15_000 });
     this.current = undefined;
-    if (res.code !== 0) throw new HbError('LD_IPVSADM_FAILED', `ipvsadm -R (purge) failed: ${res.stderr.trim() || res.spawnError || 'unknown error'}`);
+    if (res.code !== 0) throw new HbError(LDIRECTORD_ERRORS.IPVSADM_FAILED, `ipvsadm -R (purge) failed: ${res.stderr.trim() || res.spawnError || 'unknown error'}`);
   }
 }

@@ -8,7 +8,7 @@ import { networkInterfaces } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import type { ConfigProblem } from '../config/types.js';
 import type { Logger } from '../util/log.js';
-import { HbError } from '../util/errors.js';
+import { HbError, LDIRECTORD_ERRORS } from '../util/errors.js';
 import { run } from './exec.js';
 import { NFT_TABLE, renderNft, validateForNft, type NftEnv, type PersistState } from './nft.js';
 import type { DataPlane, PlaneTable } from './plane.js';
@@ -48,7 +48,7 @@ export class NftPlane implements DataPlane {
     await this.checkForwarding(table);
     const res = await run(this.nft, ['-f', '-'], { input: text, timeoutMs: this.opts.timeoutMs ?? 15_000 });
     if (res.code !== 0) {
-      throw new HbError('LD_NFT_FAILED',
+      throw new HbError(LDIRECTORD_ERRORS.NFT_FAILED,
         `nft -f - failed (${res.spawnError ?? (res.timedOut ? 'timed out' : `exit ${String(res.code)}`)}): ${res.stderr.trim()}; the previous ${NFT_TABLE} table stays in force`);
     }
     return text.split('\n').filter((l) => l !== '');
@@ -57,7 +57,7 @@ export class NftPlane implements DataPlane {
   async clear(): Promise<void> {
     const text = `table ip ${NFT_TABLE}\ndelete table ip ${NFT_TABLE}\ntable netdev ${NFT_TABLE}\ndelete table netdev ${NFT_TABLE}\n`;
     const res = await run(this.nft, ['-f', '-'], { input: text, timeoutMs: this.opts.timeoutMs ?? 15_000 });
-    if (res.code !== 0) throw new HbError('LD_NFT_FAILED', `removing the ${NFT_TABLE} tables failed: ${res.stderr.trim() || res.spawnError || 'unknown error'}`);
+    if (res.code !== 0) throw new HbError(LDIRECTORD_ERRORS.NFT_FAILED, `removing the ${NFT_TABLE} tables failed: ${res.stderr.trim() || res.spawnError || 'unknown error'}`);
   }
 
   private async environment(table: PlaneTable): Promise<NftEnv> {

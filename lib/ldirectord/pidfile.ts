@@ -1,56 +1,36 @@
 /**
  * Pid files and process control for `ldirectord start|stop|status|reload`:
  * one instance per configuration name, found through
- * <rundir>/ldirectord.<configname>.pid as the original does.
+ * <rundir>/ldirectord.<configname>.pid as the original does. The pid file
+ * mechanics are heartbeat's (lib/util/pidfile.ts).
  */
-import { readFileSync, unlinkSync, writeFileSync, renameSync } from 'node:fs';
 import { basename } from 'node:path';
+import { liveCommandLine, pidState, removePid, writePid } from '../util/pidfile.js';
+
+export { readPid } from '../util/pidfile.js';
 
 export function pidFilePath(configFile: string, runDir = process.env['LDIRECTORD_RUNDIR'] ?? '/var/run'): string {
   return `${runDir}/ldirectord.${basename(configFile)}.pid`;
 }
 
-export function readPid(path: string): number | undefined {
-  try {
-    const n = Number(readFileSync(path, 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** true when `pid` is alive and is an ldirectord (not a recycled pid). */
 export function isLdirectord(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ldirectord');
-  } catch {
-    return false;
-  }
+  return liveCommandLine(pid)?.join('\0').includes('ldirectord') ?? false;
 }
 
 export type InstanceState = { state: 'running'; pid: number } | { state: 'stale'; pid: number } | { state: 'stopped' };
 
 export function instanceState(path: string): InstanceState {
-  const pid = readPid(path);
-  if (pid === undefined) return { state: 'stopped' };
-  return isLdirectord(pid) ? { state: 'running', pid } : { state: 'stale', pid };
+  const s = pidState(path, (argv) => argv.join('\0').includes('ldirectord'));
+  return s.state === 'none' ? { state: 'stopped' } : s;
 }
 
-/** Written atomically so a concurrent `status` never reads half a number. */
 export function writePidFile(path: string, pid = process.pid): void {
-  const tmp = `${path}.${pid}.tmp`;
-  writeFileSync(tmp, `${pid}\n`);
-  renameSync(tmp, path);
+  writePid(path, pid);
 }
 
 export function removePidFile(path: string, onlyIfPid = process.pid): void {
-  if (readPid(path) !== onlyIfPid) return;
-  try { unlinkSync(path); } catch { /* already gone */ }
+  removePid(path, onlyIfPid);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

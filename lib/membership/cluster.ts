@@ -1,29 +1,29 @@
 /**
  * The messaging and membership core of a heartbeat node: status heartbeats,
- * the receive path (authentication, sequencing, duplicates, replays), node
- * and link liveness, the reqnodes/repnodes handshake and comm-up.
- * Reliability (history, rexmit, acks) lives in reliability.ts.
+ * the receive path (authentication, sequencing, duplicates, replays) and
+ * the routing of each message to the part that owns its state: the node
+ * table (node-table.ts: every node's status machine), Liveness (when nodes
+ * and links were last heard), Reliability (history, rexmit, acks) and
+ * CommUp (the comm-up handshake). Upper layers only get events.
  *
- * Timing: one injected clock. Liveness is a per-node deadline, checked by a
- * single timer armed for the earliest deadline, so detection is as precise as
- * the deadline itself rather than a fixed poll interval.
+ * Timing: one injected clock. Our own messages reach the receive path on
+ * the clock's next turn, in order, never inside the handler that sent them.
  */
 import { EventEmitter } from 'node:events';
 import type { HaConfig } from '../config/types.js';
-import type { Medium, ReceivedPacket } from '../media/medium.js';
+import type { Medium } from '../media/medium.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { F, T, isUnsequencedType } from '../wire/fields.js';
 import { HaMsg } from '../wire/message.js';
-import type { ClusterEvents, MembershipChange } from './events.js';
-import { newNode, toView, type LinkStatus, type NodeRecord, type NodeStatus, type NodeView } from './nodes.js';
 import { CommUp } from './comm-up.js';
+import type { ClusterEvents } from './events.js';
 import { Liveness } from './liveness.js';
+import { NodeTable } from './node-table.js';
+import { toView, type NodeInfo, type NodeStatus, type NodeView } from './nodes.js';
+import { ReceivePath, type Admitted } from './receive.js';
 import { Reliability, type Signer } from './reliability.js';
-import { parseHex, seqStateAfterDeath, trackSequence } from './sequencing.js';
-import { uuidToText } from './state-files.js';
-import { RateGate } from '../util/rate-gate.js';
-import { judgeOwnName, nsReplayReason } from './wire-trust.js';
+import { parseHex } from './sequencing.js';
 
 export interface ClusterOptions {
   config: HaConfig;
@@ -39,31 +39,25 @@ export interface ClusterOptions {
   random?: () => number;
 }
 
-
-/** Rate limit for repeated complaints about bad packets (one line per key per interval). */
-const BADPACK_LOG_INTERVAL_MS = 10_000;
-/** Keys of that rate limit (reason × configured node); bounded whatever senders claim to be. */
-const BADPACK_MAX_KEYS = 256;
 /** Extra dead time advertised during the first seconds after start (spec 5.4). */
 const START_DEADTIME_BONUS_MS = 2000;
 const START_BONUS_DURATION_MS = 5000;
 
 export class Cluster extends EventEmitter<ClusterEvents> {
-  readonly me: NodeRecord;
-  private readonly nodes = new Map<string, NodeRecord>();
-  private readonly order: NodeRecord[] = [];
+  private readonly table: NodeTable;
   private readonly cfg: HaConfig;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly reliability: Reliability;
   private readonly comm: CommUp;
+  private readonly liveness: Liveness;
   private flowControl = true;
   private advertisedDeadtimeMs: number;
   private readonly timers: TimerHandle[] = [];
-  private readonly liveness: Liveness;
-  private lastMembers: string[] = [];
-  private readonly badpackLogged = new RateGate(BADPACK_LOG_INTERVAL_MS, BADPACK_MAX_KEYS);
+  private readonly receiving: ReceivePath;
   private stopped = false;
+  /** Our own messages, waiting for the next turn to reach our receive path. */
+  private readonly loopback: HaMsg[] = [];
   readonly startedAtMs: number;
 
   constructor(private readonly opts: ClusterOptions) {
@@ -72,47 +66,28 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     this.clock = opts.clock;
     this.log = opts.log;
     const random = opts.random ?? Math.random;
-    const linkNames = opts.media.filter((m) => m.kind !== 'ping' && m.kind !== 'ping6' && m.kind !== 'ping_group').map((m) => m.linkName);
-    for (const name of this.cfg.nodes) {
-      this.addNode(newNode(name, 'normal', linkNames, this.cfg.deadtimeMs, Math.floor(random() * 10)));
-    }
-    for (const m of this.cfg.media) {
-      if (m.kind === 'ping' || m.kind === 'ping6') this.addNode(newNode(m.host, 'ping', [m.host], this.cfg.deadpingMs, 0));
-      if (m.kind === 'ping_group') this.addNode(newNode(m.group, 'ping', [m.group], this.cfg.deadpingMs, 0));
-    }
-    const me = this.nodes.get(opts.myName);
-    if (!me) throw new Error(`local node ${opts.myName} is not in the node list`);
-    this.me = me;
-    me.uuid = opts.uuid;
+    const pingMedia = opts.media.filter((m) => m.kind === 'ping' || m.kind === 'ping6' || m.kind === 'ping_group');
+    this.table = new NodeTable({
+      normal: this.cfg.nodes,
+      ping: this.cfg.media.flatMap((m) => (m.kind === 'ping' || m.kind === 'ping6' ? [m.host] : m.kind === 'ping_group' ? [m.group] : [])),
+      myName: opts.myName,
+      uuid: opts.uuid,
+      linkNames: opts.media.filter((m) => !pingMedia.includes(m)).map((m) => m.linkName),
+      deadtimeMs: this.cfg.deadtimeMs,
+      deadpingMs: this.cfg.deadpingMs,
+      log: this.log,
+      emit: (event, ...args) => (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
+    });
     this.advertisedDeadtimeMs = this.cfg.deadtimeMs;
     this.startedAtMs = this.clock.nowMs();
-    this.liveness = new Liveness({
-      order: this.order,
-      me,
-      keepaliveMs: this.cfg.keepaliveMs,
-      deadtimeMs: this.cfg.deadtimeMs,
-      limitFor: (n) => this.limitFor(n),
-      markDead: (n) => this.markDead(n),
-      setLinkStatus: (n, l, st) => this.setLinkStatus(n, l, st),
-      afterCheck: () => {
-        this.comm.check();
-      },
-      stalled: (ms) => {
-        this.log.warn(`Main loop was stalled for ${ms} ms: deferring dead-node decisions until peers are heard again.`);
-        this.emit('stalled', ms);
-      },
-    }, this.clock, this.startedAtMs);
-    this.comm = new CommUp({
-      order: this.order,
-      me,
-      flowControl: () => this.flowControl,
-      send: (m) => this.send(m),
-      // The pending liveness check was armed for initdead: deadtime applies from now on.
-      linksUp: () => this.liveness.schedule(this.clock.nowMs() + Math.max(this.cfg.keepaliveMs, 250)),
-      commNowUp: () => this.commNowUp(),
-    }, this.clock);
     this.reliability = new Reliability({
-      cluster: this,
+      cluster: {
+        send: (m) => this.send(m),
+        flowControl: () => this.flowControl,
+        liveNormalPeers: () => this.table.liveNormalPeers(),
+        peer: (name) => this.table.get(name),
+      },
+      normalNodes: this.cfg.nodes,
       signer: opts.signer,
       media: opts.media,
       clock: opts.clock,
@@ -120,16 +95,50 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       maxRexmitDelayMs: this.cfg.maxRexmitDelayMs,
       random,
     });
-  }
-
-  private addNode(n: NodeRecord): void {
-    if (this.nodes.has(n.name)) return;
-    this.nodes.set(n.name, n);
-    this.order.push(n);
+    this.liveness = new Liveness({
+      nodes: () => this.table.all(),
+      myName: opts.myName,
+      keepaliveMs: this.cfg.keepaliveMs,
+      deadtimeMs: this.cfg.deadtimeMs,
+      limitFor: (n) => (this.comm.state === 'init' ? this.cfg.initdeadMs : n.deadtimeMs),
+      silent: (name) => this.markDead(name),
+      linkSilent: (name, link) => this.table.setLinkStatus(name, link, 'dead'),
+      afterCheck: () => this.comm.check(),
+      stalled: (ms) => {
+        this.log.warn(`Main loop was stalled for ${ms} ms: deferring dead-node decisions until peers are heard again.`);
+        this.emit('stalled', ms);
+      },
+    }, this.clock, this.startedAtMs);
+    this.receiving = new ReceivePath({
+      table: this.table,
+      liveness: this.liveness,
+      reliability: this.reliability,
+      signer: opts.signer,
+      clock: this.clock,
+      log: this.log,
+      logBadpack: this.cfg.logBadpack,
+      myName: opts.myName,
+      uuid: opts.uuid,
+      generation: opts.generation,
+      peerRestart: (name) => this.emit('peerRestart', name),
+      partitionHealed: (name) => this.partitionHealed(name),
+    });
+    this.comm = new CommUp({
+      nodes: () => this.table.all(),
+      myName: opts.myName,
+      flowControl: () => this.flowControl,
+      send: (m) => this.send(m),
+      // The pending liveness check was armed for initdead: deadtime applies from now on.
+      linksUp: () => this.liveness.schedule(this.clock.nowMs() + Math.max(this.cfg.keepaliveMs, 250)),
+      commNowUp: () => this.commNowUp(),
+    }, this.clock);
   }
 
   // ---------------------------------------------------------------- queries
 
+  get me(): NodeInfo {
+    return this.table.me;
+  }
   get generation(): number {
     return this.opts.generation;
   }
@@ -140,28 +149,32 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     return this.flowControl;
   }
   get nodeCount(): number {
-    return this.order.length;
+    return this.table.all().length;
   }
-  node(name: string): NodeRecord | undefined {
-    return this.nodes.get(name);
+  node(name: string): NodeInfo | undefined {
+    return this.table.get(name);
   }
-  allNodes(): readonly NodeRecord[] {
-    return this.order;
+  allNodes(): readonly NodeInfo[] {
+    return this.table.all();
   }
   view(name: string): NodeView | undefined {
-    const n = this.nodes.get(name);
+    const n = this.table.get(name);
     return n ? toView(n) : undefined;
   }
   views(): NodeView[] {
-    return this.order.map(toView);
+    return this.table.all().map(toView);
   }
   /** Normal nodes that are alive (ourselves included). */
   members(): string[] {
-    return this.order.filter((n) => n.type === 'normal' && n.status !== 'dead').map((n) => n.name);
+    return this.table.members();
   }
-  /** Normal peers currently up or active. */
-  liveNormalPeers(): NodeRecord[] {
-    return this.order.filter((n) => n.type === 'normal' && n !== this.me && (n.status === 'up' || n.status === 'active'));
+  /**
+   * Normal nodes for the resource layer; `statusKnown` false: packets came
+   * from the node but no status message yet (its status is only our default).
+   */
+  normalNodes(): { name: string; status: NodeStatus; anyPacketsYet: boolean; statusKnown: boolean }[] {
+    return this.table.all().filter((n) => n.type === 'normal')
+      .map((n) => ({ name: n.name, status: n.status, anyPacketsYet: n.anyPacketsYet, statusKnown: this.liveness.statusKnown(n.name) }));
   }
   stats(): { sent: number; rexmitRequested: number; rexmitSent: number } {
     return this.reliability.stats();
@@ -173,7 +186,11 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   async start(): Promise<void> {
     for (const m of this.opts.media) {
       await m.open(
-        (pkt) => this.receive(pkt, m),
+        (pkt) => {
+          if (this.stopped) return;
+          const msg = this.receiving.verify(pkt, m);
+          if (msg) this.process(msg, m, pkt.from);
+        },
         (err) => this.log.error(`glib: ${err.message}`),
       );
       for (const note of m.startNotes ?? []) this.log.info(`glib: ${note}`);
@@ -187,10 +204,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       this.sendLocalStatus();
     }, START_BONUS_DURATION_MS));
     // Comm may already be up if a peer answered while we were opening.
-    if (this.me.status === 'init') {
-      this.setLocalStatus('up');
-      this.sendLocalStatus();
-    }
+    if (this.me.status === 'init') this.setLocalStatus('up');
     this.timers.push(this.clock.setRepeating(() => this.sendLocalStatus(), this.cfg.keepaliveMs));
     this.liveness.schedule(this.clock.nowMs() + this.cfg.initdeadMs);
   }
@@ -203,7 +217,6 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     this.liveness.stop();
     this.comm.stop();
     this.reliability.stop();
-    for (const n of this.order) for (const t of n.rexmitTimers.values()) t.cancel();
     await Promise.all(this.opts.media.map((m) => m.close().catch(() => undefined)));
   }
 
@@ -213,12 +226,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   }
 
   setLocalStatus(status: NodeStatus): void {
-    if (this.me.status === status) return;
-    const previous = this.me.status;
-    this.me.status = status;
-    this.sendLocalStatus();
-    this.log.info(`Local status now set to: '${status}'`);
-    this.emit('nodeStatus', this.me.name, status, previous);
+    this.table.setLocalStatus(status, () => this.sendLocalStatus());
   }
 
   sendLocalStatus(): void {
@@ -233,16 +241,15 @@ export class Cluster extends EventEmitter<ClusterEvents> {
 
   /**
    * Sends a cluster message: control fields (spec 3.1), signature, history,
-   * loopback to our own receive path, then every medium. Returns the seq
-   * used (0 for unsequenced types).
+   * every medium, then our own receive path on the next turn. Returns the
+   * seq used (0 for unsequenced types).
    */
   send(msg: HaMsg): number {
     if (this.stopped) return 0;
-    const type = msg.get(F.TYPE) ?? '';
-    const ns = isUnsequencedType(type);
+    const ns = isUnsequencedType(msg.get(F.TYPE) ?? '');
     const dest = msg.get(F.TO);
     if (dest !== undefined) {
-      const uuid = this.nodes.get(dest)?.uuid;
+      const uuid = this.table.get(dest)?.uuid;
       if (uuid) msg.modBinary(F.TOUUID, uuid);
     }
     const setField = (name: string, value: string): void => {
@@ -257,163 +264,66 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     setField(F.TS, Math.floor(this.clock.wallMs() / 1000).toString(16));
     // heartbeat flags `ld` like `seq`: NS_ messages go without it.
     if (!ns) msg.mod(F.LOAD, this.opts.loadavg());
-    setField(F.TTL, String(this.cfg.hopfudge + this.order.length));
+    setField(F.TTL, String(this.cfg.hopfudge + this.table.all().length));
     this.reliability.transmit(msg, seq);
-    // Loopback: a node acts on its own messages (resource and standby protocols rely on it).
-    this.process(msg, null);
+    // A node acts on its own messages (resource and standby protocols rely
+    // on it), queued as heartbeat queues them.
+    this.loopback.push(msg);
+    if (this.loopback.length === 1) this.clock.defer(() => this.drainLoopback());
     return seq;
+  }
+
+  /** The head of the queue stays queued while processed: what it sends goes behind it. */
+  private drainLoopback(): void {
+    try {
+      while (!this.stopped && this.loopback.length > 0) {
+        try {
+          this.process(this.loopback[0] as HaMsg, null);
+        } finally {
+          this.loopback.shift();
+        }
+      }
+    } finally {
+      if (this.stopped) this.loopback.length = 0;
+      else if (this.loopback.length > 0) this.clock.defer(() => this.drainLoopback());
+    }
   }
 
   // ---------------------------------------------------------------- receive path
 
-  private receive(pkt: ReceivedPacket, medium: Medium): void {
-    if (this.stopped) return;
-    const verdict = this.opts.signer.verify(pkt.data);
-    if (verdict.verdict !== 'ok') {
-      this.badPacket(`${verdict.verdict}`, () => {
-        switch (verdict.verdict) {
-          case 'malformed': return `Dropping malformed packet from ${pkt.from} on ${medium.linkName}: ${verdict.reason}`;
-          case 'unknown-key': return `Dropping packet from ${pkt.from} on ${medium.linkName}: auth method ${verdict.authNum} not in authkeys`;
-          default: return `Dropping packet from ${pkt.from} on ${medium.linkName}: failed authentication`;
-        }
-      });
-      return;
-    }
-    if (verdict.msg.get(F.ORIG) === this.me.name) {
-      this.fromOurName(verdict.msg, pkt, medium);
-      return;
-    }
-    this.process(verdict.msg, medium);
-  }
-
-  /** Never let the wire speak for us: only the echo of what we sent goes on; anything else is dropped (wire-trust.ts). */
-  private fromOurName(msg: HaMsg, pkt: ReceivedPacket, medium: Medium): void {
-    const uuid = msg.getBinary(F.ORIGUUID);
-    const v = judgeOwnName({
-      generation: parseHex(msg.get(F.GEN) ?? ''),
-      seq: parseHex(msg.get(F.SEQ) ?? ''),
-      unsequenced: isUnsequencedType(msg.get(F.TYPE) ?? ''),
-      uuid: uuid?.length === 16 ? uuid : undefined,
-    }, { generation: this.opts.generation, uuid: this.opts.uuid, highestSeq: this.reliability.highestSeq });
-    if (v.kind === 'echo') {
-      // As before: a duplicate of our loopback copy (it refreshes our link). It
-      // cannot move our own tracking: its generation is ours and its seq was sent.
-      this.process(msg, medium);
-      return;
-    }
-    this.opts.signer.noteReplay();
-    this.badPacket('own-name', () => `Dropping packet from ${pkt.from} on ${medium.linkName} that claims to come from this node (${this.me.name}): ${v.reason}`);
-  }
-
-  private badPacket(key: string, text: () => string): void {
-    if (!this.cfg.logBadpack) return;
-    if (this.badpackLogged.pass(key, this.clock.nowMs()) === false) return;
-    this.log.warn(text());
-  }
-
   /** process_clustermsg: one authenticated message, from a medium or loopback (medium null). */
-  private process(msg: HaMsg, medium: Medium | null): void {
-    const type = msg.get(F.TYPE);
-    const from = msg.get(F.ORIG);
-    const ts = msg.get(F.TS);
-    if (type === undefined || from === undefined || ts === undefined) {
-      this.badPacket('missing-fields', () => `process_clustermsg: missing from/ts/type (from ${from ?? '<?>'})`);
+  private process(msg: HaMsg, medium: Medium | null, from = ''): void {
+    const r = this.receiving;
+    const a = r.admit(msg, medium);
+    if (!a) return;
+    // The network's copy of our own message (a broadcast comes back): it
+    // shows the link works; the message itself we act on through loopback.
+    // Never let the wire speak for us: only a genuine echo counts.
+    if (a.node === this.me && medium !== null) {
+      r.ownNameOnWire(a, msg, from, medium.linkName, this.reliability.highestSeq);
       return;
     }
-    const unsequenced = isUnsequencedType(type);
-    const seqText = msg.get(F.SEQ);
-    if (!unsequenced && seqText === undefined) {
-      this.badPacket('missing-seq', () => `process_clustermsg: missing seqno (from ${from})`);
-      return;
-    }
-    const msgtime = parseHex(ts);
-    if (msgtime === undefined || msgtime === 0) return;
-    const node = this.lookup(from, msg.getBinary(F.ORIGUUID));
-    if (!node) {
-      // one key for every unknown name: made-up senders must not grow the rate limit
-      this.badPacket('bad-node', () => `process_status_message: bad node [${from}] in message`);
-      return;
-    }
-    if (node.type === 'ping' && type !== T.NS_STATUS) return;
-    node.anyPacketsYet = true;
-    const link = medium ? node.links.find((l) => l.name === medium.linkName) : undefined;
+    const proceed = a.unsequenced ? r.acceptUnsequenced(a, msg) : r.acceptSequenced(a, msg);
+    if (!proceed) return;
+    this.dispatch(a, msg, medium);
+    this.comm.check();
+  }
 
-    const dest = msg.get(F.TO);
-    const destUuid = msg.getBinary(F.TOUUID);
-    const toUs = destUuid !== undefined && destUuid.length === 16
-      ? destUuid.equals(this.opts.uuid)
-      : dest === undefined || dest === this.me.name;
-
-    let filledGap = false;
-    if (unsequenced) {
-      if (medium !== null && this.staleUnsequenced(node, msg, msgtime)) return;
-      if (type === T.NAKREXMIT) {
-        this.reliability.onNak(node, msg, toUs);
-        return;
-      }
-      if (!toUs) return;
-    } else {
-      // Our own loopback copy is tracked too, so that the copy a broadcast
-      // brings back from the network is recognised as a duplicate.
-      const seq = parseHex(seqText ?? '');
-      const gen = msg.get(F.GEN) === undefined ? 0 : parseHex(msg.get(F.GEN) ?? '');
-      if (seq === undefined || seq <= 0 || gen === undefined) {
-        this.badPacket(`bad-seq-${from}`, () => `should_drop_message: bad sequence or generation number from ${from}`);
-        return;
-      }
-      const isStatus = type === T.STATUS;
-      if (isStatus && node.seq.generation === gen && gen > 0 && node.status === 'dead' && seq <= node.statusSeq) return;
-      const decision = trackSequence(node.seq, { seq, generation: gen, isStatus, peerDead: node.status === 'dead' });
-      if (decision.action === 'drop') {
-        if (decision.reason === 'replay') {
-          this.opts.signer.noteReplay();
-          this.badPacket(`replay-${from}`, () => `should_drop_message: attempted replay attack [${from}]? [gen = ${gen}, curgen = ${node.seq.generation}]`);
-        }
-        return;
-      }
-      if (link) this.refreshLink(node, link);
-      if (decision.action === 'duplicate') return;
-      if (decision.restart) {
-        this.log.info(`Heartbeat restart on node ${from}`);
-        node.remoteLastUpdate = 0;
-        node.lastStatusMs = 0;
-        node.statusSeq = 0;
-        this.reliability.cancelRexmits(node);
-        this.emit('peerRestart', from);
-      }
-      if (decision.heal) this.partitionHealed(node);
-      if (decision.lostALot) {
-        this.log.error('lost a lot of packets!');
-        this.reliability.cancelRexmits(node);
-      }
-      if (decision.lost) {
-        const n = decision.lost.to - decision.lost.from + 1;
-        this.log.warn(`${n} lost packet(s) for [${from}] [${decision.lost.from - 1}:${decision.lost.to + 1}]`);
-        this.reliability.requestRexmit(node, decision.lost.from, decision.lost.to);
-      }
-      if (decision.filledGap) {
-        filledGap = true;
-        this.reliability.gapFilled(node, seq);
-        if (decision.gapsCleared) this.log.info(`No pkts missing from ${from}!`);
-      }
-      if (!toUs) return;
-      if (node !== this.me) this.reliability.maybeAck(node, seq, filledGap);
-    }
-    if (link && unsequenced) this.refreshLink(node, link);
-
-    switch (type) {
+  private dispatch(a: Admitted, msg: HaMsg, medium: Medium | null): void {
+    const { node } = a;
+    switch (a.type) {
       case T.STATUS:
       case T.NS_STATUS:
-        this.onStatus(node, msg, msgtime);
+        this.onStatus(node, msg, a.msgtime);
         break;
       case T.REXMIT:
-        this.reliability.onRexmitRequest(node, msg);
+        this.reliability.onRexmitRequest(node.name, msg);
         break;
       case T.ACKMSG:
-        this.reliability.onAck(node, msg);
+        this.reliability.onAck(node.name, msg);
         break;
       case T.REQNODES:
-        this.comm.onReqnodes(node);
+        this.comm.onReqnodes(node.name);
         break;
       case T.REPNODES:
         if (node !== this.me) this.comm.onRepnodes();
@@ -421,47 +331,9 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       default:
         this.emit('message', msg, node.name, node === this.me && medium === null);
     }
-    this.comm.check();
   }
 
-  /** NS_* carry no seq: a replay is told by generation and timestamp (wire-trust.ts). Counted and dropped. */
-  private staleUnsequenced(node: NodeRecord, msg: HaMsg, msgtime: number): boolean {
-    if (node.type !== 'normal' || node === this.me) return false;
-    const why = nsReplayReason({ generation: parseHex(msg.get(F.GEN) ?? ''), ts: msgtime },
-      { generation: node.seq.generation, lastStatusTs: node.remoteLastUpdate, deadtimeMs: node.deadtimeMs });
-    if (why === undefined) return false;
-    this.opts.signer.noteReplay();
-    this.badPacket(`ns-replay-${node.name}`, () => `Dropping ${msg.get(F.TYPE) ?? ''} from ${node.name}: replayed? (${why})`);
-    return true;
-  }
-
-  private lookup(name: string, uuid: Buffer | undefined): NodeRecord | undefined {
-    if (uuid && uuid.length === 16) {
-      for (const n of this.order) if (n.uuid && n.uuid.equals(uuid)) {
-        if (n.name === name) return n;
-      }
-    }
-    const n = this.nodes.get(name);
-    // a peer may not take our uuid (messages addressed to it would then count as ours)
-    if (n && uuid && uuid.length === 16 && n !== this.me && !uuid.equals(this.opts.uuid)) {
-      if (n.uuid && !n.uuid.equals(uuid)) this.log.info(`node ${name} changed its uuid to ${uuidToText(uuid)}`);
-      n.uuid = uuid;
-    }
-    return n;
-  }
-
-  private refreshLink(node: NodeRecord, link: { name: string; status: LinkStatus; lastHeardMs: number }): void {
-    link.lastHeardMs = this.clock.nowMs();
-    if (link.status !== 'up') this.setLinkStatus(node, link, 'up');
-  }
-
-  private setLinkStatus(node: NodeRecord, link: { name: string; status: LinkStatus }, status: LinkStatus): void {
-    link.status = status;
-    this.log.info(`Link ${node.name}:${link.name} ${status}.`);
-    this.emit('link', node.name, link.name, status);
-  }
-
-  private onStatus(node: NodeRecord, msg: HaMsg, msgtime: number): void {
+  private onStatus(node: NodeInfo, msg: HaMsg, msgtime: number): void {
     const status = (msg.get(F.STATUS) ?? '').toLowerCase();
     if (status === '') {
       this.log.error('HBDoMsg_T_STATUS: status update without st field');
@@ -473,83 +345,44 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       this.log.info('flow control disabled due to different version heartbeat');
       this.flowControl = false;
     }
-    const now = this.clock.nowMs();
-    if (node.lastStatusMs > 0 && node !== this.me) {
-      const interval = Math.round(now - node.lastStatusMs);
-      if (interval > this.cfg.deadtimeMs) {
-        this.log.crit(`Late heartbeat: Node ${node.name}: interval ${interval} ms (> deadtime)`);
-        this.markDead(node);
-      } else if (interval > this.cfg.warntimeMs) {
-        this.log.warn(`Late heartbeat: Node ${node.name}: interval ${interval} ms`);
+    const interval = this.liveness.sinceStatus(node.name);
+    if (interval !== undefined && node !== this.me) {
+      const ms = Math.round(interval);
+      if (ms > this.cfg.deadtimeMs) {
+        this.log.crit(`Late heartbeat: Node ${node.name}: interval ${ms} ms (> deadtime)`);
+        this.markDead(node.name);
+      } else if (ms > this.cfg.warntimeMs) {
+        this.log.warn(`Late heartbeat: Node ${node.name}: interval ${ms} ms`);
       }
     }
-    const newStatus = (node.type === 'ping' ? 'ping' : status) as NodeStatus;
-    if (node.status !== newStatus && node !== this.me) {
-      const previous = node.status;
-      // heartbeat logs this for ping nodes too (`status ping`), and ipfail users grep for it.
-      this.log.info(`Status update for node ${node.name}: status ${newStatus}`);
-      node.status = newStatus;
-      this.emit('nodeStatus', node.name, newStatus, previous);
-      this.publishMembership();
-    }
     const dt = msg.get(F.DEADTIME);
-    const dtMs = dt === undefined ? undefined : parseHex(dt);
-    if (dtMs !== undefined && dtMs > 0) node.deadtimeMs = dtMs;
-    node.remoteLastUpdate = msgtime;
-    node.lastStatusMs = now;
-    node.statusSeq = seq;
+    this.table.statusReceived(node.name, status as NodeStatus, {
+      deadtimeMs: dt === undefined ? undefined : parseHex(dt),
+      remoteTime: msgtime,
+      seq,
+    });
+    this.liveness.statusHeard(node.name);
     if (node !== this.me) this.emit('message', msg, node.name, false);
   }
 
-  private partitionHealed(node: NodeRecord): void {
-    this.log.crit(`Cluster node ${node.name} returning after partition.`);
+  private partitionHealed(node: string): void {
+    this.log.crit(`Cluster node ${node} returning after partition.`);
     this.log.info('For information on cluster partitions, See URL: http://linux-ha.org/wiki/Split_Brain');
     this.log.warn('Deadtime value may be too small.');
     this.log.info('See FAQ for information on tuning deadtime.');
     this.log.info('URL: http://linux-ha.org/wiki/FAQ#Heavy_Load');
-    this.emit('partitionHeal', node.name);
+    this.emit('partitionHeal', node);
   }
 
   private commNowUp(): void {
     this.log.info('Comm_now_up(): updating status to active');
     this.setLocalStatus('active');
-    this.publishMembership();
+    this.table.publishMembership();
     this.emit('commUp');
   }
 
-  // ---------------------------------------------------------------- liveness
-
-  /** initdead until every node was heard from (heartbeat's COMM_LINKSUP), then the node's own dead time. */
-  private limitFor(n: NodeRecord): number {
-    return this.comm.state === 'init' ? this.cfg.initdeadMs : n.deadtimeMs;
-  }
-
-  private markDead(n: NodeRecord): void {
-    this.log.warn(`node ${n.name}: is dead`);
-    if (n === this.me) {
-      this.log.error('No local heartbeat. Forcing restart.');
-      this.emit('nodeDead', n.name, true);
-      return;
-    }
-    const previous = n.status;
-    const heardFrom = n.anyPacketsYet;
-    n.status = 'dead';
-    n.remoteLastUpdate = 0;
-    n.anyPacketsYet = false;
-    n.seq = seqStateAfterDeath(n.seq);
-    this.reliability.cancelRexmits(n);
-    this.emit('nodeStatus', n.name, 'dead', previous);
-    this.emit('nodeDead', n.name, heardFrom);
-    this.publishMembership();
-  }
-
-  private publishMembership(): void {
-    const members = this.members();
-    const joined = members.filter((m) => !this.lastMembers.includes(m));
-    const left = this.lastMembers.filter((m) => !members.includes(m));
-    if (joined.length === 0 && left.length === 0) return;
-    this.lastMembers = members;
-    const change: MembershipChange = { members, joined, left };
-    this.emit('membership', change);
+  private markDead(name: string): void {
+    if (name !== this.me.name) this.reliability.cancelRexmits(name);
+    this.table.markDead(name);
   }
 }

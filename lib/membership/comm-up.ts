@@ -8,15 +8,16 @@
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { F, T } from '../wire/fields.js';
 import { HaMsg } from '../wire/message.js';
-import type { NodeRecord } from './nodes.js';
+import type { NodeInfo } from './nodes.js';
 
 const REQNODES_RETRY_MS = 1000;
 
 export type CommState = 'init' | 'linksup' | 'up';
 
 export interface CommUpPort {
-  readonly order: readonly NodeRecord[];
-  readonly me: NodeRecord;
+  /** The node table, read-only, in configuration order. */
+  nodes(): readonly NodeInfo[];
+  readonly myName: string;
   /** Flow control on: every peer speaks protocol 1, which has reqnodes. */
   flowControl(): boolean;
   send(msg: HaMsg): number;
@@ -27,27 +28,31 @@ export interface CommUpPort {
 }
 
 export class CommUp {
-  state: CommState = 'init';
+  private state_: CommState = 'init';
   private gotRepnodes = false;
   private timer: TimerHandle | null = null;
   private stopped = false;
 
   constructor(private readonly port: CommUpPort, private readonly clock: Clock) {}
 
+  get state(): CommState {
+    return this.state_;
+  }
+
   /** After every received message and liveness check while still `init`. */
   check(): void {
-    if (this.state !== 'init') return;
-    if (!this.port.order.every((n) => n.anyPacketsYet || n.status === 'dead')) return;
-    this.state = 'linksup';
+    if (this.state_ !== 'init') return;
+    if (!this.port.nodes().every((n) => n.anyPacketsYet || n.status === 'dead')) return;
+    this.state_ = 'linksup';
     this.port.linksUp();
     if (this.port.flowControl()) this.sendReqnodes(0);
     else this.up();
   }
 
-  onReqnodes(from: NodeRecord): void {
-    if (from === this.port.me) return;
-    const nodelist = this.port.order.filter((n) => n.type === 'normal').map((n) => `${n.name} `).join('');
-    this.port.send(new HaMsg().add(F.TO, from.name).add(F.TYPE, T.REPNODES).add(F.NODELIST, nodelist).add(F.DELNODELIST, ' '));
+  onReqnodes(from: string): void {
+    if (from === this.port.myName) return;
+    const nodelist = this.port.nodes().filter((n) => n.type === 'normal').map((n) => `${n.name} `).join('');
+    this.port.send(new HaMsg().add(F.TO, from).add(F.TYPE, T.REPNODES).add(F.NODELIST, nodelist).add(F.DELNODELIST, ' '));
   }
 
   onRepnodes(): void {
@@ -64,9 +69,9 @@ export class CommUp {
 
   private sendReqnodes(startIndex: number): void {
     if (this.gotRepnodes || this.stopped) return;
-    const peers = this.port.order.filter((n) => n !== this.port.me && n.type === 'normal');
+    const peers = this.port.nodes().filter((n) => n.name !== this.port.myName && n.type === 'normal');
     let index = startIndex >= peers.length ? 0 : startIndex;
-    let target: NodeRecord | undefined;
+    let target: NodeInfo | undefined;
     for (; index < peers.length; index++) {
       const p = peers[index];
       if (p && p.status !== 'dead') {
@@ -85,8 +90,8 @@ export class CommUp {
   }
 
   private up(): void {
-    if (this.state === 'up') return;
-    this.state = 'up';
+    if (this.state_ === 'up') return;
+    this.state_ = 'up';
     this.port.commNowUp();
   }
 }

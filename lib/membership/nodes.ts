@@ -1,8 +1,9 @@
 /**
- * The node table: every configured node (normal and ping) with its status,
- * links, identity and sequence tracking. Plain data; the Cluster mutates it.
+ * A node's record: status, links, identity and sequence tracking. Plain
+ * data, changed only by the NodeTable (node-table.ts); everyone else gets
+ * the read-only `NodeInfo`. Timing (when we last heard) belongs to
+ * Liveness, retransmission and acks to Reliability.
  */
-import type { TimerHandle } from '../util/clock.js';
 import { freshSeqState, type SeqState } from './sequencing.js';
 import { uuidToText } from './state-files.js';
 
@@ -13,8 +14,6 @@ export type LinkStatus = 'up' | 'dead';
 export interface LinkRecord {
   name: string;
   status: LinkStatus;
-  /** Monotonic ms of the last packet on this link; 0 = never. */
-  lastHeardMs: number;
 }
 
 export interface NodeRecord {
@@ -24,23 +23,17 @@ export interface NodeRecord {
   uuid: Buffer | undefined;
   /** Dead time this node advertised (`dt`), or the configured one. */
   deadtimeMs: number;
-  /** Monotonic ms of the last accepted status message; 0 = never. */
-  lastStatusMs: number;
   /** The peer's own clock (`ts`) of its last status, for the stale-status rule. */
   remoteLastUpdate: number;
   statusSeq: number;
   anyPacketsYet: boolean;
   seq: SeqState;
   links: LinkRecord[];
-  /** NS_ackmsg bookkeeping: the random trigger digit for this peer, and what it acked of ours. */
-  ackTrigger: number;
-  ackedOurSeq: number;
-  rexmitTimers: Map<number, TimerHandle>;
   weight: number;
   site: string;
 }
 
-export function newNode(name: string, type: NodeType, linkNames: string[], deadtimeMs: number, ackTrigger: number): NodeRecord {
+export function newNode(name: string, type: NodeType, linkNames: string[], deadtimeMs: number): NodeRecord {
   return {
     name,
     type,
@@ -49,19 +42,21 @@ export function newNode(name: string, type: NodeType, linkNames: string[], deadt
     status: 'init',
     uuid: undefined,
     deadtimeMs,
-    lastStatusMs: 0,
     remoteLastUpdate: 0,
     statusSeq: 0,
     anyPacketsYet: false,
     seq: freshSeqState(),
-    links: linkNames.map((n) => ({ name: n, status: 'dead', lastHeardMs: 0 })),
-    ackTrigger,
-    ackedOurSeq: 0,
-    rexmitTimers: new Map(),
+    links: linkNames.map((n) => ({ name: n, status: 'dead' })),
     weight: 100,
     site: '',
   };
 }
+
+/** What the node table's collaborators may read of a record. */
+export type NodeInfo = Readonly<Omit<NodeRecord, 'links' | 'seq'>> & {
+  readonly links: readonly Readonly<LinkRecord>[];
+  readonly seq: Readonly<Omit<SeqState, 'missing'>> & { readonly missing: ReadonlySet<number> };
+};
 
 /** Read-only view of a node for the API, cl_status and tests. */
 export interface NodeView {
@@ -74,7 +69,7 @@ export interface NodeView {
   site: string;
 }
 
-export function toView(n: NodeRecord): NodeView {
+export function toView(n: NodeInfo): NodeView {
   return {
     name: n.name,
     type: n.type,

@@ -2,7 +2,9 @@
  * Reliable delivery on top of datagrams (spec 3.4, 3.5): the sequence
  * counter, the transmit history, retransmission requests for gaps, answers
  * to a peer's requests, and the NS_ackmsg acknowledgements a 3.0.6 peer
- * needs to keep its history queue short.
+ * needs to keep its history queue short. Owns its per-peer state (rexmit
+ * timers, ack trigger digits, what each peer acked); reads the node table
+ * through a narrow port.
  */
 import type { Medium } from '../media/medium.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -10,7 +12,7 @@ import type { Logger } from '../util/log.js';
 import { F, T } from '../wire/fields.js';
 import { HaMsg } from '../wire/message.js';
 import { TransmitHistory } from './history.js';
-import type { NodeRecord } from './nodes.js';
+import type { NodeInfo } from './nodes.js';
 import { RexmitGuard } from './rexmit-guard.js';
 import { firstMissing } from './sequencing.js';
 
@@ -28,11 +30,24 @@ export interface Signer {
   noteReplay(): void;
 }
 
-/** The part of Cluster that reliability calls back into. */
-interface ClusterPort {
+/** What reliability needs of the membership core. */
+export interface ReliabilityPort {
   send(msg: HaMsg): number;
-  readonly flowControlEnabled: boolean;
-  liveNormalPeers(): NodeRecord[];
+  /** Every peer speaks protocol 1 (acks and history warnings apply). */
+  flowControl(): boolean;
+  /** Names of normal peers now up or active. */
+  liveNormalPeers(): string[];
+  /** A node's record, read-only (status, type, sequence tracking). */
+  peer(name: string): NodeInfo | undefined;
+}
+
+/** Per-peer state of the reliability layer. */
+interface PeerReliability {
+  /** NS_ackmsg: the random digit a peer's seq must end in for us to ack it. */
+  ackTrigger: number;
+  /** The highest of our seqs the peer acknowledged. */
+  ackedOurSeq: number;
+  rexmitTimers: Map<number, TimerHandle>;
 }
 
 const ACK_DIV = 10;
@@ -40,7 +55,9 @@ const HIST_WARN = 375;
 const HIST_ERROR = 450;
 
 export interface ReliabilityOptions {
-  cluster: ClusterPort;
+  cluster: ReliabilityPort;
+  /** Normal nodes in configuration order (each gets its ack trigger digit). */
+  normalNodes: readonly string[];
   signer: Signer;
   media: Medium[];
   clock: Clock;
@@ -55,10 +72,23 @@ export class Reliability {
   private readonly counters = { sent: 0, rexmitRequested: 0, rexmitSent: 0 };
   private stopped = false;
   private lastHistWarnMs = -Infinity;
+  private readonly peers = new Map<string, PeerReliability>();
   private readonly rexmitGuard: RexmitGuard;
 
   constructor(private readonly o: ReliabilityOptions) {
     this.rexmitGuard = new RexmitGuard(o.log);
+    for (const name of o.normalNodes) {
+      this.peers.set(name, { ackTrigger: Math.floor(o.random() * 10), ackedOurSeq: 0, rexmitTimers: new Map() });
+    }
+  }
+
+  private state(name: string): PeerReliability {
+    let p = this.peers.get(name);
+    if (!p) {
+      p = { ackTrigger: 0, ackedOurSeq: 0, rexmitTimers: new Map() };
+      this.peers.set(name, p);
+    }
+    return p;
   }
 
   nextSeq(): number {
@@ -76,6 +106,7 @@ export class Reliability {
 
   stop(): void {
     this.stopped = true;
+    for (const name of this.peers.keys()) this.cancelRexmits(name);
   }
 
   /** Signs and sends on every medium; sequenced messages are kept for rexmit. */
@@ -102,10 +133,10 @@ export class Reliability {
 
   /** History warnings as heartbeat gives them when peers stop acknowledging. */
   private checkQueue(newest: number): void {
-    if (!this.o.cluster.flowControlEnabled) return;
+    if (!this.o.cluster.flowControl()) return;
     const peers = this.o.cluster.liveNormalPeers();
     if (peers.length === 0) return;
-    const acked = Math.min(...peers.map((p) => p.ackedOurSeq));
+    const acked = Math.min(...peers.map((p) => this.state(p).ackedOurSeq));
     const queued = newest - Math.max(acked, this.history.lowest - 1);
     const now = this.o.clock.nowMs();
     if (queued >= HIST_WARN && now - this.lastHistWarnMs > 10_000) {
@@ -119,39 +150,44 @@ export class Reliability {
   // ------------------------------------------------------------ receiver side
 
   /** Schedules one NS_rexmit per missing seq after a random delay (spec 3.4). */
-  requestRexmit(node: NodeRecord, from: number, to: number): void {
+  requestRexmit(name: string, from: number, to: number): void {
     const max = this.o.maxRexmitDelayMs;
     const lo = max < 100 ? 0 : 50;
+    const timers = this.state(name).rexmitTimers;
     for (let s = from; s <= to; s++) {
-      if (node.rexmitTimers.has(s)) continue;
+      if (timers.has(s)) continue;
       const delay = lo + Math.floor(this.o.random() * Math.max(1, max - lo));
-      this.armRexmit(node, s, delay);
+      this.armRexmit(name, s, delay);
     }
   }
 
-  private armRexmit(node: NodeRecord, seq: number, delayMs: number): void {
+  private armRexmit(name: string, seq: number, delayMs: number): void {
+    const timers = this.state(name).rexmitTimers;
     const timer: TimerHandle = this.o.clock.setTimer(() => {
-      node.rexmitTimers.delete(seq);
-      if (this.stopped || !node.seq.missing.has(seq)) return;
+      timers.delete(seq);
+      const node = this.o.cluster.peer(name);
+      if (this.stopped || !node?.seq.missing.has(seq)) return;
       if (node.status !== 'up' && node.status !== 'active') return;
       this.counters.rexmitRequested++;
       this.o.cluster.send(
-        new HaMsg().add(F.TYPE, T.REXMIT).add(F.TO, node.name).add(F.FIRSTSEQ, String(seq)).add(F.LASTSEQ, String(seq)),
+        new HaMsg().add(F.TYPE, T.REXMIT).add(F.TO, name).add(F.FIRSTSEQ, String(seq)).add(F.LASTSEQ, String(seq)),
       );
-      this.armRexmit(node, seq, this.o.maxRexmitDelayMs);
+      this.armRexmit(name, seq, this.o.maxRexmitDelayMs);
     }, delayMs);
-    node.rexmitTimers.set(seq, timer);
+    timers.set(seq, timer);
   }
 
-  cancelRexmits(node: NodeRecord): void {
-    for (const t of node.rexmitTimers.values()) t.cancel();
-    node.rexmitTimers.clear();
+  cancelRexmits(name: string): void {
+    const timers = this.state(name).rexmitTimers;
+    for (const t of timers.values()) t.cancel();
+    timers.clear();
   }
 
-  /** A missing packet arrived: stop asking for it, and ack past the gap. */
-  gapFilled(node: NodeRecord, seq: number): void {
-    node.rexmitTimers.get(seq)?.cancel();
-    node.rexmitTimers.delete(seq);
+  /** A missing packet arrived (or was declared lost): stop asking for it. */
+  gapFilled(name: string, seq: number): void {
+    const timers = this.state(name).rexmitTimers;
+    timers.get(seq)?.cancel();
+    timers.delete(seq);
   }
 
   /**
@@ -159,62 +195,63 @@ export class Reliability {
    * after a gap closes, acks the highest trigger-aligned seq below the next
    * remaining gap.
    */
-  maybeAck(node: NodeRecord, seq: number, filledGap: boolean): void {
-    if (!this.o.cluster.flowControlEnabled || node.type !== 'normal') return;
+  maybeAck(node: NodeInfo, seq: number, filledGap: boolean): void {
+    if (!this.o.cluster.flowControl() || node.type !== 'normal') return;
+    const trigger = this.state(node.name).ackTrigger;
     const fm = firstMissing(node.seq);
     if (!filledGap) {
       if (fm !== undefined && seq > fm) return;
-      if (seq % ACK_DIV !== node.ackTrigger) return;
-      this.sendAck(node, seq);
+      if (seq % ACK_DIV !== trigger) return;
+      this.sendAck(node.name, seq);
       return;
     }
     const upTo = fm === undefined ? node.seq.lastSeq : fm - 1;
     const base = Math.floor(upTo / ACK_DIV) * ACK_DIV;
-    const ackSeq = upTo % ACK_DIV >= node.ackTrigger ? base + node.ackTrigger : base - ACK_DIV + node.ackTrigger;
-    if (ackSeq > 0 && ackSeq >= seq) this.sendAck(node, ackSeq);
+    const ackSeq = upTo % ACK_DIV >= trigger ? base + trigger : base - ACK_DIV + trigger;
+    if (ackSeq > 0 && ackSeq >= seq) this.sendAck(node.name, ackSeq);
   }
 
-  private sendAck(node: NodeRecord, seq: number): void {
-    this.o.cluster.send(new HaMsg().add(F.TYPE, T.ACKMSG).add(F.TO, node.name).add(F.ACKSEQ, seq.toString(16)));
+  private sendAck(name: string, seq: number): void {
+    this.o.cluster.send(new HaMsg().add(F.TYPE, T.ACKMSG).add(F.TO, name).add(F.ACKSEQ, seq.toString(16)));
   }
 
-  onAck(node: NodeRecord, msg: HaMsg): void {
+  onAck(name: string, msg: HaMsg): void {
     const text = msg.get(F.ACKSEQ) ?? '';
     if (!/^[0-9a-fA-F]{1,13}$/.test(text)) return;
     const acked = parseInt(text, 16);
-    if (acked > node.ackedOurSeq && acked <= this.history.highest) node.ackedOurSeq = acked;
+    const p = this.state(name);
+    if (acked > p.ackedOurSeq && acked <= this.history.highest) p.ackedOurSeq = acked;
   }
 
-  onNak(node: NodeRecord, msg: HaMsg, toUs: boolean): void {
+  /** NS_nakrexmit: the seq the peer can never resend (the caller stops expecting it), or undefined. */
+  onNak(name: string, msg: HaMsg, toUs: boolean): number | undefined {
     const text = msg.get(F.FIRSTSEQ) ?? '';
     if (!/^[0-9a-fA-F]{1,13}$/.test(text)) {
       this.o.log.error('should_drop_message: bad nak seq number');
-      return;
+      return undefined;
     }
     const seq = parseInt(text, 16);
-    if (toUs) this.o.log.error(`Irretrievably lost packet: node ${node.name} seq ${seq}`);
-    if (node.seq.missing.delete(seq)) {
-      this.gapFilled(node, seq);
-      if (node.seq.missing.size === 0) this.o.log.info(`No pkts missing from ${node.name}!`);
-    }
+    if (toUs) this.o.log.error(`Irretrievably lost packet: node ${name} seq ${seq}`);
+    return seq;
   }
 
   // ------------------------------------------------------------ sender side
 
   /** Answers a peer's NS_rexmit from the history (spec 3.4). */
-  onRexmitRequest(node: NodeRecord, msg: HaMsg): void {
+  onRexmitRequest(name: string, msg: HaMsg): void {
     const first = atoi(msg.get(F.FIRSTSEQ));
     const last = atoi(msg.get(F.LASTSEQ));
     if (first <= 0 || last <= 0 || first > last) {
-      this.rexmitGuard.invalid(node.name, this.o.clock.nowMs());
+      this.rexmitGuard.invalid(name, this.o.clock.nowMs());
       return;
     }
+    const acked = this.state(name).ackedOurSeq;
     // Bounded to the history window and a per-peer budget (rexmit-guard.ts).
-    this.rexmitGuard.answer(node.name, first, last, {
-      window: () => ({ lowest: this.history.lowest, highest: this.history.highest, acked: node.ackedOurSeq }),
+    this.rexmitGuard.answer(name, first, last, {
+      window: () => ({ lowest: this.history.lowest, highest: this.history.highest, acked }),
       resend: (s, now) => this.resend(s, now),
       nak: (s, reason) => this.o.cluster.send(
-        new HaMsg().add(F.TYPE, T.NAKREXMIT).add(F.FIRSTSEQ, s.toString(16)).add(F.TO, node.name).add(F.INFO, reason),
+        new HaMsg().add(F.TYPE, T.NAKREXMIT).add(F.FIRSTSEQ, s.toString(16)).add(F.TO, name).add(F.INFO, reason),
       ),
     }, this.o.clock.nowMs());
   }

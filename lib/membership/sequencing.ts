@@ -104,7 +104,7 @@ function accept(state: SeqState, seq: number, restart: boolean, heal: boolean): 
 }
 
 /** Lowest sequence number still missing, or undefined. */
-export function firstMissing(state: SeqState): number | undefined {
+export function firstMissing(state: { readonly missing: ReadonlySet<number> }): number | undefined {
   let min: number | undefined;
   for (const s of state.missing) if (min === undefined || s < min) min = s;
   return min;

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HbError } from '../util/errors.js';
+import { HbError, STATE_ERRORS } from '../util/errors.js';
 import { writeFileReplacing } from '../util/files.js';
 import type { Logger } from '../util/log.js';
 
@@ -39,7 +39,7 @@ export function nextGeneration(stateDir: string, method: 'file' | 'time', nowWal
     mkdirSync(stateDir, { recursive: true, mode: 0o755 });
     writeFileReplacing(path, `${String(gen).padStart(15, ' ')}\n`);
   } catch (err) {
-    throw new HbError('STATE_GENERATION_WRITE', `cannot store heartbeat generation ${gen} in ${path}: ${(err as Error).message}`);
+    throw new HbError(STATE_ERRORS.GENERATION_WRITE, `cannot store heartbeat generation ${gen} in ${path}: ${(err as Error).message}`);
   }
   log.info(`Heartbeat generation: ${gen}`);
   return gen;
@@ -123,5 +123,45 @@ export function writeHostCache(stateDir: string, entries: { name: string; uuid: 
     writeFileReplacing(join(stateDir, HOSTCACHE_FILE), text);
   } catch (err) {
     log.warn(`Cannot write host cache in ${stateDir}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Where a node keeps what must survive a restart: its generation, its uuid
+ * and the host cache. The daemon uses the files above; tests and the
+ * simulator keep them in memory.
+ */
+export interface StateStore {
+  /** Increments and stores the generation (fatal when it cannot be stored). */
+  nextGeneration(method: 'file' | 'time', nowWallMs: number, log: Logger): number;
+  loadOrCreateUuid(log: Logger): Buffer;
+  writeHostCache(entries: { name: string; uuid: Buffer | undefined }[], log: Logger): void;
+}
+
+export function fileStateStore(stateDir: string): StateStore {
+  return {
+    nextGeneration: (method, nowWallMs, log) => nextGeneration(stateDir, method, nowWallMs, log),
+    loadOrCreateUuid: (log) => loadOrCreateUuid(stateDir, log),
+    writeHostCache: (entries, log) => writeHostCache(stateDir, entries, log),
+  };
+}
+
+/** A state store in memory: generations count up from `firstGeneration`, the uuid is fixed. */
+export class MemoryStateStore implements StateStore {
+  generation: number;
+  hostCache: { name: string; uuid: string }[] = [];
+  constructor(readonly uuid: Buffer, firstGeneration = 1) {
+    this.generation = firstGeneration - 1;
+  }
+  nextGeneration(method: 'file' | 'time', nowWallMs: number, log: Logger): number {
+    this.generation = method === 'time' ? Math.floor(nowWallMs / 1000) : this.generation + 1;
+    log.info(`Heartbeat generation: ${this.generation}`);
+    return this.generation;
+  }
+  loadOrCreateUuid(): Buffer {
+    return this.uuid;
+  }
+  writeHostCache(entries: { name: string; uuid: Buffer | undefined }[]): void {
+    this.hostCache = entries.filter((e) => e.uuid !== undefined).map((e) => ({ name: e.name, uuid: uuidToText(e.uuid as Buffer) }));
   }
 }

@@ -4,22 +4,24 @@
  * command lines, the same log lines, no chain of shell scripts in between.
  */
 import type { Resource, ResourceGroup } from '../config/types.js';
+import { sleep, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { type ScriptResult, ScriptRunner, statusSaysRunning } from './script-runner.js';
+import { type ResourceScripts, type ScriptResult, statusSaysRunning } from './script-runner.js';
 
 export type StopFailureAction = 'reboot' | 'exit';
 
 export interface GroupManagerOptions {
   groups: ResourceGroup[];
   myName: string;
-  runner: ScriptRunner;
+  runner: ResourceScripts;
+  /** Stop retries wait on this clock. */
+  clock: Clock;
   /** Logger in the script layout, tagged `ResourceManager(default)`. */
   log: Logger;
   /** HA_STOPRETRYMAX: stop retries, one per second (default 10). */
   stopRetryMax: number;
   /** Called when a resource cannot be stopped and still runs (heartbeat reboots). */
   onUnstoppable: (resource: Resource) => void;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface TakeResult {
@@ -30,12 +32,9 @@ export interface TakeResult {
 
 export class GroupManager {
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly sleep: (ms: number) => Promise<void>;
   private pending = 0;
 
-  constructor(private readonly o: GroupManagerOptions) {
-    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-  }
+  constructor(private readonly o: GroupManagerOptions) {}
 
   /** Group keys whose preferred owner is `node` (ResourceManager listkeys). */
   keysOf(node: string): string[] {
@@ -155,7 +154,7 @@ export class GroupManager {
     for (const r of [...g.resources].reverse()) {
       let rc = await this.runOp(r, 'stop');
       for (let retry = 0; rc !== 0 && (this.o.stopRetryMax <= 0 || retry < this.o.stopRetryMax); retry++) {
-        await this.sleep(1000);
+        await sleep(this.o.clock, 1000);
         this.o.log.info(`Retrying failed stop operation [${r.spec}]`);
         rc = await this.runOp(r, 'stop');
       }

@@ -6,9 +6,10 @@
  * SIGTERM, then SIGKILL, and counts as failed — nothing waits forever.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
 import type { Resource } from '../config/types.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { findScript } from '../util/files.js';
 
 export type Operation = 'start' | 'stop' | 'status';
 
@@ -23,8 +24,19 @@ export interface ScriptResult {
   durationMs: number;
 }
 
+/** What group management needs from resource scripts (the simulator records calls instead). */
+export interface ResourceScripts {
+  /** The script's path, or undefined when no resource directory has it. */
+  locate(script: string): string | undefined;
+  /** The command line as heartbeat logs it. */
+  describe(path: string, r: Resource, op: Operation): string;
+  run(path: string, r: Resource, op: Operation): Promise<ScriptResult>;
+}
+
 export interface ScriptRunnerOptions {
   resourceDirs: string[];
+  /** Deadlines and durations run on this clock. */
+  clock: Clock;
   env: Record<string, string>;
   /** Per-operation deadline; heartbeat had none, a hung script blocked it forever. */
   timeoutMs: Record<Operation, number>;
@@ -41,20 +53,7 @@ export interface ScriptRunnerOptions {
 export const DEFAULT_TIMEOUTS: Record<Operation, number> = { start: 120_000, stop: 120_000, status: 30_000 };
 
 /** The first regular, executable file named `script` in the resource directories. */
-export function locateScript(dirs: readonly string[], script: string): string | undefined {
-  if (script.includes('/') || script === '' || script === '.' || script === '..') return undefined;
-  for (const dir of dirs) {
-    const path = join(dir, script);
-    try {
-      if (!statSync(path).isFile()) continue;
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      /* next directory */
-    }
-  }
-  return undefined;
-}
+export const locateScript = findScript;
 
 /**
  * heartbeat's "is it running" rule: the exit code is ignored; stdout that
@@ -66,7 +65,7 @@ export function statusSaysRunning(stdout: string): boolean {
   return /[Rr]unning/.test(stdout) || stdout.includes('OK');
 }
 
-export class ScriptRunner {
+export class ScriptRunner implements ResourceScripts {
   constructor(private readonly opts: ScriptRunnerOptions) {}
 
   locate(script: string): string | undefined {
@@ -79,7 +78,8 @@ export class ScriptRunner {
   }
 
   run(path: string, r: Resource, op: Operation, extraEnv: Record<string, string> = {}): Promise<ScriptResult> {
-    const started = Date.now();
+    const clock = this.opts.clock;
+    const started = clock.nowMs();
     const timeoutMs = this.opts.timeoutMs[op];
     return new Promise((resolve) => {
       let stdout = '';
@@ -104,27 +104,29 @@ export class ScriptRunner {
         if (child.pid === undefined) return;
         try { process.kill(-child.pid, signal); } catch { /* already gone */ }
       };
-      let killTimer: NodeJS.Timeout | undefined;
-      const timer = setTimeout(() => {
+      let killTimer: TimerHandle | undefined;
+      let exitGrace: TimerHandle | undefined;
+      const timer = clock.setTimer(() => {
         timedOut = true;
         killGroup('SIGTERM');
-        killTimer = setTimeout(() => killGroup('SIGKILL'), this.opts.killGraceMs);
+        killTimer = clock.setTimer(() => killGroup('SIGKILL'), this.opts.killGraceMs);
       }, timeoutMs);
       const finish = (code: number | null, spawnError?: string): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
-        if (killTimer) clearTimeout(killTimer);
+        timer.cancel();
+        killTimer?.cancel();
+        exitGrace?.cancel();
         child.stdout?.destroy();
         child.stderr?.destroy();
-        resolve({ code, stdout, stderr, timedOut, spawnError, durationMs: Date.now() - started });
+        resolve({ code, stdout, stderr, timedOut, spawnError, durationMs: Math.round(clock.nowMs() - started) });
       };
       child.on('error', (err) => finish(null, err.message));
       // Settle when stdio has ended ('close', right after the exit as a rule);
       // a daemon the script started may keep a pipe open, so 'exit' also
       // settles after giving the pipes a moment.
       child.on('close', (code) => finish(code));
-      child.on('exit', (code) => setTimeout(() => finish(code), 20));
+      child.on('exit', (code) => { exitGrace = clock.setTimer(() => finish(code), 20); });
     });
   }
 }

@@ -23,3 +23,23 @@ export function mirror(set: RscSet): RscSet {
   if (set === RSC.FOREIGN) return RSC.LOCAL;
   return set;
 }
+
+/** The holdings the audits of spec 6.3 look at. */
+export interface Holdings {
+  iHold: RscSet;
+  otherHolds: RscSet;
+  /** Both sides stable and no shutdown under way: "no one owns" is then an error. */
+  settled: boolean;
+}
+
+/** The audits of spec 6.3: the error lines heartbeat logs for these holdings. */
+export function auditHoldings(h: Holdings): string[] {
+  const out: string[] = [];
+  if (h.iHold & RSC.LOCAL && h.otherHolds & RSC.FOREIGN) out.push('Both machines own our resources!');
+  if (h.otherHolds & RSC.LOCAL && h.iHold & RSC.FOREIGN) out.push('Both machines own foreign resources!');
+  if (h.settled) {
+    if (!(h.iHold & RSC.LOCAL) && !(h.otherHolds & RSC.FOREIGN)) out.push('No one owns our local resources!');
+    if (!(h.otherHolds & RSC.LOCAL) && !(h.iHold & RSC.FOREIGN)) out.push('No one owns foreign resources!');
+  }
+  return out;
+}

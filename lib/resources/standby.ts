@@ -13,21 +13,44 @@ import { mirror, parseRsc, RSC, rscName, type RscSet } from './sets.js';
 type Phase = 'not' | 'me' | 'other' | 'done';
 const PHASE_NUMBER: Record<Phase, number> = { not: 0, me: 1, other: 2, done: 3 };
 
+/** One `ask_resources` message as the phases see it. */
+interface StandbyMsg {
+  info: string;
+  from: string;
+  rtype: RscSet;
+  fromMe: boolean;
+  now: number;
+}
+type Verdict = 'ok' | 'ignored' | 'refused';
+
 const STANDBY_INIT_TO_MS = 10_000;
 const STANDBY_RSC_TO_MS = 60 * 60 * 1000;
 
-/** The controller state the protocol reads and changes. */
+/**
+ * What the protocol needs of the controller. The controller owns the
+ * holdings and stability; the protocol reads them and says what happened.
+ */
 export interface StandbyHost {
-  iHold: RscSet;
-  otherIsStable: boolean;
-  state: string;
   readonly auto: boolean;
-  sendHeld(stable: boolean, comment?: string): void;
-  markLocalWorkDone(reason: string): void;
+  /** The other side has no transition of its own under way. */
+  otherIsStable(): boolean;
+  /** Our resource state is `stable`. */
+  locallyStable(): boolean;
+  /** An exchange began: the other side is in flux until it ends. */
+  standbyBegan(): void;
+  /** No reply in time: the exchange is dropped, the other side counts as stable again. */
+  standbyTimedOut(): void;
+  /** We give up `set` now (phase ME): holdings shrink, announced unstable. */
+  givingUp(set: RscSet): void;
+  /** Our standby completed: we no longer hold `set`. */
+  released(set: RscSet): void;
+  /** Our request came back done: we hold the mirror of `set` too. */
+  acquired(set: RscSet): void;
+  /** The exchange ended on this side: holdings announced as stable. */
+  finished(): void;
   track(work: () => Promise<void>): Promise<void>;
   takeGroup(key: string): Promise<void>;
   giveGroup(key: string): Promise<void>;
-  shutdownIfNeeded(): void;
 }
 
 export interface StandbyDeps {
@@ -79,10 +102,9 @@ export class StandbyProtocol {
     if (this.deadlineMs === 0) return;
     if (this.clock.nowMs() >= this.deadlineMs) {
       this.setDeadline(0);
-      this.host.otherIsStable = true;
       this.phase = 'not';
       this.log.warn('No reply to standby request.  Standby request cancelled.');
-      this.host.shutdownIfNeeded();
+      this.host.standbyTimedOut();
     }
   }
 
@@ -110,94 +132,92 @@ export class StandbyProtocol {
       return;
     }
     const orig = this.phase;
-    let ignored = false;
+    const m: StandbyMsg = { info, from, rtype, fromMe, now };
+    let verdict: Verdict;
     switch (this.phase) {
-      case 'not':
-        if (!this.host.otherIsStable) {
-          this.log.warn(`standby message [${info}] from ${from} ignored.  Other side is in flux.`);
-          return;
-        }
-        if (this.host.state !== 'stable') {
-          this.log.warn(`standby message [${info}] from ${from} ignored.  local resources in flux.`);
-          return;
-        }
-        this.rsctype = rtype;
-        if (info.toLowerCase() !== 'me') {
-          ignored = true;
-          break;
-        }
-        this.host.otherIsStable = false;
-        this.log.info(`${from} wants to go standby [${rscName(rtype)}]`);
-        if (fromMe) {
-          this.setDeadline(now + STANDBY_INIT_TO_MS);
-          this.phase = 'me';
-        } else {
-          this.phase = 'other';
-          this.send(this.rsctype, 'other');
-          this.setDeadline(now + STANDBY_RSC_TO_MS);
-        }
-        break;
-      case 'me':
-        if (!fromMe) {
-          this.rsctype = rtype;
-          this.setDeadline(now + STANDBY_RSC_TO_MS);
-          if (info.toLowerCase() === 'other') {
-            this.log.info(`standby: ${from} can take our ${rscName(rtype)} resources`);
-            this.giveUp(rtype);
-          } else {
-            ignored = true;
-          }
-        } else if (info === 'done') {
-          this.log.info(`Local standby process completed [${rscName(rtype)}].`);
-          this.phase = 'done';
-          this.host.iHold = (this.host.iHold & ~this.rsctype & 3) as RscSet;
-          this.setDeadline(now + STANDBY_RSC_TO_MS);
-        } else {
-          ignored = true;
-        }
-        break;
-      case 'other':
-        this.rsctype = rtype;
-        if (info === 'done') {
-          this.setDeadline(now + STANDBY_RSC_TO_MS);
-          if (!fromMe) {
-            this.log.info(`standby: acquire [${rscName(rtype)}] resources from ${from}`);
-            // Phase first: with nothing to acquire, our `done` loops back before acquire() returns.
-            this.phase = 'done';
-            this.acquire(rtype, 'done');
-          } else {
-            ignored = true;
-          }
-        } else if (!fromMe || info !== 'other') {
-          ignored = true;
-        }
-        break;
-      case 'done':
-        this.rsctype = rtype;
-        if (info === 'done') {
-          this.setDeadline(0);
-          this.phase = 'not';
-          if (fromMe) {
-            this.log.info(`Standby resource acquisition done [${rscName(rtype)}].`);
-            if (this.host.auto) this.host.markLocalWorkDone('auto_failback');
-            this.host.iHold = (this.host.iHold | mirror(rtype)) as RscSet;
-          } else {
-            this.log.info(`Other node completed standby takeover of ${rscName(rtype)} resources.`);
-          }
-          this.host.sendHeld(true);
-        } else {
-          ignored = true;
-        }
-        break;
+      case 'not': verdict = this.inNot(m); break;
+      case 'me': verdict = this.inMe(m); break;
+      case 'other': verdict = this.inOther(m); break;
+      case 'done': verdict = this.inDone(m); break;
     }
-    if (ignored) this.log.error(`Ignored standby message '${info}' from ${from} in state ${PHASE_NUMBER[orig]}`);
+    if (verdict === 'ignored') this.log.error(`Ignored standby message '${info}' from ${from} in state ${PHASE_NUMBER[orig]}`);
+  }
+
+  /** Idle: a `me` request starts an exchange (as requester or as the other side). */
+  private inNot(m: StandbyMsg): Verdict {
+    if (!this.host.otherIsStable()) {
+      this.log.warn(`standby message [${m.info}] from ${m.from} ignored.  Other side is in flux.`);
+      return 'refused';
+    }
+    if (!this.host.locallyStable()) {
+      this.log.warn(`standby message [${m.info}] from ${m.from} ignored.  local resources in flux.`);
+      return 'refused';
+    }
+    this.rsctype = m.rtype;
+    if (m.info.toLowerCase() !== 'me') return 'ignored';
+    this.host.standbyBegan();
+    this.log.info(`${m.from} wants to go standby [${rscName(m.rtype)}]`);
+    if (m.fromMe) {
+      this.setDeadline(m.now + STANDBY_INIT_TO_MS);
+      this.phase = 'me';
+    } else {
+      this.phase = 'other';
+      this.send(this.rsctype, 'other');
+      this.setDeadline(m.now + STANDBY_RSC_TO_MS);
+    }
+    return 'ok';
+  }
+
+  /** We asked: the other side's `other` makes us give up; our own `done` ends our part. */
+  private inMe(m: StandbyMsg): Verdict {
+    if (!m.fromMe) {
+      this.rsctype = m.rtype;
+      this.setDeadline(m.now + STANDBY_RSC_TO_MS);
+      if (m.info.toLowerCase() !== 'other') return 'ignored';
+      this.log.info(`standby: ${m.from} can take our ${rscName(m.rtype)} resources`);
+      this.giveUp(m.rtype);
+      return 'ok';
+    }
+    if (m.info !== 'done') return 'ignored';
+    this.log.info(`Local standby process completed [${rscName(m.rtype)}].`);
+    this.phase = 'done';
+    this.host.released(this.rsctype);
+    this.setDeadline(m.now + STANDBY_RSC_TO_MS);
+    return 'ok';
+  }
+
+  /** The other side asked: its `done` (it released) makes us acquire. */
+  private inOther(m: StandbyMsg): Verdict {
+    this.rsctype = m.rtype;
+    if (m.info !== 'done') return !m.fromMe || m.info !== 'other' ? 'ignored' : 'ok';
+    this.setDeadline(m.now + STANDBY_RSC_TO_MS);
+    if (m.fromMe) return 'ignored';
+    this.log.info(`standby: acquire [${rscName(m.rtype)}] resources from ${m.from}`);
+    // Phase first: our `done` may come back before acquire() has returned.
+    this.phase = 'done';
+    this.acquire(m.rtype, 'done');
+    return 'ok';
+  }
+
+  /** The last `done` (ours after acquiring, or the other side's) ends the exchange. */
+  private inDone(m: StandbyMsg): Verdict {
+    this.rsctype = m.rtype;
+    if (m.info !== 'done') return 'ignored';
+    this.setDeadline(0);
+    this.phase = 'not';
+    if (m.fromMe) {
+      this.log.info(`Standby resource acquisition done [${rscName(m.rtype)}].`);
+      this.host.acquired(m.rtype);
+    } else {
+      this.log.info(`Other node completed standby takeover of ${rscName(m.rtype)} resources.`);
+    }
+    this.host.finished();
+    return 'ok';
   }
 
   /** go_standby(ME): release our share of `set` and say `done`. */
   private giveUp(set: RscSet): void {
-    this.host.otherIsStable = false;
-    this.host.iHold = (this.host.iHold & ~set & 3) as RscSet;
-    this.host.sendHeld(false, 'standby');
+    this.host.givingUp(set);
     const keys = set === RSC.FOREIGN ? this.deps.groups.otherKeys() : set === RSC.LOCAL ? this.deps.groups.ourKeys() : this.deps.groups.allKeys();
     const name = rscName(set);
     void this.host.track(async () => {

@@ -1,6 +1,9 @@
 /**
- * One injected clock for the whole daemon. Liveness uses the monotonic
+ * One injected clock for the whole node. Liveness uses the monotonic
  * `nowMs()`; wire timestamps (`ts`) and log dates use the wall clock.
+ * `defer` is the node's "next turn": work queued there runs after the
+ * current task, in order, never inside the caller (a node's own messages
+ * go through it). Only the implementations below touch real timers.
  */
 export interface Clock {
   /** Monotonic milliseconds; never goes backwards, unrelated to the epoch. */
@@ -9,10 +12,17 @@ export interface Clock {
   wallMs(): number;
   setTimer(fn: () => void, delayMs: number): TimerHandle;
   setRepeating(fn: () => void, intervalMs: number): TimerHandle;
+  /** Runs `fn` after the current task and before any timer or I/O, in FIFO order. */
+  defer(fn: () => void): void;
 }
 
 export interface TimerHandle {
   cancel(): void;
+}
+
+/** Resolves after `ms` on `clock` (simulated time under a manual clock). */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimer(resolve, ms));
 }
 
 export const systemClock: Clock = {
@@ -26,17 +36,21 @@ export const systemClock: Clock = {
     const t = setInterval(fn, intervalMs);
     return { cancel: () => clearInterval(t) };
   },
+  defer: (fn) => queueMicrotask(fn),
 };
 
 /**
- * A manual clock for unit tests of timing logic: time moves only when the
- * test calls `advance`, and due timers fire in order.
+ * A manual clock for tests and the simulator: time moves only when the
+ * caller advances it, due timers fire in order, and deferred work runs
+ * before each timer (and after the current task when nobody advances).
  */
 export class ManualClock implements Clock {
   private mono = 0;
   private wall: number;
   private nextId = 1;
   private readonly timers = new Map<number, { due: number; fn: () => void; every: number | null }>();
+  private readonly deferred: (() => void)[] = [];
+  private flushQueued = false;
 
   constructor(wallStartMs = 1_700_000_000_000) {
     this.wall = wallStartMs;
@@ -54,36 +68,82 @@ export class ManualClock implements Clock {
   setRepeating(fn: () => void, intervalMs: number): TimerHandle {
     return this.add(fn, intervalMs, Math.max(1, intervalMs));
   }
+  /** Deferred work also runs by itself after the current task, as with the system clock. */
+  defer(fn: () => void): void {
+    this.deferred.push(fn);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
+  }
+
+  /** Runs deferred work (and what it defers in turn) now. */
+  flush(): void {
+    for (let fn = this.deferred.shift(); fn; fn = this.deferred.shift()) fn();
+  }
+
+  /** When the next timer is due, or undefined when none is armed. */
+  nextDueMs(): number | undefined {
+    let next: number | undefined;
+    for (const t of this.timers.values()) if (next === undefined || t.due < next) next = t.due;
+    return next;
+  }
 
   advance(ms: number): void {
     const target = this.mono + ms;
-    for (;;) {
-      let nextId = -1;
-      let nextDue = Infinity;
-      for (const [id, t] of this.timers) {
-        if (t.due <= target && t.due < nextDue) {
-          nextDue = t.due;
-          nextId = id;
-        }
-      }
-      const timer = this.timers.get(nextId);
-      if (!timer) break;
-      // Overdue timers (after a frozen period) fire late, at the current time.
-      const at = Math.max(nextDue, this.mono);
-      this.wall += at - this.mono;
-      this.mono = at;
-      if (timer.every === null) this.timers.delete(nextId);
-      else timer.due = Math.max(timer.due + timer.every, at + 1);
-      timer.fn();
+    this.flush();
+    while (this.fireNext(target)) this.flush();
+    this.moveTo(target);
+  }
+
+  /**
+   * Like advance, but lets promise continuations (async resource work) run
+   * after every timer, as they would between real timer callbacks.
+   */
+  async advanceAsync(ms: number, settle: () => Promise<void> = () => new Promise((r) => setImmediate(r))): Promise<void> {
+    const target = this.mono + ms;
+    this.flush();
+    await settle();
+    this.flush();
+    while (this.fireNext(target)) {
+      this.flush();
+      await settle();
+      this.flush();
     }
-    this.wall += target - this.mono;
-    this.mono = target;
+    this.moveTo(target);
   }
 
   /** Moves time without running timers, as when the process is frozen; the next advance runs them late. */
   jumpWithoutTimers(ms: number): void {
     this.mono += ms;
     this.wall += ms;
+  }
+
+  private moveTo(target: number): void {
+    if (target <= this.mono) return;
+    this.wall += target - this.mono;
+    this.mono = target;
+  }
+
+  private fireNext(target: number): boolean {
+    let nextId = -1;
+    let nextDue = Infinity;
+    for (const [id, t] of this.timers) {
+      if (t.due <= target && t.due < nextDue) {
+        nextDue = t.due;
+        nextId = id;
+      }
+    }
+    const timer = this.timers.get(nextId);
+    if (!timer) return false;
+    // Overdue timers (after a frozen period) fire late, at the current time.
+    this.moveTo(Math.max(nextDue, this.mono));
+    if (timer.every === null) this.timers.delete(nextId);
+    else timer.due = Math.max(timer.due + timer.every, this.mono + 1);
+    timer.fn();
+    return true;
   }
 
   private add(fn: () => void, delayMs: number, every: number | null): TimerHandle {

@@ -4,7 +4,7 @@
  * carry, and — without the markers and the `auth` field — the input of the
  * classic authentication digest (spec 2.3).
  */
-import { HbError } from '../util/errors.js';
+import { HbError, WIRE_ERRORS } from '../util/errors.js';
 import { FieldType, HaMsg, type Field } from './message.js';
 import { badList, fromBase64, LIST_CLASH, listClashes, packList, toBase64, unpackList } from './encoding.js';
 import {
@@ -28,7 +28,7 @@ const END = '<<<\n';
 export type ClassicDecodeResult = (DecodeOk & { end: number }) | DecodeFail;
 
 const unencodable = (what: string, name: string): HbError =>
-  new HbError('WIRE_UNENCODABLE', `cannot encode field "${name}" in classic format: ${what}`);
+  new HbError(WIRE_ERRORS.UNENCODABLE, `cannot encode field "${name}" in classic format: ${what}`);
 
 function encodeValue(f: Field, depth: number): string {
   switch (f.type) {

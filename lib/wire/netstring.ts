@@ -4,7 +4,7 @@
  * auth trailer `<n>:<authnum> <token>,` (spec 2.4). This is what 3.0.6 sends
  * on every UDP medium.
  */
-import { HbError } from '../util/errors.js';
+import { HbError, WIRE_ERRORS } from '../util/errors.js';
 import { FieldType, HaMsg, type Field } from './message.js';
 import { badList, LIST_CLASH, listClashes, packList, parseLength, unpackList } from './encoding.js';
 import {
@@ -22,7 +22,7 @@ export type NetstringDecodeResult =
   | DecodeFail;
 
 const unencodable = (what: string, name: string): HbError =>
-  new HbError('WIRE_UNENCODABLE', `cannot encode field "${name}" in netstring format: ${what}`);
+  new HbError(WIRE_ERRORS.UNENCODABLE, `cannot encode field "${name}" in netstring format: ${what}`);
 
 function renderValue(f: Field, depth: number): string {
   switch (f.type) {

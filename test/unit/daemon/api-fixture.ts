@@ -6,18 +6,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Authenticator } from '../../../lib/auth/index.js';
 import { parseAuthKeys } from '../../../lib/config/authkeys.js';
 import { parseHaCf } from '../../../lib/config/hacf.js';
 import type { HaConfig } from '../../../lib/config/types.js';
-import { Cluster } from '../../../lib/membership/cluster.js';
+import type { Cluster } from '../../../lib/membership/cluster.js';
+import { MemoryStateStore } from '../../../lib/membership/state-files.js';
+import { assembleNode } from '../../../lib/node/assemble.js';
 import { ManualClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 import { ApiServer } from '../../../daemon/api/server.js';
 import type { ApiLimits } from '../../../daemon/api/limits.js';
 import type { ResourceStatusSource } from '../../../daemon/api/types.js';
 import type { Paths } from '../../../daemon/paths.js';
-import { Hub } from '../membership/hub.js';
+import { SimNetwork } from '../../sim/network.js';
 
 export const HACF = `keepalive 1
 deadtime 5
@@ -39,13 +40,14 @@ export function config(name: string, text = HACF): HaConfig {
 export interface ApiNode {
   name: string;
   cluster: Cluster;
+  stop(): Promise<void>;
   api: ApiServer;
   paths: Paths;
   lines: string[];
 }
 
 export interface ApiLab {
-  hub: Hub;
+  hub: SimNetwork;
   clock: ManualClock;
   nodes: ApiNode[];
   dir: string;
@@ -53,8 +55,10 @@ export interface ApiLab {
 }
 
 export async function apiLab(o: { text?: string; resources?: ResourceStatusSource; manageResources?: boolean; limits?: Partial<ApiLimits> } = {}): Promise<ApiLab> {
-  const hub = new Hub();
   const clock = new ManualClock();
+  const hub = new SimNetwork(clock);
+  // API clients act in real time while the manual clock stands still.
+  hub.latencyMs = 0;
   const dir = mkdtempSync(join(tmpdir(), 'hbts-api-'));
   const keys = parseAuthKeys('auth 1\n1 sha1 secret\n', { file: 'authkeys', mode: 0o100600 }).value;
   if (!keys) throw new Error('authkeys');
@@ -62,12 +66,13 @@ export async function apiLab(o: { text?: string; resources?: ResourceStatusSourc
   for (const [i, name] of ['node1', 'node2'].entries()) {
     const log = memoryLogger();
     const cfg = config(name, o.text);
-    const cluster = new Cluster({
-      config: cfg, myName: name, uuid: Buffer.alloc(16, i + 1), generation: 10 + i,
-      signer: new Authenticator(keys, { msgfmt: 'classic' }), media: [hub.medium(name)],
-      clock, log, loadavg: () => '0.00 0.00 0.00 1/1 1', random: () => 0.5,
+    const { messaging } = assembleNode({
+      config: cfg, keys, groups: [], nodename: name, media: () => [hub.medium(name)],
+      clock, log, store: new MemoryStateStore(Buffer.alloc(16, i + 1), 10 + i), scripts: undefined,
+      loadavg: () => '0.00 0.00 0.00 1/1 1', random: () => 0.5,
     });
-    await cluster.start();
+    const cluster = messaging.cluster;
+    await messaging.start();
     const paths: Paths = { haDir: dir, stateDir: join(dir, name), runDir: join(dir, name, 'run'), pidFile: join(dir, name, 'pid'), resourceDirs: [] };
     const api = new ApiServer({
       log, config: cfg, paths, manageResources: o.manageResources ?? true, version: '3.0.6 (test)',
@@ -75,7 +80,7 @@ export async function apiLab(o: { text?: string; resources?: ResourceStatusSourc
       ...(o.limits ? { limits: o.limits } : {}),
     });
     api.start({ cluster });
-    nodes.push({ name, cluster, api, paths, lines: log.lines });
+    nodes.push({ name, cluster, stop: () => messaging.stop(), api, paths, lines: log.lines });
   }
   clock.advance(3000);
   for (const n of nodes) await n.api.ready();
@@ -84,7 +89,7 @@ export async function apiLab(o: { text?: string; resources?: ResourceStatusSourc
     async close() {
       for (const n of nodes) {
         await n.api.shutdown();
-        await n.cluster.stop();
+        await n.stop();
       }
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,13 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Authenticator } from '../../../lib/auth/index.js';
+import type { Authenticator } from '../../../lib/auth/index.js';
 import { parseAuthKeys } from '../../../lib/config/authkeys.js';
 import { parseHaCf } from '../../../lib/config/hacf.js';
 import type { HaConfig } from '../../../lib/config/types.js';
-import { Cluster } from '../../../lib/membership/cluster.js';
+import type { Cluster } from '../../../lib/membership/cluster.js';
+import { MemoryStateStore } from '../../../lib/membership/state-files.js';
+import { assembleNode } from '../../../lib/node/assemble.js';
 import { ManualClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 import { decodeDatagram } from '../../../lib/wire/index.js';
-import { Hub } from './hub.js';
+import { SimNetwork } from '../../sim/network.js';
 
 const HACF = `keepalive 1
 deadtime 5
@@ -42,22 +44,22 @@ describe('Cluster (membership core) on an in-process segment', () => {
     for (const c of running.splice(0)) await c.stop();
   });
 
-  async function startNode(hub: Hub, clock: ManualClock, name: string, generation: number, authText?: string, hacf?: string): Promise<TestNode> {
+  async function startNode(hub: SimNetwork, clock: ManualClock, name: string, generation: number, authText?: string, hacf?: string): Promise<TestNode> {
     const log = memoryLogger();
-    const auth = new Authenticator(keys(authText), { msgfmt: 'classic' });
     const uuid = Buffer.alloc(16, name === 'node1' ? 1 : 2);
-    const cluster = new Cluster({
-      config: config(name, hacf), myName: name, uuid, generation, signer: auth, media: [hub.medium(name)],
-      clock, log, loadavg: () => '0.00 0.00 0.00 1/1 1', random: () => 0.5,
+    const { messaging } = assembleNode({
+      config: config(name, hacf), keys: keys(authText), groups: [], nodename: name, media: () => [hub.medium(name)],
+      clock, log, store: new MemoryStateStore(uuid, generation), scripts: undefined,
+      loadavg: () => '0.00 0.00 0.00 1/1 1', random: () => 0.5,
     });
-    running.push(cluster);
-    await cluster.start();
-    return { cluster, lines: log.lines, auth };
+    running.push(messaging.cluster);
+    await messaging.start();
+    return { cluster: messaging.cluster, lines: log.lines, auth: messaging.auth };
   }
 
   it('two nodes go active, exchange reqnodes/repnodes, and see each other active with links up', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new SimNetwork(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     const b = await startNode(hub, clock, 'node2', 20);
     clock.advance(3000);
@@ -75,8 +77,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('declares a silent peer dead after its deadtime and its link dead', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new SimNetwork(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     const b = await startNode(hub, clock, 'node2', 20);
     clock.advance(8000);
@@ -94,8 +96,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('applies the dead time, not initdead, to a peer that dies right after comm came up', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new SimNetwork(clock);
     const text = HACF.replace('initdead 10', 'initdead 30');
     const a = await startNode(hub, clock, 'node1', 10, undefined, text);
     const b = await startNode(hub, clock, 'node2', 20, undefined, text);
@@ -113,8 +115,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('leaves ld out of NS_ messages, as heartbeat does (it is flagged like seq)', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new SimNetwork(clock);
     await startNode(hub, clock, 'node1', 10);
     await startNode(hub, clock, 'node2', 20);
     clock.advance(30_000);
@@ -127,8 +129,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('recovers lost packets by retransmission and acknowledges in-order traffic', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new SimNetwork(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     const b = await startNode(hub, clock, 'node2', 20);
     clock.advance(3000);
@@ -145,8 +147,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('drops replays of old-generation datagrams and counts them', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new SimNetwork(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     const b = await startNode(hub, clock, 'node2', 20);
     clock.advance(3000);
@@ -164,8 +166,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('rejects datagrams signed with a wrong key and keeps state unchanged', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new SimNetwork(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     await startNode(hub, clock, 'node2', 20, 'auth 1\n1 sha1 other-secret\n');
     clock.advance(12_000);
@@ -176,8 +178,8 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('notices a stalled event loop and defers dead-node decisions', async () => {
-    const hub = new Hub();
     const clock = new ManualClock();
+    const hub = new SimNetwork(clock);
     const a = await startNode(hub, clock, 'node1', 10);
     await startNode(hub, clock, 'node2', 20);
     clock.advance(3000);

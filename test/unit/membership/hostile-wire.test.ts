@@ -11,7 +11,7 @@ import { Cluster } from '../../../lib/membership/cluster.js';
 import { ManualClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 import { decodeDatagram, HaMsg } from '../../../lib/wire/index.js';
-import { Hub } from './hub.js';
+import { SimNetwork } from '../../sim/network.js';
 
 const HACF = 'keepalive 1\ndeadtime 5\nwarntime 3\ninitdead 10\nbcast eth0\nnode node1 node2\nauto_failback on\n';
 const GEN = { node1: 10, node2: 20 } as const;
@@ -29,7 +29,7 @@ afterEach(async () => {
   for (const c of running.splice(0)) await c.stop();
 });
 
-async function startNode(hub: Hub, clock: ManualClock, name: 'node1' | 'node2'): Promise<TestNode> {
+async function startNode(hub: SimNetwork, clock: ManualClock, name: 'node1' | 'node2'): Promise<TestNode> {
   const log = memoryLogger();
   const cfg = parseHaCf(HACF, { file: 'ha.cf', nodename: name }).value;
   if (!cfg) throw new Error('ha.cf');
@@ -46,9 +46,9 @@ async function startNode(hub: Hub, clock: ManualClock, name: 'node1' | 'node2'):
   return { cluster, lines: log.lines, messages };
 }
 
-async function pair(): Promise<{ hub: Hub; clock: ManualClock; a: TestNode; b: TestNode }> {
-  const hub = new Hub();
+async function pair(): Promise<{ hub: SimNetwork; clock: ManualClock; a: TestNode; b: TestNode }> {
   const clock = new ManualClock();
+  const hub = new SimNetwork(clock);
   const a = await startNode(hub, clock, 'node1');
   const b = await startNode(hub, clock, 'node2');
   clock.advance(3000);
@@ -99,6 +99,7 @@ describe('replays', () => {
   it('a captured message replayed after the peer was declared dead is dropped', async () => {
     const { hub, clock, a, b } = await pair();
     b.cluster.send(new HaMsg().add('t', 'ask_resources').add('rsc_hold', 'all'));
+    clock.advance(10);
     const captured = hub.captured.filter((c) => c.from === 'node2').map((c) => c.data)
       .filter((d) => { const r = decodeDatagram(d); return r.ok && r.msg.get('t') === 'ask_resources'; });
     expect(captured).toHaveLength(1);
@@ -139,7 +140,7 @@ describe('made-up senders', () => {
     }
     const complaints = a.lines.slice(at).filter((l) => /bad node/.test(l));
     expect(complaints.length).toBeLessThanOrEqual(2);
-    const gate = (a.cluster as unknown as { badpackLogged: { size: number } }).badpackLogged;
+    const gate = (a.cluster as unknown as { receiving: { badpackLogged: { size: number } } }).receiving.badpackLogged;
     expect(gate.size).toBeLessThan(10);
   }, 60_000);
 });

@@ -48,7 +48,7 @@ function setup(peerStatusWaitMs: number) {
   const groups = parseHaResources('node1 dummy::web\n', { file: 'haresources', nodes: ['node1', 'node2'] }).value ?? [];
   const gm = new GroupManager({
     groups, myName: 'node1', log, stopRetryMax: 1, onUnstoppable: () => { throw new Error('unstoppable'); },
-    runner: new ScriptRunner({ resourceDirs: [rdir], env: { STATE_DIR: root }, timeoutMs: { start: 5000, stop: 5000, status: 5000 }, killGraceMs: 500 }),
+    clock: systemClock, runner: new ScriptRunner({ clock: systemClock, resourceDirs: [rdir], env: { STATE_DIR: root }, timeoutMs: { start: 5000, stop: 5000, status: 5000 }, killGraceMs: 500 }),
   });
   const sent: HaMsg[] = [];
   const nodes: Peer[] = [

@@ -1,8 +1,8 @@
 /**
  * The controller's nice_failback start-up when its own replies loop back
- * synchronously (as Cluster.send does): the state a looped-back reply sets
- * must not be overwritten by the message that caused it, and the RQSTDELAY
- * deadline must survive passing in another state. Found over a serial link
+ * on the next turn (as Cluster.send does, through the clock): the state a
+ * looped-back reply sets follows the message that caused it, and the
+ * RQSTDELAY deadline must survive passing in another state. Found over a serial link
  * in the netns suite: a node whose peer died in its first 10 s never became
  * stable, so its shutdown waited forever.
  */
@@ -18,13 +18,14 @@ import { HaMsg } from '../../../lib/wire/message.js';
 function node1() {
   const log = memoryLogger();
   const clock = new ManualClock();
+  currentClock = clock;
   const sent: HaMsg[] = [];
   const statuses = new Map([['node1', 'active'], ['node2', 'active']]);
   const groups = new GroupManager({
     groups: [],
     myName: 'node1',
     log,
-    runner: new ScriptRunner({ resourceDirs: ['/nonexistent'], env: {}, timeoutMs: { start: 1000, stop: 1000, status: 1000 }, killGraceMs: 100 }),
+    clock, runner: new ScriptRunner({ clock, resourceDirs: ['/nonexistent'], env: {}, timeoutMs: { start: 1000, stop: 1000, status: 1000 }, killGraceMs: 100 }),
     stopRetryMax: 1,
     onUnstoppable: () => undefined,
   });
@@ -32,7 +33,7 @@ function node1() {
   const send = (m: HaMsg): number => {
     m.mod(F.ORIG, 'node1');
     sent.push(m);
-    ctl.message(m, 'node1', true); // loopback, synchronously, as Cluster.send does
+    clock.defer(() => ctl.message(m, 'node1', true)); // loopback on the next turn, as Cluster.send does
     return 1;
   };
   ctl = new ResourceController({
@@ -48,16 +49,25 @@ function node1() {
     scriptLog: () => log,
     requestDelayMs: 10_000,
   });
-  const fromNode2 = (m: HaMsg): void => ctl.message(m.add(F.ORIG, 'node2'), 'node2', false);
+  // Each network message is its own turn: our replies to it loop back before the next one.
+  const fromNode2 = (m: HaMsg): void => {
+    ctl.message(m.add(F.ORIG, 'node2'), 'node2', false);
+    clock.flush();
+  };
   return { ctl, clock, log, sent, fromNode2, statuses };
 }
 
-const flush = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+let currentClock: ManualClock | undefined;
+const flush = async (): Promise<void> => {
+  await new Promise((r) => setTimeout(r, 20));
+  currentClock?.flush();
+};
 
-describe('resource controller start-up with synchronous loopback', () => {
+describe('resource controller start-up with loopback on the next turn', () => {
   it("the peer's `starting` leads to rscrcvd (our reply looped back), then stable after RQSTDELAY", async () => {
     const { ctl, clock, log, fromNode2 } = node1();
     ctl.commUp();
+    clock.flush();
     expect(ctl.state).toBe('starting');
     fromNode2(new HaMsg().add(F.TYPE, T.STARTING));
     // heartbeat: starting -> bothstarting, then its own queued reply -> rscrcvd
@@ -72,6 +82,7 @@ describe('resource controller start-up with synchronous loopback', () => {
   it('a peer that never answers our `starting` and dies after RQSTDELAY leaves us able to shut down', async () => {
     const { ctl, clock, log, fromNode2, statuses } = node1();
     ctl.commUp();
+    clock.flush();
     // node2's `starting` reaches us, ours reached node2 before its comm was
     // up (it ignored it): no resource message from node2 ever comes.
     fromNode2(new HaMsg().add(F.TYPE, T.STARTING));
@@ -91,9 +102,10 @@ describe('resource controller start-up with synchronous loopback', () => {
     expect(ctl.state).toBe('shutdown');
   });
 
-  it('a standby with nothing for us to acquire completes (our `done` loops back before the acquisition returns)', async () => {
+  it('a standby with nothing for us to acquire completes (our `done` may loop back before the acquisition returns)', async () => {
     const { ctl, clock, log, fromNode2 } = node1();
     ctl.commUp();
+    clock.flush();
     fromNode2(new HaMsg().add(F.TYPE, T.STARTING));
     fromNode2(new HaMsg().add(F.TYPE, T.RESOURCE).add(F.RSC_HOLD, 'none').add(F.RTYPE, 'full').add(F.ISSTABLE, '0'));
     clock.advance(10_001);
