@@ -137,9 +137,9 @@ const CASES: Record<string, Case> = {
   serial: { lines: ['serial ttyS0'], error: /Serial port not full pathname \[ttyS0\]/ },
   ping: { free: 'any host name (ping nodes are resolved when used)', lines: ['ping 10.0.0.254'] },
   ping_group: { lines: ['ping_group lonely'], error: /ping_group needs a group name and at least one host/ },
-  ucast6: { lines: ['ucast6 eth0'], error: /ucast6: missing arguments/ },
-  mcast6: { lines: ['mcast6 eth0 ff02::1'], error: /mcast6: missing arguments/ },
-  ping6: { free: 'not implemented: accepted with a warning, as any one-word value is well-formed', lines: ['ping6 ::1'] },
+  ucast6: { lines: ['ucast6 eth0'], error: /ucast6 \[eth0\] missing ucast6 address: use ucast6 <interface> <peer IPv6 address>/ },
+  mcast6: { lines: ['mcast6 eth0 ff02::1'], error: /mcast6 \[eth0\] missing port: use mcast6 <interface> <group> <port>/ },
+  ping6: { lines: ['ping6 not-an-address'], error: /ping6: bad address \[not-an-address\]: use ping6 <numeric IPv6 address>/ },
   hbaping: { free: 'not implemented: accepted with a warning, as any one-word value is well-formed', lines: ['hbaping fc0'] },
 };
 
