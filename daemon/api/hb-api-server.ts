@@ -27,7 +27,10 @@ export interface HbSession extends HbRequestSession {
   early: number;
 }
 
-export type HbApiDeps = AdmitDeps & HbRequestDeps;
+export type HbApiDeps = AdmitDeps & HbRequestDeps & {
+  /** Logs a bad message (throttled) and counts it against the client's uid; past the limit it is disconnected. */
+  badMessage: (s: Session, line: string) => void;
+};
 
 /** Heartbeat's representation of a cluster event, as its clients' callbacks read it. */
 export function eventMessage(ev: ApiEvent, raw: HaMsg | undefined, me: string | undefined): HaMsg | undefined {
@@ -101,13 +104,13 @@ export class HbApiProtocol {
     }
     const r = decodeApiBody(body);
     if (!r.ok) {
-      this.d.log.error(`api_process_request: undecodable message from client ${clip(s.clientId ?? '(not signed on)')}: ${r.reason}`);
+      this.d.badMessage(s, `api_process_request: undecodable message from client ${clip(s.clientId ?? '(not signed on)')}: ${r.reason}`);
       s.sock.destroy();
       return;
     }
-    s.queue = s.queue.then(() => this.handle(s, r.msg)).catch((err: unknown) => {
+    s.enqueue(() => this.handle(s, r.msg).catch((err: unknown) => {
       this.d.log.error(`API request from ${clip(s.clientId ?? '?')} failed: ${(err as Error).message}`);
-    });
+    }));
   }
 
   private async handle(s: HbSession, msg: HaMsg): Promise<void> {
@@ -115,7 +118,7 @@ export class HbApiProtocol {
     if (s.clientId === undefined) return this.signon(s, msg);
     const type = msg.get(F.TYPE);
     if (type === undefined) {
-      this.d.log.error('api_process_request: bad message type');
+      this.d.badMessage(s, 'api_process_request: bad message type');
       return;
     }
     if (type !== T.APIREQ) return this.forward(s, msg);
@@ -123,12 +126,12 @@ export class HbApiProtocol {
     const fromId = msg.get(F.FROMID);
     const pid = msg.get(F.PID);
     if ((fromId === undefined && pid === undefined) || reqtype === undefined) {
-      this.d.log.error('api_process_request: no fromid/pid/reqtype in message.');
+      this.d.badMessage(s, 'api_process_request: no fromid/pid/reqtype in message.');
       return;
     }
     // find_client(fromid, pid): the pid when given, else the id, must be this client's.
     if (pid !== undefined ? Number.parseInt(pid, 10) !== s.pid : fromId !== s.clientId) {
-      this.d.log.error('Client mismatch! (impersonation?)');
+      this.d.badMessage(s, 'Client mismatch! (impersonation?)');
       return;
     }
     for (const reply of answerRequest(this.d, s, msg, reqtype)) this.send(s, reply);
@@ -195,7 +198,7 @@ export class HbApiProtocol {
     msg.mod(F.CLIENT_GEN, String(s.gen));
     const why = unsendableReason(msg);
     if (why) {
-      this.d.log.error(`api_process_request: cannot forward message to cluster: ${why}`);
+      this.d.badMessage(s, `api_process_request: cannot forward message to cluster: ${why}`);
       return;
     }
     this.d.cluster()?.send(msg);

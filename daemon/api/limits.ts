@@ -136,7 +136,7 @@ export class RateLimiter<K> {
   }
 }
 
-type Level = 'error' | 'warn' | 'notice' | 'info' | 'debug';
+type Level = 'error' | 'warn' | 'info' | 'debug';
 
 interface LogWindow {
   start: number;
@@ -211,26 +211,4 @@ export function clientText(s: string, max = MAX_LOGGED_CHARS): string {
     else out += code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
   }
   return s.length > max ? `${out}...(${s.length} chars)` : out;
-}
-
-/**
- * `log` with its warn/error/notice/info lines passed through `throttle` under
- * one reason, for code that logs per client message (signon refusals, the C
- * API's protocol errors): a client repeating itself cannot flood ha-log.
- */
-export function throttledLogger(log: Logger, throttle: LogThrottle, reason: string): Logger {
-  const via = (level: Level) => (msg: string): void => throttle.line(reason, level, msg);
-  return {
-    ...log,
-    log: (level, msg) => log.log(level, msg),
-    emerg: (msg) => log.emerg(msg),
-    crit: (msg) => log.crit(msg),
-    error: via('error'),
-    warn: via('warn'),
-    notice: via('notice'),
-    info: via('info'),
-    debug: (msg) => log.debug(msg),
-    child: (entity, pid) => log.child(entity, pid),
-    script: (tag, pid) => log.script(tag, pid),
-  };
 }

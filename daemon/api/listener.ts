@@ -10,7 +10,7 @@ import { describeError } from '../../lib/util/errors.js';
 import type { Logger } from '../../lib/util/log.js';
 import { ensureDir, removeStaleSocket, RUN_DIR_SPEC } from '../fsmodes.js';
 
-/** 0777 as heartbeat's: the 0750 hacluster:haclient run directory keeps other users out, apiauth decides the rest. */
+/** 0777 as heartbeat's socket: the 0750 hacluster:haclient run directory keeps other users out, apiauth decides the rest. */
 export const API_SOCKET_MODE = 0o777;
 
 export class UnixListener {
@@ -24,13 +24,13 @@ export class UnixListener {
     private readonly onConnection: (sock: Socket) => void,
   ) {}
 
-  get isListening(): boolean {
-    return this.listening;
-  }
-
-  /** open() was called and close() was not. */
+  /** open() was called and close() not yet. */
   get isOpen(): boolean {
     return this.server !== null;
+  }
+
+  get isListening(): boolean {
+    return this.listening;
   }
 
   /** Opens the socket; safe to call again. */

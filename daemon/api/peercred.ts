@@ -85,8 +85,3 @@ export function readPeerCred(sock: Socket): PeerResult {
     return { ok: false, reason: describeError(err) };
   }
 }
-
-/** Promise form of readPeerCred (the lookup itself is synchronous and done at once). */
-export function peerCredentials(sock: Socket): Promise<PeerResult> {
-  return Promise.resolve(readPeerCred(sock));
-}

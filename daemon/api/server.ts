@@ -6,11 +6,9 @@
  *   cl_status, ipfail, dopd and every program linked against libhbclient work;
  * - `<runDir>/heartbeat-ts.sock` speaks heartbeat-ts's JSON protocol
  *   (./types.ts) for heartbeat-ts's own tools.
- * Signon (apiauth on the peer's connect-time credentials, ./peercred.ts) is
- * shared (./session.ts), and so are the bounds of ./limits.ts (connections
- * per uid across both sockets, signon timeout, queued requests, bad requests,
- * log lines); cluster-side duties (client status queries, join/leave, event
- * fan-out) are in ./cluster-side.ts.
+ * Signon (apiauth on the kernel's view of the peer) is shared (./session.ts);
+ * cluster-side duties (client status queries, join/leave, event fan-out) are
+ * in ./cluster-side.ts.
  *
  * Like heartbeat, the sockets are only opened once communications are up
  * (Comm_now_up): until then `cl_status` reports heartbeat as stopped.
@@ -26,12 +24,12 @@ import { apiSocketPath, toolSocketPath, type Paths } from '../paths.js';
 import { readIdTables, type IdTables } from './auth.js';
 import { ClusterSide } from './cluster-side.js';
 import { HbApiProtocol } from './hb-api-server.js';
-import { clientText, ConnectionGate, DEFAULT_API_LIMITS, LogThrottle, privilegedPeer, RateLimiter, throttledLogger, type ApiLimits } from './limits.js';
 import { UnixListener } from './listener.js';
+import { clientText, ConnectionGate, DEFAULT_API_LIMITS, LogThrottle, privilegedPeer, RateLimiter, type ApiLimits } from './limits.js';
 import { peerCredUnavailable, readPeerCred } from './peercred.js';
 import { Refusals } from './refusals.js';
 import { facilityNumber, ifStatus, nodeList, nodeQuery, parameter, rscStatus } from './queries.js';
-import { admit, clip, writeBounded, type AdmitDeps, type Session } from './session.js';
+import { admit, writeBounded, type AdmitDeps, type Session } from './session.js';
 import {
   LineSplitter, NO_RESOURCES, parseRequest,
   type ApiErrorCode, type ApiEvent, type ApiReply, type ApiRequest, type ResourceStatusSource,
@@ -50,7 +48,7 @@ export interface ApiServerOptions {
   idTables?: () => IdTables;
   /** Overrides of DEFAULT_API_LIMITS (tests). */
   limits?: Partial<ApiLimits>;
-  /** A gate shared with the daemon's other socket servers, so the caps hold per daemon, not per socket. */
+  /** A gate shared with other socket servers, so the caps hold per daemon, not per socket. */
   gate?: ConnectionGate;
 }
 
@@ -64,6 +62,7 @@ export class ApiServer {
   private clientGeneration = 0;
   private readonly refusals: Refusals;
   private readonly limits: Readonly<ApiLimits>;
+  /** One gate for both sockets: the connection caps hold per daemon. */
   private readonly gate: ConnectionGate;
   private readonly badRequests: RateLimiter<number>;
   private readonly logs: LogThrottle;
@@ -84,8 +83,7 @@ export class ApiServer {
     this.logs = new LogThrottle(o.log, this.limits);
     this.refusals = new Refusals(this.limits.maxRequestBytes);
     this.admitDeps = {
-      // signon refusals and the C API's protocol errors are per client message: throttled
-      log: throttledLogger(o.log, this.logs, 'client'),
+      log: o.log,
       config: () => this.config,
       idTables: o.idTables,
       sessions: () => this.sessions,
@@ -98,6 +96,7 @@ export class ApiServer {
       resources: () => this.resources,
       manageResources: o.manageResources,
       signonFields: () => this.signonFields(),
+      badMessage: (s, line) => this.refuseBad(s, line),
     });
     this.register = new UnixListener(apiSocketPath(o.paths), 'registration socket', o.log, (sock) => this.accept(sock, 'hb'));
     this.tools = new UnixListener(toolSocketPath(o.paths), 'heartbeat-ts tool socket', o.log, (sock) => this.accept(sock, 'json'));
@@ -179,24 +178,25 @@ export class ApiServer {
     sock.on('error', () => undefined);
     // The kernel's record of who called connect(), read before anything else can happen.
     const peer = readPeerCred(sock);
-    const cred = peer.ok ? peer.creds[0] : undefined;
-    if (!peer.ok || cred === undefined) {
+    if (!peer.ok || peer.creds[0] === undefined) {
       this.logs.line('no credentials', 'warn', `API connection refused: cannot read its credentials: ${peer.ok ? 'none' : peer.reason}`);
       sock.destroy();
       return;
     }
+    const cred = peer.creds[0];
     const admission = this.gate.admit(cred);
     if (!admission.ok) {
       this.logs.line('connection limit', 'warn', `API connection from pid ${cred.pid} uid ${cred.uid} refused: ${admission.reason}`);
+      // A JSON client gets a BUSY answer; a C client (libhbclient has no such answer) sees its signon fail.
       if (kind === 'json') this.refusals.refuse(sock, cred.uid, admission.reason, this.timing());
       else sock.destroy();
       return;
     }
     const s: Session = {
-      sock, cred, creds: Promise.resolve(peer), release: admission.release, queue: Promise.resolve(), queued: 0,
-      signonTimer: null, signoff: false, closed: false,
+      sock, cred, release: admission.release, queue: Promise.resolve(), queued: 0, signonTimer: null, signoff: false, closed: false,
       clientId: undefined, named: false, subscribed: false, gen: 0, pid: 0,
       deliver: (ev) => this.write(s, ev),
+      enqueue: (task) => this.enqueue(s, task),
     };
     s.signonTimer = setTimeout(() => {
       s.signonTimer = null;
@@ -220,15 +220,15 @@ export class ApiServer {
         sock.destroy();
         return;
       }
-      for (const line of lines) this.enqueue(s, line);
+      for (const line of lines) this.enqueue(s, () => this.handle(s, line));
     });
   }
 
   /** Runs requests one at a time; a client that keeps sending is not read until its backlog is answered. */
-  private enqueue(s: Session, line: string): void {
+  private enqueue(s: Session, task: () => Promise<void>): void {
     s.queued++;
     if (s.queued >= this.limits.maxQueuedRequests) s.sock.pause();
-    s.queue = s.queue.then(() => this.handle(s, line)).finally(() => {
+    s.queue = s.queue.then(task).finally(() => {
       s.queued--;
       if (s.queued < this.limits.maxQueuedRequests && !s.closed) s.sock.resume();
     });
@@ -241,8 +241,13 @@ export class ApiServer {
 
   /** Counts a bad request against the client's uid; past the limit the client is disconnected. */
   private badRequest(s: Session, what: string): void {
+    this.refuseBad(s, `api_process_request: bad request from client ${this.who(s)}: ${what}`);
+  }
+
+  /** Logs a bad request or message (throttled); past the uid's limit the client is disconnected. */
+  private refuseBad(s: Session, line: string): void {
     if (this.badRequests.take(s.cred.uid)) {
-      this.logs.line('bad request', 'error', `api_process_request: bad request from client ${this.who(s)}: ${what}`);
+      this.logs.line('bad request', 'error', line);
       return;
     }
     this.logs.line('bad request flood', 'warn', `API client ${this.who(s)}: too many bad requests from uid ${s.cred.uid}: disconnected`);

@@ -11,7 +11,8 @@ import type { Logger } from '../../lib/util/log.js';
 import type { HaMsg } from '../../lib/wire/index.js';
 import { authorize, readIdTables, type IdTables } from './auth.js';
 import type { ApiSessionView, ClusterSide } from './cluster-side.js';
-import type { PeerCred, PeerResult } from './peercred.js';
+import type { PeerCred } from './peercred.js';
+import { clientText } from './limits.js';
 import { MAX_CLIENT_NAME, type ApiErrorCode, type ApiEvent } from './types.js';
 
 /** A client that does not read its messages is dropped past this much queued output. */
@@ -19,17 +20,18 @@ export const MAX_PENDING_OUTPUT = 1024 * 1024;
 
 export interface Session extends ApiSessionView {
   sock: Socket;
-  /** The kernel's record of the process that called connect() (SO_PEERCRED at accept). */
+  /** The kernel's record of who called connect(), read at accept. */
   cred: PeerCred;
-  creds: Promise<PeerResult>;
-  /** Gives the connection's slot back to the ConnectionGate. */
-  release: () => void;
-  /** Requests read but not yet answered (reading pauses past the limit). */
-  queued: number;
-  /** Disconnects a client that does not sign on in time. */
-  signonTimer: NodeJS.Timeout | null;
   /** Requests of this client run one after the other. */
   queue: Promise<void>;
+  /** Requests waiting in `queue`; past the limit the socket is not read. */
+  queued: number;
+  /** Disconnects a client that does not sign on in time; cleared at signon. */
+  signonTimer: NodeJS.Timeout | null;
+  /** Gives the connection's place back to the shared gate. */
+  release: () => void;
+  /** Queues a request behind the client's earlier ones (bounded). */
+  enqueue: (task: () => Promise<void>) => void;
   signoff: boolean;
   closed: boolean;
   /** Hands an event (and, where there is one, the cluster message behind it) to the client. */
@@ -38,8 +40,7 @@ export interface Session extends ApiSessionView {
 
 /** Text from a client, shortened and made printable before it reaches a log line. */
 export function clip(text: string, max = 64): string {
-  const printable = text.replace(/[^\x20-\x7e]/g, '?');
-  return printable.length > max ? `${printable.slice(0, max)}…` : printable;
+  return clientText(text, max);
 }
 
 /** Writes to a client unless it has stopped reading (then it is disconnected). */
@@ -83,12 +84,8 @@ export async function admit(d: AdmitDeps, s: Session, name: string | undefined, 
     return refuse('EINVAL', `bad client name (1 to ${MAX_CLIENT_NAME} printable characters without spaces)`);
   }
   const gen = d.nextGen();
-  const peer = await s.creds;
   if (s.closed) return refuse('INTERNAL', 'client gone');
-  if (!peer.ok) {
-    d.log.warn(`Client [${clip(name ?? 'casual')}] failed authorization [cannot verify credentials: ${peer.reason}]`);
-    return refuse('API_AUTH', 'client failed authorization');
-  }
+  const peer = { creds: [s.cred] };
   const pid = claimed?.pid ?? peer.creds[0]?.pid ?? 0;
   if (claimed) {
     if (!peer.creds.some((c) => c.pid === claimed.pid)) {
@@ -116,6 +113,8 @@ export async function admit(d: AdmitDeps, s: Session, name: string | undefined, 
   s.subscribed = s.named;
   s.gen = gen;
   s.pid = pid;
+  if (s.signonTimer) clearTimeout(s.signonTimer);
+  s.signonTimer = null;
   d.log.debug(`Signing on API client ${pid} (${s.named ? clip(id) : "'casual'"})`);
   if (s.named) d.side()?.joined(s);
   return { ok: true };

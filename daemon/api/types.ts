@@ -2,14 +2,15 @@
  * The local client API of heartbeat-ts: protocol shapes shared by the server
  * (daemon/api/server.ts) and the client library (daemon/api/client.ts).
  *
- * Transport: a unix stream socket `<runDir>/heartbeat-ts.sock` (socket 0777 as
- * 3.0.6's `register`, in a directory 0750 hacluster:haclient, so only root,
+ * Transport: a unix stream socket `<runDir>/heartbeat-ts.sock` (socket 0777
+ * as 3.0.6's, in a directory 0750 hacluster:haclient, so only root,
  * hacluster and haclient reach it; then the `apiauth` check on the peer's
- * connect-time credentials, which the server takes from the kernel, never from
- * the client). Heartbeat's own C API is on `<runDir>/register`
- * (./hb-api-server.ts). Framing: one JSON object per line (`\n`), UTF-8, at
+ * connect-time credentials, which the server takes from the kernel, never
+ * from the client). Heartbeat's own C API is on `<runDir>/register`
+ * (./hb-api-server.ts). Framing: one JSON object per line (`
+`), UTF-8, at
  * most MAX_LINE bytes. Limits on connections, unsigned-on time and bad
- * requests: ./limits.ts.
+ * requests (both sockets): ./limits.ts.
  *
  * Client -> server: `{"id":N,"op":"...",...}`; every request gets exactly one
  * reply with the same id: `{"id":N,"ok":true,...}` or

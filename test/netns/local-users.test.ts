@@ -19,6 +19,7 @@ const REAL = 2;
 const NOBODY = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 const NOBODY_IN_HACLIENT = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--groups=haclient'];
 const SOCKET = toolSocketPath(resolvePaths({}));
+/** Heartbeat's API socket, which 3.0.6 has too. */
 const REGISTER = apiSocketPath(resolvePaths({}));
 let lab: Lab | undefined;
 const spawned: NodeProcess[] = [];
@@ -80,7 +81,7 @@ describe('local users: heartbeat-ts vs Heartbeat 3.0.6', () => {
     expect(ours).toEqual(real);
     expect(ours['/var/run/heartbeat']).toBe('750 hacluster haclient directory');
     expect(ours['/var/run/heartbeat/rsctmp']).toBe('1755 root root directory');
-    // heartbeat-ts's own tool socket: as register
+    // heartbeat-ts's own tool socket follows register's mode and owner
     expect((await modes(OURS, [SOCKET]))[SOCKET]).toBe(ours[REGISTER]);
     // 3.0.6 hands its logs to hacluster; ours stay root's (tighter)
     expect((await modes(OURS, ['/var/log/ha-log']))['/var/log/ha-log']).toBe('644 root root regular file');

@@ -66,8 +66,8 @@ describe('apiauth', () => {
       for (const args of [['hbstatus'], ['hbstatus', '-v'], ['listnodes'], ['nodestatus', 'node1'], ['hbparameter', '-p', 'keepalive']]) {
         const real = await clsAs(REAL, args, member);
         expect(await clsAs(OURS, args, member), args.join(' ')).toEqual(real);
-        // Debian's own cl_status (setgid haclient; Heartbeat's API on register) is refused by heartbeat-ts the same way
-        expect(await clsAs(OURS, args, [], REAL_TOOLS.cl_status), `Debian's cl_status ${args.join(' ')}`).toEqual(real);
+        // Debian's own cl_status (Heartbeat's API on register) is refused by heartbeat-ts the same way
+        expect(await clsAs(OURS, args, member, REAL_TOOLS.cl_status), `Debian's cl_status ${args.join(' ')}`).toEqual(real);
       }
       expect(await clsAs(OURS, ['hbstatus', '-v'], member)).toEqual({
         code: 0, stdout: 'Heartbeat is apparently running on this machine, but refuses my connection\n(client failed authorization)\n', stderr: '',

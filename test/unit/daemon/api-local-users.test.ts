@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HbApiClient } from '../../../daemon/api/client.js';
 import { readIdTables } from '../../../daemon/api/auth.js';
-import { toolSocketPath } from '../../../daemon/paths.js';
+import { apiSocketPath, toolSocketPath } from '../../../daemon/paths.js';
 import { apiLab, type ApiLab } from './api-fixture.js';
 
 let lab: ApiLab | undefined;
@@ -168,4 +168,42 @@ describe('local users', () => {
     await closed;
     expect(lab.nodes[0]!.lines.some((l) => /sent a request over 1024 bytes: disconnected/.test(l))).toBe(true);
   });
+});
+
+describe('local users: both sockets', () => {
+  /** A connection the server has accepted (it is counted by the time a round trip has passed). */
+  async function opened(path: string): Promise<Socket> {
+    const s = connect(path);
+    socks.push(s);
+    await new Promise<void>((resolve, reject) => s.once('connect', () => resolve()).once('error', reject));
+    return s;
+  }
+
+  it('counts register and heartbeat-ts.sock against one connection cap, and drops C clients that never sign on', async () => {
+    lab = await apiLab({ limits: { maxConnections: 4, rootReserve: 0, signonTimeoutMs: 2000 } });
+    const paths = lab.nodes[0]!.paths;
+    const register = apiSocketPath(paths);
+    const tools = toolSocketPath(paths);
+    for (const p of [register, register, tools, tools]) await opened(p);
+    await new Promise((r) => setTimeout(r, 200));
+    // the fifth, on the tool socket, gets BUSY; on register it is closed without an answer
+    const busy = await opened(tools);
+    busy.write(`${JSON.stringify({ id: 1, op: 'signon' })}\n`);
+    const line = await new Promise<string>((resolve) => {
+      let b = '';
+      busy.setEncoding('utf8');
+      busy.on('data', (d: string) => (b += d));
+      busy.on('close', () => resolve(b.trim()));
+    });
+    expect(JSON.parse(line)).toMatchObject({ id: 1, ok: false, code: 'BUSY' });
+    const refused = await opened(register);
+    await new Promise((resolve) => refused.on('close', resolve));
+    // the C clients that never signed on are dropped at the signon timeout, which frees their places
+    const first = socks[0]!;
+    await new Promise((resolve) => first.on('close', resolve));
+    await new Promise((r) => setTimeout(r, 200));
+    const c = await HbApiClient.connect(tools);
+    expect(await c.signon()).toMatchObject({ ok: true });
+    c.close();
+  }, 20_000);
 });
