@@ -11,6 +11,7 @@ import { findScript } from '../util/files.js';
 import { parseAuthKeys } from './authkeys.js';
 import { parseHaCf } from './hacf.js';
 import { parseHaResources } from './haresources.js';
+import { checkHbtsAgainstGroups, EMPTY_HBTS_CONFIG, HBTS_CF_NAME, parseHbtsCf, type HbtsConfig } from './hbts-cf.js';
 import { inspectScript } from './script-files.js';
 import { hasErrors } from './problems.js';
 import { asciiLower } from './text.js';
@@ -36,12 +37,14 @@ export interface LoadResult {
   config?: HaConfig;
   keys?: AuthKeys;
   groups?: ResourceGroup[];
+  /** heartbeat-ts.cf; EMPTY_HBTS_CONFIG (3.0.6 behaviour) when the file does not exist. */
+  hbts: HbtsConfig;
   problems: ConfigProblem[];
   /** No error-severity problem. */
   ok: boolean;
   /** The (lowercased) node name the files were checked for. */
   nodename: string;
-  files: { haCf: string; authkeys: string; haresources: string };
+  files: { haCf: string; authkeys: string; haresources: string; hbtsCf: string };
 }
 
 /**
@@ -99,12 +102,13 @@ export function loadConfiguration(opts: LoadOptions = {}): LoadResult {
   const nodename = asciiLower(opts.nodename ?? nodeName(haDir));
   const files = {
     haCf: join(haDir, 'ha.cf'), authkeys: join(haDir, 'authkeys'), haresources: join(haDir, 'haresources'),
+    hbtsCf: join(haDir, HBTS_CF_NAME),
   };
   const problems: ConfigProblem[] = [];
   const problem = (file: string, line: number, severity: ConfigProblem['severity'], code: string, message: string): void => {
     problems.push({ file, line, severity, code, message });
   };
-  const result: LoadResult = { problems, ok: false, nodename, files };
+  const result: LoadResult = { problems, ok: false, nodename, files, hbts: EMPTY_HBTS_CONFIG };
 
   const cf = readText(files.haCf);
   if ('text' in cf) {
@@ -148,8 +152,26 @@ export function loadConfiguration(opts: LoadOptions = {}): LoadResult {
       problem(files.haresources, 0, 'error', 'HARES_FILE_MISSING', `Cannot open resources file [${files.haresources}]: ${hr.error}`);
     }
   }
+  loadHbts(result, files.hbtsCf);
   result.ok = !hasErrors(problems);
   return result;
+}
+
+/** heartbeat-ts.cf is optional: absent = 3.0.6 behaviour; present but unreadable = an error. */
+function loadHbts(result: LoadResult, file: string): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    result.problems.push({ file, line: 0, severity: 'error', code: 'HBTS_FILE_UNREADABLE', message: `Cannot read ${file}: ${describeError(err)}` });
+    return;
+  }
+  const parsed = parseHbtsCf(text, { file });
+  result.problems.push(...parsed.problems);
+  if (parsed.value === undefined) return;
+  result.hbts = parsed.value;
+  if (result.groups !== undefined) result.problems.push(...checkHbtsAgainstGroups(parsed.value, result.groups, file));
 }
 
 type ProblemSink = (file: string, line: number, severity: ConfigProblem['severity'], code: string, message: string) => void;

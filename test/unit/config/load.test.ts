@@ -66,7 +66,7 @@ describe('loadConfiguration', () => {
     expect(r.config?.nodes).toEqual(['node1', 'node2']);
     expect(r.keys?.activeNum).toBe(1);
     expect(r.groups?.map((g) => g.key)).toEqual(['10.0.0.1']);
-    expect(r.files).toEqual({ haCf: join(d, 'ha.cf'), authkeys: join(d, 'authkeys'), haresources: join(d, 'haresources') });
+    expect(r.files).toEqual({ haCf: join(d, 'ha.cf'), authkeys: join(d, 'authkeys'), haresources: join(d, 'haresources'), hbtsCf: join(d, 'heartbeat-ts.cf') });
   });
 
   it('takes the node name from nodeinfo when none is given', () => {
