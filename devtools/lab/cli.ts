@@ -14,8 +14,9 @@ import { destroyLab, sweepStale } from './teardown.js';
 
 const DEFAULT_NAME = 'hblab';
 export const USAGE = `usage: npm run lab -- [--name NAME] COMMAND …   (as root; NAME also from $LAB_NAME)
-  up N [--subnet A.B.C] [--private PATH[:copy|:empty]]… [--ipv6] [--owner PID]
-                         nodes 1..N (node1… at A.B.C.11…) and client c (A.B.C.9) on one bridge;
+  up N [--subnet A.B.C] [--lans K] [--private PATH[:copy|:empty]]… [--ipv6] [--owner PID]
+                         nodes 1..N (node1… at A.B.C.11…) and client c (A.B.C.9) on one bridge
+                         (--lans K, 1..4: K bridges, LAN k on eth<k> at A.B.(C+k).x);
                          default name ${DEFAULT_NAME}, subnet 10.77.0; it stays until down, or with
                          --owner until process PID is gone (then any sweep removes it)
   down                   remove the lab: processes, namespaces, bridge, mounts, state
@@ -24,7 +25,7 @@ export const USAGE = `usage: npm run lab -- [--name NAME] COMMAND …   (as root
   status                 nodes, addresses, links, processes, filters, capture
   exec ID CMD…           run CMD in node ID (1..N, c; sw = the switch's netns), exit with its status
   shell ID               interactive shell in node ID
-  cut ID [link|drop]     link: pull the cable (NO-CARRIER, default); drop: frames silently dropped
+  cut ID [link|drop] [LAN]  link: pull the cable (NO-CARRIER, default; only LAN's when given); drop: frames silently dropped
   heal [ID]              undo cut/loss of ID, or everything and any partition
   partition IDS IDS…     split the LAN into groups, e.g. partition 1 2,3,c
   loss ID PCT            drop PCT % (0..100) of ID's frames at random; 0 clears
@@ -32,7 +33,7 @@ export const USAGE = `usage: npm run lab -- [--name NAME] COMMAND …   (as root
   capture-start FILE [SECONDS] [FILTER…]  the same in the background; capture-stop ends it
   ps ID                  processes of node ID (host PIDs)
   pids ID [COMM]         their host PIDs only (optionally only those named COMM)
-  ip ID                  node ID's address
+  ip ID [LAN]            node ID's address (on LAN, default 0)
   path ID [PATH]         host path of node ID's private copy of PATH`;
 
 /** Commands about one existing lab (up, down, list, sweep and help are handled first). */
@@ -82,6 +83,7 @@ async function up(name: string | undefined, args: string[]): Promise<number> {
   const priv: string[] = [];
   let subnet: string | undefined;
   let ipv6 = false;
+  let lans = 1;
   let owner: number | undefined;
   for (let i = 1; i < args.length; i++) {
     const a = args[i];
@@ -89,9 +91,10 @@ async function up(name: string | undefined, args: string[]): Promise<number> {
     else if (a === '--owner') owner = Number(args[++i]);
     else if (a === '--subnet') subnet = args[++i];
     else if (a === '--ipv6') ipv6 = true;
+    else if (a === '--lans') lans = Number(args[++i]);
     else throw new UsageError(`up: unknown argument ${a}`);
   }
-  const lab = await Lab.up({ nodes, name: name ?? DEFAULT_NAME, purpose: 'cli', private: priv, ipv6, ...(subnet !== undefined ? { subnet } : {}) });
+  const lab = await Lab.up({ nodes, name: name ?? DEFAULT_NAME, purpose: 'cli', private: priv, ipv6, lans, ...(subnet !== undefined ? { subnet } : {}) });
   if (owner === undefined) lab.keep();
   else lab.handOver(owner);
   process.stdout.write(`lab ${lab.labName} up\n${await lab.status()}`);
@@ -120,8 +123,8 @@ async function failures(lab: Lab, cmd: string, args: string[]): Promise<number |
   switch (cmd) {
     case 'cut': {
       const mode = args[1] ?? 'link';
-      if (mode !== 'link' && mode !== 'drop') throw new UsageError('cut ID [link|drop]');
-      await lab.cut(nodeId(lab, args[0]), mode);
+      if (mode !== 'link' && mode !== 'drop') throw new UsageError('cut ID [link|drop] [LAN]');
+      await lab.cut(nodeId(lab, args[0]), mode, args[2] === undefined ? undefined : Number(args[2]));
       return 0;
     }
     case 'heal':
@@ -152,7 +155,7 @@ async function views(lab: Lab, cmd: string, args: string[]): Promise<number | un
     case 'pids':
       return out((await lab.pids(nodeId(lab, args[0]), args[1])).join('\n'));
     case 'ip':
-      return out(lab.ip(nodeId(lab, args[0])));
+      return out(lab.ip(nodeId(lab, args[0]), Number(args[1] ?? '0')));
     case 'path':
       return out(args[1] === undefined ? `${lab.stateDir}/nodes/${nodeId(lab, args[0])}/root` : lab.path(nodeId(lab, args[0]), args[1]));
     default:

@@ -25,7 +25,7 @@ import { type NodeProcess, type SpawnOptions, startInNode } from './spawn.js';
 import { commOf, type ExecResult, isRunning, pidsInNetns, processStartTime, runCommand } from './proc.js';
 import {
   allIds, AUTO_PREFIX, currentOwner, hostnameOf, ipOf, LAB_NAME_RE, labHealth, labNamespaces, type LabState, NETNS_DIR,
-  type NodeId, nodeKey, nodeNs, readState, STATE_ROOT, stateDirOf, switchNs, writeState,
+  lansOf, type NodeId, nodeKey, nodeNs, readState, STATE_ROOT, stateDirOf, switchNs, writeState,
 } from './state.js';
 import { destroyLab, sweepStale } from './teardown.js';
 import { describeLab } from './status.js';
@@ -49,6 +49,8 @@ export interface LabOptions {
   nodes: number;
   /** first three octets of the lab /24 (labs are isolated, so the default is fine in parallel) */
   subnet?: string;
+  /** LANs, 1..4 (default 1): LAN k is bridge br<k>, interface eth<k> on every node, subnet's third octet + k */
+  lans?: number;
   /** extra private directories, `PATH[:copy|:empty]` */
   private?: readonly string[];
   /** give every node its own copy of /etc/init.d */
@@ -107,6 +109,10 @@ export class Lab {
     if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(subnet) || subnet.split('.').some((o) => Number(o) > 255)) {
       throw new Error(`Lab.up: subnet must be three octets, got ${subnet}`);
     }
+    const lans = opts.lans ?? 1;
+    if (!Number.isInteger(lans) || lans < 1 || lans > 4 || Number(subnet.split('.')[2]) + lans - 1 > 255) {
+      throw new Error(`Lab.up: lans must be 1..4 and fit the subnet's third octet, got ${lans}`);
+    }
     if (opts.name !== undefined && !LAB_NAME_RE.test(opts.name)) {
       throw new Error(`Lab.up: lab name must be 2-12 lower-case letters and digits, starting with a letter: ${opts.name}`);
     }
@@ -118,7 +124,7 @@ export class Lab {
     }
     mkdirSync(STATE_ROOT, { recursive: true, mode: 0o700 });
     const state: LabState = {
-      version: 1, name, nodes, subnet, ipv6: opts.ipv6 === true, private: entries, owner: currentOwner(), kept: false,
+      version: 1, name, nodes, subnet, lans, ipv6: opts.ipv6 === true, private: entries, owner: currentOwner(), kept: false,
       purpose: opts.purpose ?? 'test', created: new Date().toISOString(), filters: noFilters(),
     };
     // the owner is on disk first, so a concurrent sweep never takes this lab for stale
@@ -200,10 +206,20 @@ export class Lab {
     if (this.isDown) throw new Error(`lab ${this.labName} is down`);
   }
 
-  /** IPv4 address of a node on eth0. */
-  ip(id: NodeId): string {
+  /** IPv4 address of a node on LAN `lan` (interface eth<lan>). */
+  ip(id: NodeId, lan = 0): string {
     this.checkId(id);
-    return ipOf(this.subnet, id);
+    this.checkLan(lan);
+    return ipOf(this.subnet, id, lan);
+  }
+
+  /** Number of LANs (bridges) of the lab. */
+  get lans(): number {
+    return lansOf(this.state);
+  }
+
+  private checkLan(lan: number): void {
+    if (!Number.isInteger(lan) || lan < 0 || lan >= this.lans) throw new Error(`lab ${this.labName}: LAN ${lan} out of range 0..${this.lans - 1}`);
   }
 
   /** Host name (uname -n) of a node: node1…, 'client' for 'c'. */
@@ -318,11 +334,12 @@ export class Lab {
     return r.stdout;
   }
 
-  /** Network failure of node id: 'link' = switch port down (NO-CARRIER), 'drop' = frames silently dropped. */
-  async cut(id: NodeId, mode: 'link' | 'drop' = 'link'): Promise<void> {
+  /** Network failure of node id: 'link' = switch port down (NO-CARRIER; on one LAN when given, else all), 'drop' = frames silently dropped. */
+  async cut(id: NodeId, mode: 'link' | 'drop' = 'link', lan?: number): Promise<void> {
     const key = this.checkId(id);
     this.checkUp();
-    if (mode === 'link') await setPorts(this.state, [id], false);
+    if (lan !== undefined) this.checkLan(lan);
+    if (mode === 'link') await setPorts(this.state, [id], false, lan);
     else await this.setFilters(() => this.state.filters.drop = [...new Set([...this.state.filters.drop, key])]);
   }
 

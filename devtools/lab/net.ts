@@ -8,7 +8,7 @@
  */
 import { runCommand } from './proc.js';
 import {
-  BRIDGE, CLEAN_PATH, type Filters, IFNAME, ipOf, type LabState, macOf, type NodeId, nodeNs, portOf, switchNs,
+  bridgeOf, CLEAN_PATH, type Filters, ifnameOf, ipOf, type LabState, lansOf, lanSubnet, macOf, type NodeId, nodeNs, portOf, switchNs,
 } from './state.js';
 
 const NFT_TABLE = 'hblab';
@@ -35,44 +35,55 @@ export async function addNamespaces(s: LabState, ids: readonly NodeId[]): Promis
 }
 
 /**
- * The bridge and every node's cable; addresses set with "brd +" (like
- * ifupdown or DHCP would): heartbeat's bcast sends to the interface's
- * broadcast address, 0.0.0.0 without one.
+ * The bridges (one per LAN) and every node's cables; addresses set with
+ * "brd +" (like ifupdown or DHCP would): heartbeat's bcast sends to the
+ * interface's broadcast address, 0.0.0.0 without one.
  */
 export async function wire(s: LabState, ids: readonly NodeId[]): Promise<void> {
-  // mcast_snooping 0: multicast is flooded, so it works without an IGMP querier
-  const sw = ['link set lo up', `link add ${BRIDGE} type bridge stp_state 0 forward_delay 0 mcast_snooping 0`, `link set ${BRIDGE} up`];
-  for (const id of ids) {
-    const p = portOf(id);
-    sw.push(`link add ${p} type veth peer name ${IFNAME} netns ${nodeNs(s.name, id)}`, `link set ${p} master ${BRIDGE}`, `link set ${p} up`);
+  const lans = Array.from({ length: lansOf(s) }, (_, k) => k);
+  const sw = ['link set lo up'];
+  for (const lan of lans) {
+    const br = bridgeOf(lan);
+    // mcast_snooping 0: multicast is flooded, so it works without an IGMP querier
+    sw.push(`link add ${br} type bridge stp_state 0 forward_delay 0 mcast_snooping 0`, `link set ${br} up`);
+    for (const id of ids) {
+      const p = portOf(id, lan);
+      sw.push(`link add ${p} type veth peer name ${ifnameOf(lan)} netns ${nodeNs(s.name, id)}`, `link set ${p} master ${br}`, `link set ${p} up`);
+    }
   }
   await ipBatch(switchNs(s.name), sw);
   await Promise.all(
     ids.map((id) =>
       ipBatch(nodeNs(s.name, id), [
         'link set lo up',
-        `link set ${IFNAME} address ${macOf(s.subnet, id)}`,
-        `addr add ${ipOf(s.subnet, id)}/24 brd + dev ${IFNAME}`,
-        `link set ${IFNAME} up`,
+        ...lans.flatMap((lan) => [
+          `link set ${ifnameOf(lan)} address ${macOf(lanSubnet(s.subnet, lan), id)}`,
+          `addr add ${ipOf(s.subnet, id, lan)}/24 brd + dev ${ifnameOf(lan)}`,
+          `link set ${ifnameOf(lan)} up`,
+        ]),
       ]),
     ),
   );
 }
 
-/** Switch ports of nodes up or down (down = the node sees NO-CARRIER). */
-export async function setPorts(s: LabState, ids: readonly NodeId[], up: boolean): Promise<void> {
-  await ipBatch(switchNs(s.name), ids.map((id) => `link set ${portOf(id)} ${up ? 'up' : 'down'}`));
+/** Switch ports of nodes up or down (down = the node sees NO-CARRIER), on one LAN or on all. */
+export async function setPorts(s: LabState, ids: readonly NodeId[], up: boolean, lan?: number): Promise<void> {
+  const lans = lan === undefined ? Array.from({ length: lansOf(s) }, (_, k) => k) : [lan];
+  await ipBatch(switchNs(s.name), lans.flatMap((l) => ids.map((id) => `link set ${portOf(id, l)} ${up ? 'up' : 'down'}`)));
 }
 
 export const noFilters = (): Filters => ({ drop: [], loss: {}, partition: [] });
 
-/** The nft rules for the filters (pure): one forward chain on the bridge. */
-export function filterRules(f: Filters): string[] {
+/** The nft rules for the filters (pure): one forward chain on the bridges; a node's filters hold on all its LANs. */
+export function filterRules(f: Filters, lans = 1): string[] {
   const rules: string[] = [];
   const add = (match: string, what: string): void => {
     rules.push(`add rule bridge ${NFT_TABLE} labfwd ${match} drop comment "${what}"`);
   };
-  const port = (key: string): string => `"${portOf(key === 'c' ? 'c' : Number(key))}"`;
+  const port = (key: string): string => {
+    const names = Array.from({ length: lans }, (_, lan) => `"${portOf(key === 'c' ? 'c' : Number(key), lan)}"`);
+    return names.length === 1 ? (names[0] ?? '') : `{ ${names.join(', ')} }`;
+  };
   for (const k of f.drop) {
     add(`iifname ${port(k)}`, 'cut');
     add(`oifname ${port(k)}`, 'cut');
@@ -100,12 +111,12 @@ export async function applyFilters(s: LabState): Promise<void> {
     `table bridge ${NFT_TABLE} {`,
     '  chain labfwd { type filter hook forward priority 0; policy accept; }',
     '}',
-    ...filterRules(s.filters),
+    ...filterRules(s.filters, lansOf(s)),
   ].join('\n');
   await inSwitch(s, ['nft', '-f', '-'], `${script}\n`);
 }
 
 /** The switch's view for `status`: port states and the filter table. */
 export async function switchStatus(s: LabState): Promise<string> {
-  return inSwitch(s, ['ip', '-br', 'link', 'show', 'master', BRIDGE]);
+  return inSwitch(s, ['ip', '-br', 'link', 'show', 'master', bridgeOf(0)]);
 }

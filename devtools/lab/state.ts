@@ -42,6 +42,8 @@ export interface LabState {
   name: string;
   nodes: number;
   subnet: string;
+  /** LANs (bridges br0…, node interfaces eth0…); absent in labs made before the option: 1 */
+  lans?: number;
   ipv6: boolean;
   /** private directory entries, `PATH:copy` or `PATH:empty` */
   private: string[];
@@ -67,10 +69,18 @@ const CLIENT_HOST = 9;
 export function nodeNs(name: string, id: NodeId): string {
   return id === 'c' ? `${name}-c` : `${name}-n${id}`;
 }
-/** The node's port on the bridge (inside the switch namespace). */
-export const portOf = (id: NodeId): string => (id === 'c' ? 'pc' : `p${id}`);
+/** The node's port on LAN `lan`'s bridge (inside the switch namespace): p1, pc on LAN 0; p1l1, pcl1 on LAN 1… */
+export const portOf = (id: NodeId, lan = 0): string => `${id === 'c' ? 'pc' : `p${id}`}${lan === 0 ? '' : `l${lan}`}`;
+export const bridgeOf = (lan: number): string => (lan === 0 ? BRIDGE : `br${lan}`);
+export const ifnameOf = (lan: number): string => (lan === 0 ? IFNAME : `eth${lan}`);
+export const lansOf = (s: Pick<LabState, 'lans'>): number => s.lans ?? 1;
+/** LAN k's /24: the lab subnet's third octet plus k (10.77.0, 10.77.1, …). */
+export function lanSubnet(subnet: string, lan: number): string {
+  const [a, b, c] = subnet.split('.');
+  return `${a}.${b}.${Number(c) + lan}`;
+}
 export const hostOctet = (id: NodeId): number => (id === 'c' ? CLIENT_HOST : HOST_BASE + id);
-export const ipOf = (subnet: string, id: NodeId): string => `${subnet}.${hostOctet(id)}`;
+export const ipOf = (subnet: string, id: NodeId, lan = 0): string => `${lanSubnet(subnet, lan)}.${hostOctet(id)}`;
 export const hostnameOf = (id: NodeId): string => (id === 'c' ? 'client' : `node${id}`);
 
 /** Deterministic MAC 02:00:<subnet octets>:<host octet>, so captures of different runs compare. */

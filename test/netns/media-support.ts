@@ -1,97 +1,10 @@
 /**
- * Support for test/netns/media.test.ts: two private network namespaces
- * joined by two veth links, and an agent process per namespace that runs
- * media from dist/ (fixtures/media-agent.mjs) and reports what it hears.
+ * Support for test/netns/media.test.ts: an agent process per lab node that
+ * runs media from dist/ (fixtures/media-agent.mjs) and reports what it hears.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function run(cmd: string, args: string[], input?: string, timeoutMs = 60_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, timeoutMs);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolve({ code: -1, stdout, stderr: stderr + String(err) });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr });
-    });
-    child.stdin.on('error', () => undefined); // EPIPE when the command does not read stdin
-    child.stdin.end(input ?? '');
-  });
-}
-
-export async function must(cmd: string, args: string[]): Promise<string> {
-  const r = await run(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
-  return r.stdout;
-}
-
-/**
- * Namespaces A and B; link eth0 = 10.231.1.0/24 (A .1, B .2), link eth1 =
- * 10.231.2.0/24 (A .1, B .2). The addresses only exist inside the two
- * namespaces, so parallel runs cannot collide; the namespace names carry
- * the suffix.
- */
-export class TwoNodeLab {
-  readonly nsA: string;
-  readonly nsB: string;
-  constructor(suffix: string) {
-    this.nsA = `hbts-media-a-${suffix}`;
-    this.nsB = `hbts-media-b-${suffix}`;
-  }
-
-  async up(): Promise<void> {
-    const { nsA, nsB } = this;
-    await must('ip', ['netns', 'add', nsA]);
-    await must('ip', ['netns', 'add', nsB]);
-    for (const [i, dev] of ['eth0', 'eth1'].entries()) {
-      await must('ip', ['-n', nsA, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', dev, 'netns', nsB]);
-      await must('ip', ['-n', nsA, 'addr', 'add', `10.231.${i + 1}.1/24`, 'brd', '+', 'dev', dev]);
-      await must('ip', ['-n', nsB, 'addr', 'add', `10.231.${i + 1}.2/24`, 'brd', '+', 'dev', dev]);
-      await must('ip', ['-n', nsA, 'link', 'set', dev, 'up']);
-      await must('ip', ['-n', nsB, 'link', 'set', dev, 'up']);
-    }
-    await must('ip', ['-n', nsA, 'link', 'set', 'lo', 'up']);
-    await must('ip', ['-n', nsB, 'link', 'set', 'lo', 'up']);
-    // Wait for carrier on all four ends, so the first datagrams are not lost.
-    for (let i = 0; i < 100; i++) {
-      const a = await must('ip', ['-n', nsA, '-o', 'link', 'show', 'up']);
-      const b = await must('ip', ['-n', nsB, '-o', 'link', 'show', 'up']);
-      if ((a + b).split('\n').filter((l) => /eth\d.*LOWER_UP/.test(l)).length === 4) return;
-      await sleep(100);
-    }
-    throw new Error('veth links did not come up');
-  }
-
-  /** Deleting a namespace removes its veth ends too. Errors are collected, not thrown early. */
-  async down(): Promise<string[]> {
-    const problems: string[] = [];
-    for (const ns of [this.nsA, this.nsB]) {
-      const r = await run('ip', ['netns', 'del', ns]);
-      if (r.code !== 0 && !/No such file/.test(r.stderr)) problems.push(`ip netns del ${ns}: ${r.stderr.trim()}`);
-    }
-    return problems;
-  }
-
-  exec(ns: string, cmd: string, args: string[], input?: string): Promise<RunResult> {
-    return run('ip', ['netns', 'exec', ns, cmd, ...args], input);
-  }
-}
+import type { Lab, NodeId } from './harness/lab.js';
 
 export interface AgentEvent {
   ev: string;
@@ -131,14 +44,16 @@ export class MediaAgent {
     });
   }
 
+  /** The agent's PID as its node sees it (from its 'ready' event). */
   get pid(): number {
-    return this.child.pid ?? -1;
+    return this.events.find((e) => e.ev === 'ready')?.pid ?? -1;
   }
 
-  /** `ip netns exec` execs node directly, so the child's PID is the agent's. */
-  static async start(ns: string, distRoot: string, fixture: string): Promise<MediaAgent> {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, fixture, distRoot], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const agent = new MediaAgent(child, ns);
+  /** Starts the agent in lab node `id` (its PID, network and mount namespaces). */
+  static async start(lab: Lab, id: NodeId, distRoot: string, fixture: string): Promise<MediaAgent> {
+    const argv = lab.enter(id, [process.execPath, fixture, distRoot]);
+    const child = spawn(argv[0] ?? 'nsenter', argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: lab.envFor(id) });
+    const agent = new MediaAgent(child, lab.name(id));
     await agent.waitFor((e) => e.ev === 'ready', 15_000, 'agent ready');
     return agent;
   }

@@ -1,19 +1,30 @@
 /**
- * The UDP media on real links: two network namespaces joined by two veth
- * pairs (eth0 10.231.1.0/24, eth1 10.231.2.0/24; A = .1, B = .2), with an
+ * The UDP media on real links: two lab nodes A (1) and B (2) on three LANs
+ * (eth0 10.231.1.0/24, eth1 10.231.2.0/24, eth2 10.231.3.0/24), with an
  * agent process in each running the compiled media (see media-support.ts).
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MediaAgent, TwoNodeLab, must, run, sleep } from './media-support.js';
+import { Lab } from './harness/lab.js';
+import { MediaAgent, sleep } from './media-support.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FIXTURE = join(ROOT, 'test', 'netns', 'fixtures', 'media-agent.mjs');
 const DIST = join(ROOT, 'dist');
-const suffix = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-const lab = new TwoNodeLab(suffix);
+let lab: Lab | undefined;
+/** Node A = 1, B = 2; address of a node on LAN k (eth<k>). */
+const ip = (id: 1 | 2, lan = 0): string => {
+  if (lab === undefined) throw new Error('lab not up');
+  return lab.ip(id, lan);
+};
+/** A datagram's source, `address:port`, from node id's eth0. */
+const fromNode = (id: 1 | 2): RegExp => new RegExp(`^${ip(id).replace(/\./g, '\\.')}:\\d+$`);
+const inNode = async (id: 1 | 2, argv: string[], input?: string) => {
+  if (lab === undefined) throw new Error('lab not up');
+  return lab.exec(id, argv, input !== undefined ? { input } : {});
+};
 /** How long we wait before concluding that a datagram will not arrive. */
 const GRACE_MS = 700;
 
@@ -36,17 +47,14 @@ beforeAll(async () => {
   if (!existsSync(join(DIST, 'lib', 'media', 'factory.js'))) {
     throw new Error('dist/lib/media/factory.js missing: run `npm run build` first');
   }
-  await lab.up();
-  a = await MediaAgent.start(lab.nsA, DIST, FIXTURE);
-  b = await MediaAgent.start(lab.nsB, DIST, FIXTURE);
+  lab = await Lab.up({ nodes: 2, lans: 3, subnet: '10.231.1' });
+  a = await MediaAgent.start(lab, 1, DIST, FIXTURE);
+  b = await MediaAgent.start(lab, 2, DIST, FIXTURE);
 }, 300_000);
 
 afterAll(async () => {
   await Promise.allSettled([a?.stop(), b?.stop()]);
-  const problems = await lab.down();
-  const list = (await run('ip', ['netns', 'list'])).stdout;
-  if (list.includes(suffix)) problems.push(`namespaces left behind: ${list}`);
-  if (problems.length > 0) throw new Error(problems.join('; '));
+  await lab?.down();
 }, 60_000);
 
 describe('bcast', () => {
@@ -59,13 +67,13 @@ describe('bcast', () => {
 
     a.send('a0', 'from-a-eth0');
     const atB = await b.waitPacket('b0', 'from-a-eth0');
-    expect(atB.from).toMatch(/^10\.231\.1\.1:\d+$/);
+    expect(atB.from).toMatch(fromNode(1));
     // The send socket has an ephemeral port, like heartbeat's unbound one.
     expect(sourcePort(atB.from ?? '')).not.toBe(694);
     await a.waitPacket('a0', 'from-a-eth0');
 
     b.send('b0', 'from-b-eth0');
-    expect((await a.waitPacket('a0', 'from-b-eth0')).from).toMatch(/^10\.231\.1\.2:/);
+    expect((await a.waitPacket('a0', 'from-b-eth0')).from).toMatch(fromNode(2));
     await b.waitPacket('b0', 'from-b-eth0');
     expect(a.errors('a0')).toEqual([]);
     expect(b.errors('b0')).toEqual([]);
@@ -93,15 +101,15 @@ describe('bcast', () => {
   it('hears what 3.0.6\'s 0.0.0.0%dev socket hears: subnet and limited broadcasts, unicast to its own address; only on its link', async () => {
     const { a } = agents();
     // What a real heartbeat peer does: unbound socket, SO_BROADCAST, to eth0's broadcast address.
-    const sent = await lab.exec(lab.nsB, 'socat', ['-u', 'STDIN', 'UDP4-DATAGRAM:10.231.1.255:694,broadcast'], 'socat-bcast');
+    const sent = await inNode(2, ['socat', '-u', 'STDIN', `UDP4-DATAGRAM:${ip(1).replace(/\.\d+$/, '.255')}:694,broadcast`], 'socat-bcast');
     expect(sent.code).toBe(0);
-    const limited = await lab.exec(lab.nsB, 'socat', ['-u', 'STDIN', 'UDP4-DATAGRAM:255.255.255.255:694,broadcast,so-bindtodevice=eth0'], 'limited-bcast');
+    const limited = await inNode(2, ['socat', '-u', 'STDIN', 'UDP4-DATAGRAM:255.255.255.255:694,broadcast,so-bindtodevice=eth0'], 'limited-bcast');
     expect(limited.code).toBe(0);
     // A peer with `ucast eth0 10.231.1.1` while we use bcast (issue 12).
-    const unicast = await lab.exec(lab.nsB, 'socat', ['-u', 'STDIN', 'UDP4-DATAGRAM:10.231.1.1:694'], 'unicast-to-a');
+    const unicast = await inNode(2, ['socat', '-u', 'STDIN', `UDP4-DATAGRAM:${ip(1)}:694`], 'unicast-to-a');
     expect(unicast.code).toBe(0);
     const got = await a.waitPacket('a0', 'socat-bcast');
-    expect(got.from).toMatch(/^10\.231\.1\.2:\d+$/);
+    expect(got.from).toMatch(fromNode(2));
     expect(sourcePort(got.from ?? '')).not.toBe(694);
     await a.waitPacket('a0', 'limited-bcast');
     await a.waitPacket('a0', 'unicast-to-a');
@@ -117,16 +125,16 @@ describe('bcast', () => {
 describe('ucast', () => {
   it('crosses both ways; a line pointing at our own address is harmless', async () => {
     const { a, b } = agents();
-    const opened = await a.mustOpen('au0', ucast('eth0', '10.231.1.2'));
-    expect(opened.description).toBe('ucast: started on port 694 interface eth0 to 10.231.1.2');
-    await b.mustOpen('bu0', ucast('eth0', '10.231.1.1'));
+    const opened = await a.mustOpen('au0', ucast('eth0', ip(2)));
+    expect(opened.description).toBe(`ucast: started on port 694 interface eth0 to ${ip(2)}`);
+    await b.mustOpen('bu0', ucast('eth0', ip(1)));
     // Identical ha.cf on both nodes: A's eth1 line names A itself.
-    await a.mustOpen('au1', ucast('eth1', '10.231.2.1'));
-    await b.mustOpen('bu1', ucast('eth1', '10.231.2.1'));
+    await a.mustOpen('au1', ucast('eth1', ip(1, 1)));
+    await b.mustOpen('bu1', ucast('eth1', ip(1, 1)));
 
     a.send('au0', 'u-a-to-b');
     const atB = await b.waitPacket('bu0', 'u-a-to-b');
-    expect(atB.from).toMatch(/^10\.231\.1\.1:\d+$/);
+    expect(atB.from).toMatch(fromNode(1));
     expect(sourcePort(atB.from ?? '')).not.toBe(694);
     b.send('bu0', 'u-b-to-a');
     await a.waitPacket('au0', 'u-b-to-a');
@@ -144,9 +152,9 @@ describe('ucast', () => {
     }
 
     // A real peer's unicast from an ephemeral port.
-    const sent = await lab.exec(lab.nsB, 'socat', ['-u', 'STDIN', 'UDP4-DATAGRAM:10.231.1.1:694'], 'socat-ucast');
+    const sent = await inNode(2, ['socat', '-u', 'STDIN', `UDP4-DATAGRAM:${ip(1)}:694`], 'socat-ucast');
     expect(sent.code).toBe(0);
-    expect((await a.waitPacket('au0', 'socat-ucast')).from).toMatch(/^10\.231\.1\.2:/);
+    expect((await a.waitPacket('au0', 'socat-ucast')).from).toMatch(fromNode(2));
     for (const [ag, id] of [[a, 'au0'], [a, 'au1'], [b, 'bu0'], [b, 'bu1']] as const) await ag.close(id);
   }, 30_000);
 
@@ -171,13 +179,13 @@ describe('mcast', () => {
 
     a.send('am', 'm-from-a');
     b.send('bm', 'm-from-b');
-    expect((await b.waitPacket('bm', 'm-from-a')).from).toMatch(/^10\.231\.1\.1:/);
-    expect((await a.waitPacket('am', 'm-from-b')).from).toMatch(/^10\.231\.1\.2:/);
+    expect((await b.waitPacket('bm', 'm-from-a')).from).toMatch(fromNode(1));
+    expect((await a.waitPacket('am', 'm-from-b')).from).toMatch(fromNode(2));
     await b.waitPacket('bm', 'm-from-b');
     await sleep(GRACE_MS);
     expect(a.packets('am').map((p) => p.text)).not.toContain('m-from-a');
 
-    const sent = await lab.exec(lab.nsB, 'socat', ['-u', 'STDIN', 'UDP4-DATAGRAM:239.192.77.1:694,ip-multicast-if=10.231.1.2'], 'socat-mcast');
+    const sent = await inNode(2, ['socat', '-u', 'STDIN', `UDP4-DATAGRAM:239.192.77.1:694,ip-multicast-if=${ip(2)}`], 'socat-mcast');
     expect(sent.code).toBe(0);
     await a.waitPacket('am', 'socat-mcast');
     expect(a.errors('am')).toEqual([]);
@@ -192,7 +200,7 @@ describe('failures', () => {
     const ev = await a.open('x9', bcast('eth9'));
     expect(ev.ev).toBe('openFailed');
     expect(ev.code).toBe('MEDIA_IFACE_NOT_FOUND');
-    expect(ev.message).toBe('bcast: interface eth9 not found (known: lo, eth0, eth1)');
+    expect(ev.message).toBe('bcast: interface eth9 not found (known: lo, eth0, eth1, eth2)');
   }, 30_000);
 
   it('reports a failing send once per interval instead of once per packet', async () => {
@@ -212,13 +220,11 @@ describe('failures', () => {
 
   it('opens on a link without carrier (not listed by Node) and works once the carrier comes', async () => {
     const { a, b } = agents();
-    await must('ip', ['-n', lab.nsA, 'link', 'add', 'eth2', 'type', 'veth', 'peer', 'name', 'eth2', 'netns', lab.nsB]);
-    await must('ip', ['-n', lab.nsA, 'addr', 'add', '10.231.3.1/24', 'brd', '+', 'dev', 'eth2']);
-    await must('ip', ['-n', lab.nsB, 'addr', 'add', '10.231.3.2/24', 'brd', '+', 'dev', 'eth2']);
-    await must('ip', ['-n', lab.nsA, 'link', 'set', 'eth2', 'up']);
-    expect(await must('ip', ['-n', lab.nsA, '-o', 'link', 'show', 'eth2'])).toContain('NO-CARRIER');
+    // A's cable on LAN 2 pulled: eth2 is up without carrier
+    await lab?.cut(1, 'link', 2);
+    expect((await inNode(1, ['ip', '-o', 'link', 'show', 'eth2'])).stdout).toContain('NO-CARRIER');
     await a.mustOpen('nc', bcast('eth2'));
-    await must('ip', ['-n', lab.nsB, 'link', 'set', 'eth2', 'up']);
+    await lab?.heal(1);
     await b.mustOpen('nc', bcast('eth2'));
     // Carrier comes a moment later: resend until one gets through.
     for (let i = 0; i < 50 && !a.packets('nc').some((p) => p.text === 'carrier'); i++) {
@@ -234,11 +240,11 @@ describe('failures', () => {
     const { a } = agents();
     await a.mustOpen('c0', bcast('eth0'));
     await a.mustOpen('c1', mcast('eth1', true));
-    const before = await lab.exec(lab.nsA, 'ss', ['-uanp']);
+    const before = await inNode(1, ['ss', '-uanp']);
     expect(before.stdout).toContain(`pid=${a.pid},`);
     await a.close('c0');
     await a.close('c1');
-    const after = await lab.exec(lab.nsA, 'ss', ['-uanp']);
+    const after = await inNode(1, ['ss', '-uanp']);
     expect(after.stdout).not.toContain(`pid=${a.pid},`);
   }, 30_000);
 });

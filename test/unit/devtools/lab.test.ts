@@ -23,6 +23,13 @@ describe('lab names and addresses', () => {
     expect(portOf('c')).toBe('pc');
   });
 
+  it('puts LAN k on the next /24s, ports p<i>l<k>', () => {
+    expect(ipOf('10.231.1', 2, 1)).toBe('10.231.2.12');
+    expect(ipOf('10.231.1', 'c', 2)).toBe('10.231.3.9');
+    expect(portOf(1, 1)).toBe('p1l1');
+    expect(portOf('c', 2)).toBe('pcl2');
+  });
+
   it('accepts short lower-case names only (namespaces are <name>-n<i>)', () => {
     for (const ok of ['hblab', 'hbdemo', 'hbl1a2b3c4d5']) expect(LAB_NAME_RE.test(ok)).toBe(true);
     for (const bad of ['x', 'Lab', 'my-lab', '1lab', 'hbl1a2b3c4d5e', 'a b']) expect(LAB_NAME_RE.test(bad)).toBe(false);
@@ -47,6 +54,13 @@ describe('private directory entries', () => {
 describe('switch filters', () => {
   it('no filters, no rules', () => {
     expect(filterRules(noFilters())).toEqual([]);
+  });
+
+  it('a node\'s filters hold on every LAN it is plugged into', () => {
+    expect(filterRules({ ...noFilters(), drop: ['2'] }, 2)).toEqual([
+      'add rule bridge hblab labfwd iifname { "p2", "p2l1" } drop comment "cut"',
+      'add rule bridge hblab labfwd oifname { "p2", "p2l1" } drop comment "cut"',
+    ]);
   });
 
   it('cut drop drops both directions of the port', () => {

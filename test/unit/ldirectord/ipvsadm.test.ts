@@ -1,47 +1,14 @@
 /**
  * The ipvsadm plane's command lines, checked against ipvsadm's grammar as
- * its manual and `--help` give it. This kernel has no IPVS, and ipvsadm
- * initialises IPVS before it parses its arguments, so the binary cannot
- * judge our lines here; the test proves that, and on a kernel with IPVS
- * runs the lines for real inside a throwaway network namespace.
+ * its manual and `--help` give it. The real ipvsadm binary runs in a lab
+ * node: test/netns/ldirectord-ipvsadm.test.ts.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseIpvsadmLine } from '../../../lib/ldirectord/ipvsadm-grammar.js';
 import { ipvsadmDiff, ipvsadmRestore, parseIpvsadmSave } from '../../../lib/ldirectord/ipvsadm.js';
-import { parseLdirectordConf } from '../../../lib/ldirectord/parse.js';
+import { CONF, cfgOf } from './ipvsadm-fixture.js';
 import type { PlaneTable } from '../../../lib/ldirectord/plane.js';
 import { computeTable, realKey } from '../../../lib/ldirectord/state.js';
-
-const cfgOf = (text: string) => {
-  const r = parseLdirectordConf(text, 'ld.cf', { portLookup: () => undefined });
-  if (!r.value) throw new Error(JSON.stringify(r.problems));
-  return r.value;
-};
-
-const CONF = `quiescent=no
-fallback=127.0.0.1:80 gate
-virtual=172.25.60.200:80
-	real=172.25.60.12:80 gate
-	real=172.25.60.13:80 gate 2
-	scheduler=rr
-	persistent=300
-virtual=10.0.0.1:8443
-	real=192.168.10.1:443 masq 3
-	real=192.168.10.2:443 masq
-	scheduler=wlc
-	persistent=600
-	netmask=255.255.255.0
-	quiescent=yes
-virtual=10.0.0.1:53
-	real=192.168.10.1:53 ipip
-	scheduler=sh
-	ops=yes
-virtual=5
-	real=192.168.10.1 masq
-	scheduler=lblcr
-`;
 
 function grammarOk(lines: string[]): void {
   for (const l of lines) {
@@ -168,39 +135,5 @@ describe('ipvsadm grammar (from ipvsadm(8))', () => {
       ['-A -t 10.0.0.1:80 --frob', /unknown option/],
     ];
     for (const [line, re] of bad) expect(parseIpvsadmLine(line), line).toMatch(re);
-  });
-});
-
-describe('the ipvsadm binary', () => {
-  beforeAll(() => {
-    // Debian's ipvsadm; scripts/ensure-os-packages.sh should carry it.
-    if (spawnSync('sh', ['-c', 'command -v ipvsadm']).status !== 0) {
-      execFileSync('apt-get', ['install', '-y', 'ipvsadm'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    }
-  }, 300_000);
-
-  it('cannot judge syntax without IPVS, and takes our lines when the kernel has it', () => {
-    const cfg = cfgOf(CONF);
-    const input = ipvsadmRestore(computeTable(cfg, new Map()));
-    const ns = `ldipvs-${process.pid}`;
-    execFileSync('ip', ['netns', 'add', ns]);
-    try {
-      const run = (args: string[], stdin = '') => spawnSync('ip', ['netns', 'exec', ns, 'ipvsadm', ...args], { input: stdin, encoding: 'utf8' });
-      if (!existsSync('/proc/net/ip_vs')) {
-        // A valid and an invalid line fail alike, before any parsing.
-        const good = run(['-A', '-t', '10.0.0.1:80', '-s', 'rr']);
-        const bad = run(['-A', '-t', '10.0.0.1:80', '-s', 'no-such-scheduler', '--frob']);
-        expect(good.status).not.toBe(0);
-        expect(good.stderr).toContain("Can't initialize ipvs");
-        expect(bad.stderr).toBe(good.stderr);
-        return;
-      }
-      const restore = run(['-R'], input);
-      expect(restore.stderr).toBe('');
-      const saved = run(['-S', '-n']);
-      expect(ipvsadmDiff(parseIpvsadmSave(saved.stdout), computeTable(cfg, new Map()))).toEqual([]);
-    } finally {
-      execFileSync('ip', ['netns', 'del', ns]);
-    }
   });
 });
