@@ -29,6 +29,6 @@ export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   const env = scriptEnvironment({ config: ctx.config, groups: ctx.groups, paths: ctx.paths, nodename: ctx.nodename, log: ctx.log });
   // Clients sign on as soon as they start: they start once the API sockets listen.
   const apiReady = (): Promise<void> => api.ready(10_000).catch((err: unknown) => ctx.log.error(`respawn: ${(err as Error).message}`));
-  if (ctx.config.respawn.length > 0) list.push(new RespawnAttachment(ctx.config, ctx.log, env, apiReady));
+  if (ctx.config.respawn.length > 0) list.push(new RespawnAttachment(ctx.config, ctx.log, env, ctx.clock, apiReady));
   return list;
 };

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RespawnAttachment } from '../../../daemon/respawn.js';
 import type { HeartbeatNode } from '../../../daemon/node.js';
+import { ManualClock, systemClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 import { config, HACF } from './api-fixture.js';
 
@@ -18,7 +19,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function until(pred: () => boolean, ms = 10_000): Promise<void> {
+async function until(pred: () => boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
     if (Date.now() > end) throw new Error('timed out');
@@ -40,7 +41,7 @@ describe('respawn', () => {
     const log = memoryLogger();
     let ready: () => void = () => undefined;
     const apiReady = new Promise<void>((r) => (ready = r));
-    const respawn = new RespawnAttachment(cfg, log, { HA_CURHOST: 'node1' }, () => apiReady);
+    const respawn = new RespawnAttachment(cfg, log, { HA_CURHOST: 'node1' }, systemClock, () => apiReady);
     const cluster = Object.assign(new EventEmitter(), { isCommUp: true });
     respawn.start({ cluster } as unknown as HeartbeatNode);
     await new Promise((r) => setTimeout(r, 200));
@@ -56,5 +57,36 @@ describe('respawn', () => {
     await until(() => log.lines.some((l) => l.includes('exited with 100: not respawning it')));
     expect(log.lines).toContain(`info: Starting child client "${prog}" (0,0)`);
     await respawn.shutdown();
+  });
+
+  it('throttles a client that keeps dying at once, on the injected clock', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hbts-respawn-'));
+    dirs.push(dir);
+    const runs = join(dir, 'runs');
+    const prog = join(dir, 'client');
+    writeFileSync(prog, `#!/bin/sh\necho run >> ${runs}\nexit 1\n`, { mode: 0o755 });
+    const cfg = config('node1', `${HACF}respawn root ${prog}\n`);
+    const log = memoryLogger();
+    const clock = new ManualClock();
+    const respawn = new RespawnAttachment(cfg, log, {}, clock);
+    const count = (): number => (existsSync(runs) ? readFileSync(runs, 'utf8').split('\n').length - 1 : 0);
+    const respawning = (): number => log.lines.filter((l) => l.includes('Respawning client')).length;
+    const cluster = Object.assign(new EventEmitter(), { isCommUp: true });
+    respawn.start({ cluster } as unknown as HeartbeatNode);
+    await until(() => count() === 1 && respawning() === 1);
+    // quick deaths: restarted after 1 s, then 2 s, then "too fast" at 4 s, all on the manual clock
+    clock.advance(999);
+    expect(count()).toBe(1);
+    clock.advance(1);
+    await until(() => count() === 2 && respawning() === 2);
+    clock.advance(1999);
+    expect(count()).toBe(2);
+    clock.advance(1);
+    await until(() => count() === 3 && log.lines.some((l) => l.includes('"respawning too fast": next start in 4 s')));
+    clock.advance(3999);
+    expect(count()).toBe(3);
+    await respawn.shutdown(); // cancels the pending restart
+    clock.advance(10_000);
+    expect(count()).toBe(3);
   });
 });
