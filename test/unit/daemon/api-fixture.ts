@@ -54,7 +54,10 @@ export interface ApiLab {
   close(): Promise<void>;
 }
 
-export async function apiLab(o: { text?: string; resources?: ResourceStatusSource; manageResources?: boolean; limits?: Partial<ApiLimits> } = {}): Promise<ApiLab> {
+/** `apiOnNodeClock`: the API's timers run on the lab's manual clock too (else in real time). */
+export async function apiLab(o: {
+  text?: string; resources?: ResourceStatusSource; manageResources?: boolean; limits?: Partial<ApiLimits>; apiOnNodeClock?: boolean;
+} = {}): Promise<ApiLab> {
   const clock = new ManualClock();
   const hub = new SimNetwork(clock);
   // API clients act in real time while the manual clock stands still.
@@ -78,6 +81,7 @@ export async function apiLab(o: { text?: string; resources?: ResourceStatusSourc
       log, config: cfg, paths, manageResources: o.manageResources ?? true, version: '3.0.6 (test)',
       ...(o.resources ? { resources: o.resources } : {}),
       ...(o.limits ? { limits: o.limits } : {}),
+      ...(o.apiOnNodeClock ? { clock } : {}),
     });
     api.start({ cluster });
     nodes.push({ name, cluster, stop: () => messaging.stop(), api, paths, lines: log.lines });

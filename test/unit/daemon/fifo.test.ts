@@ -13,6 +13,7 @@ import { FifoParser, FifoReader, MAX_FIFO_MESSAGE } from '../../../daemon/fifo.j
 import { hbStandby } from '../../../daemon/hb_standby.js';
 import { hbTakeover } from '../../../daemon/hb_takeover.js';
 import { memoryIO } from '../../../daemon/tools/common.js';
+import { systemClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 import type { HaMsg } from '../../../lib/wire/index.js';
 import { apiLab, type ApiLab } from './api-fixture.js';
@@ -63,7 +64,7 @@ describe('FifoReader with hb_standby / hb_takeover', () => {
     const fifo = join(n1.paths.stateDir, 'fifo');
     plant(fifo);
     const log = memoryLogger();
-    reader = new FifoReader({ log, paths: n1.paths });
+    reader = new FifoReader({ log, paths: n1.paths, clock: systemClock });
     reader.start({ cluster: n1.cluster });
     const got: HaMsg[] = [];
     lab.nodes[1]!.cluster.on('message', (m, from) => {
@@ -177,7 +178,7 @@ describe('hb_standby / hb_takeover arguments (the scripts\' messages, exit 1)', 
     try {
       const n1 = lab.nodes[0]!;
       mkdirSync(n1.paths.stateDir, { recursive: true });
-      const r = new FifoReader({ log: memoryLogger(), paths: n1.paths });
+      const r = new FifoReader({ log: memoryLogger(), paths: n1.paths, clock: systemClock });
       r.start({ cluster: n1.cluster });
       const io = memoryIO();
       expect(hbStandby(['local'], { io, env: { HA_VARLIB: n1.paths.stateDir, HA_DIR: join(lab.dir, 'none') } })).toBe(0);
