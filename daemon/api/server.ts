@@ -25,7 +25,7 @@ import { apiSocketPath, toolSocketPath, type Paths } from '../paths.js';
 import { readIdTables, type IdTables } from './auth.js';
 import { ClusterSide } from './cluster-side.js';
 import { HbApiProtocol } from './hb-api-server.js';
-import { UnixListener } from './listener.js';
+import { UnixListener, whenListening } from './listener.js';
 import { clientText, ConnectionGate, DEFAULT_API_LIMITS, LogThrottle, privilegedPeer, RateLimiter, type ApiLimits } from './limits.js';
 import { peerCredUnavailable, readPeerCred } from './peercred.js';
 import { Refusals } from './refusals.js';
@@ -162,12 +162,8 @@ export class ApiServer {
   }
 
   /** Resolves once both sockets accept connections (for tests). */
-  async ready(timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.register.isListening || !this.tools.isListening) {
-      if (Date.now() > deadline) throw new Error(`API sockets in ${this.o.paths.runDir} not listening after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  ready(timeoutMs = 5000): Promise<void> {
+    return whenListening([this.register, this.tools], timeoutMs, `API sockets in ${this.o.paths.runDir}`);
   }
 
   async shutdown(): Promise<void> {
