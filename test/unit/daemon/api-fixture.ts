@@ -18,16 +18,10 @@ import { ApiServer } from '../../../daemon/api/server.js';
 import type { ApiLimits } from '../../../daemon/api/limits.js';
 import type { ResourceStatusSource } from '../../../daemon/api/types.js';
 import type { Paths } from '../../../daemon/paths.js';
+import { simHaCf } from '../../sim/cluster.js';
 import { SimNetwork } from '../../sim/network.js';
 
-export const HACF = `keepalive 1
-deadtime 5
-warntime 3
-initdead 10
-bcast eth0
-node node1 node2
-auto_failback on
-crm no
+export const HACF = `${simHaCf(['node1', 'node2'])}crm no
 apiauth testclient uid=root
 `;
 
