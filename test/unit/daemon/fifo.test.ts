@@ -17,6 +17,7 @@ import { systemClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 import type { HaMsg } from '../../../lib/wire/index.js';
 import { apiLab, type ApiLab } from './api-fixture.js';
+import { until } from '../until.js';
 
 describe('FifoParser', () => {
   it('splits messages, across chunks too, and ignores blank lines between them', () => {
@@ -73,14 +74,6 @@ describe('FifoReader with hb_standby / hb_takeover', () => {
     const haDir = join(lab.dir, 'etc');
     mkdirSync(haDir, { recursive: true });
     return { fifo, got, lines: log.lines, env: { HA_VARLIB: n1.paths.stateDir, HA_DIR: haDir }, haDir };
-  }
-
-  async function until(what: string, cond: () => boolean): Promise<void> {
-    const end = Date.now() + 3000;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
   }
 
   it('creates the FIFO (0600) in place of a stray file and sends what writers put in, one writer after another', async () => {
