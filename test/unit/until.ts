@@ -1,9 +1,10 @@
 /**
  * Waiting for something a test cannot be told about directly (a process,
  * a socket, a file): polls `cond` in real time. The bound is generous
- * (CI has two shared cores): it only decides how long a failing test takes.
+ * (CI has two shared cores): it only decides how long a failing test takes,
+ * and stays under the unit tests' 30 s timeout so the failure names what it waited for.
  */
-export const UNTIL_MS = 60_000;
+export const UNTIL_MS = 25_000;
 
 export async function until(what: string, cond: () => boolean, timeoutMs = UNTIL_MS): Promise<void> {
   await untilValue(what, () => (cond() ? true : undefined), timeoutMs);
