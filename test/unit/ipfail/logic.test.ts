@@ -64,6 +64,9 @@ function started(r: Rig, autoFailback: string | undefined = 'on', me = 'node1'):
 const msg = (fields: Record<string, string>): HaMsg => HaMsg.of(fields);
 const numPing = (n: string, from = 'node2'): HaMsg => msg({ t: 'num_ping_nodes', src: from, num_ping: n, dest: 'node1' });
 
+/** ipfail's lines when the partner asks for our count: the question, then the ping nodes it sees. */
+const countLines = (...pings: string[]): string[] => ['debug: Got asked for num_ping.', ...pings.map((p) => `debug: Found ping node ${p}!`)];
+
 /** ipfail's lines when it asks the partner for its count: the ping nodes it sees, then the request. */
 const askingLines = (...pings: string[]): string[] => [
   ...pings.map((p) => `debug: Found ping node ${p}!`),
@@ -212,9 +215,7 @@ describe('Ipfail decisions on num_ping_nodes', () => {
     const ip = started(r);
     ip.message(numPing('1'));
     expect(r.take()).toEqual([
-      'debug: Got asked for num_ping.',
-      'debug: Found ping node gw1!',
-      'debug: Found ping node gw2!',
+      ...countLines('gw1', 'gw2'),
       'info: Telling other node that we have more visible ping nodes.',
       'debug: Sending you_are_dead.',
       'debug: Message [you_are_dead] sent.',
@@ -228,7 +229,7 @@ describe('Ipfail decisions on num_ping_nodes', () => {
     const ip = started(r);
     ip.message(numPing('1'));
     expect(r.take()).toEqual([
-      'debug: Got asked for num_ping.',
+      ...countLines(),
       'info: Giving up because we have less visible ping nodes.',
       'info: Delayed giveup in 2 seconds.',
     ]);
@@ -255,8 +256,7 @@ describe('Ipfail decisions on num_ping_nodes', () => {
     r.take();
     ip.message(numPing('1'));
     expect(r.take()).toEqual([
-      'debug: Got asked for num_ping.',
-      'debug: Found ping node gw1!',
+      ...countLines('gw1'),
       'info: Ping node count is balanced.',
       'debug: Abort message sent.',
       'info: Aborted delayed giveup (1)',
@@ -271,8 +271,7 @@ describe('Ipfail decisions on num_ping_nodes', () => {
     const ip = started(r, 'on');
     ip.message(numPing('1'));
     expect(r.take()).toEqual([
-      'debug: Got asked for num_ping.',
-      'debug: Found ping node gw1!',
+      ...countLines('gw1'),
       'info: Ping node count is balanced.',
       'debug: Abort message sent.',
       'info: Giving up foreign resources (auto_failback).',
@@ -352,8 +351,7 @@ describe('Ipfail giveup timer', () => {
     expect(r.take()).toEqual([
       'info: Giving up because we were told that we have less ping nodes.',
       'info: Delayed giveup in 2 seconds.',
-      'debug: Got asked for num_ping.',
-      'debug: Found ping node gw1!',
+      ...countLines('gw1'),
       'info: Giving up because we have less visible ping nodes.',
       'info: Delayed giveup in 2 seconds.',
       'debug: Detected existing delay timer, overriding',
