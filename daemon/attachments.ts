@@ -16,12 +16,12 @@ export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   const list: Attachment[] = [];
   const resources = ctx.resources;
   const manageResources = resources !== undefined;
-  if (manageResources) list.push(new RcHooks({ config: ctx.config, groups: ctx.groups, paths: ctx.paths, nodename: ctx.nodename, log: ctx.log }));
+  if (manageResources) list.push(new RcHooks({ config: ctx.config, groups: ctx.groups, paths: ctx.paths, nodename: ctx.nodename, log: ctx.log }, ctx.clock));
   // Scripts (hb_standby, hb_takeover, rc.d) reach the cluster through the FIFO.
-  list.push(new FifoReader({ log: ctx.log, paths: ctx.paths }));
+  list.push(new FifoReader({ log: ctx.log, paths: ctx.paths, clock: ctx.clock }));
   // cl_status and API clients; `rscstatus` reports the controller's holdings.
   const api = new ApiServer({
-    log: ctx.log, config: ctx.config, paths: ctx.paths, manageResources, version: API_VERSION,
+    log: ctx.log, config: ctx.config, paths: ctx.paths, manageResources, version: API_VERSION, clock: ctx.clock,
     ...(resources ? { resources } : {}),
   });
   list.push(api);
@@ -29,6 +29,6 @@ export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   const env = scriptEnvironment({ config: ctx.config, groups: ctx.groups, paths: ctx.paths, nodename: ctx.nodename, log: ctx.log });
   // Clients sign on as soon as they start: they start once the API sockets listen.
   const apiReady = (): Promise<void> => api.ready(10_000).catch((err: unknown) => ctx.log.error(`respawn: ${(err as Error).message}`));
-  if (ctx.config.respawn.length > 0) list.push(new RespawnAttachment(ctx.config, ctx.log, env, apiReady));
+  if (ctx.config.respawn.length > 0) list.push(new RespawnAttachment(ctx.config, ctx.log, env, ctx.clock, apiReady));
   return list;
 };

@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, constants, fstatSync, lstatSync, openSync, unlinkSync, type Stats } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Cluster } from '../lib/membership/cluster.js';
+import type { Clock, TimerHandle } from '../lib/util/clock.js';
 import { describeError } from '../lib/util/errors.js';
 import type { Logger } from '../lib/util/log.js';
 import { decodeClassic, type HaMsg } from '../lib/wire/index.js';
@@ -103,6 +104,8 @@ export class FifoParser {
 export interface FifoOptions {
   log: Logger;
   paths: Paths;
+  /** Times the reopen after a failure (the node's clock). */
+  clock: Clock;
 }
 
 /** The daemon's FIFO reader (an Attachment). */
@@ -113,7 +116,7 @@ export class FifoReader {
   private writeFd: number | null = null;
   private parser = new FifoParser();
   private stopped = false;
-  private reopenTimer: NodeJS.Timeout | null = null;
+  private reopenTimer: TimerHandle | null = null;
 
   constructor(private readonly o: FifoOptions) {}
 
@@ -132,7 +135,8 @@ export class FifoReader {
 
   async shutdown(): Promise<void> {
     this.stopped = true;
-    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.reopenTimer?.cancel();
+    this.reopenTimer = null;
     this.close();
     return Promise.resolve();
   }
@@ -219,7 +223,7 @@ export class FifoReader {
 
   private scheduleReopen(): void {
     if (this.stopped || this.reopenTimer) return;
-    this.reopenTimer = setTimeout(() => {
+    this.reopenTimer = this.o.clock.setTimer(() => {
       this.reopenTimer = null;
       if (this.create()) this.open();
     }, REOPEN_DELAY_MS);

@@ -9,26 +9,18 @@
  * not running (`<argv0>: Heartbeat is not running (…).` on stderr) or the
  * FIFO could not be written.
  */
-import { invokedAs, processIO, type ToolIO } from './tools/common.js';
-import { haLog } from './tools/halog.js';
-import { checkResourceArg, clusterMessageText, EXIT_FAIL, EXIT_OK, fifoLocation, openFifo, reportOpenFailure, writeFifo } from './tools/standby.js';
+import type { ToolIO } from './tools/common.js';
+import { sendResourceRequest, type ResourceSet } from './tools/standby.js';
+
+/** failback means foreign for hb_standby. */
+const held = (set: ResourceSet): string => (set === 'failback' ? 'foreign' : set);
 
 export function hbStandby(args: readonly string[], o: { io?: ToolIO; env?: NodeJS.ProcessEnv; argv0?: string } = {}): number {
-  const io = o.io ?? processIO;
-  const env = o.env ?? process.env;
-  const argv0 = o.argv0 ?? invokedAs('hb_standby', env);
-  const checked = checkResourceArg(argv0, args, io);
-  if (!checked.ok) return checked.code;
-  const set = checked.set === 'failback' ? 'foreign' : checked.set;
-  const fifo = openFifo(fifoLocation(env));
-  if (!fifo.ok) return reportOpenFailure(argv0, fifo, io);
-  haLog('hb_standby', 'info', `Going standby [${set}].`, io, env);
-  const w = writeFifo(fifo.fd, clusterMessageText([['t', 'ask_resources'], ['rsc_hold', set], ['info', 'me']]));
-  if (!w.ok) {
-    io.err(`${argv0}: ${w.reason}\n`);
-    return EXIT_FAIL;
-  }
-  return EXIT_OK;
+  return sendResourceRequest({
+    tool: 'hb_standby',
+    fields: (set) => [['t', 'ask_resources'], ['rsc_hold', held(set)], ['info', 'me']],
+    logLine: (set) => `Going standby [${held(set)}].`,
+  }, args, o);
 }
 
 if (process.argv[1] !== undefined && /hb_standby(\.js)?$/.test(process.argv[1])) {

@@ -123,7 +123,7 @@ export class RcHooks implements Attachment {
   private queue: Promise<void> = Promise.resolve();
   private unbind: (() => void) | null = null;
 
-  constructor(private readonly d: ResourcesDeps) {
+  constructor(private readonly d: ResourcesDeps, private readonly clock: Clock) {
     this.env = scriptEnvironment(d);
   }
 
@@ -161,11 +161,11 @@ export class RcHooks implements Attachment {
     this.queue = this.queue.then(() => new Promise<void>((resolve) => {
       log.info(`Running ${this.d.paths.haDir}//rc.d/${type} ${type}`);
       const child = spawn(script, [type], { env: { ...process.env, ...env }, stdio: 'ignore', detached: true });
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimer(() => {
         if (child.pid !== undefined) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
       }, DEFAULT_TIMEOUTS.start);
-      child.on('error', (err) => { log.error(`cannot run ${script}: ${err.message}`); clearTimeout(timer); resolve(); });
-      child.on('exit', () => { clearTimeout(timer); resolve(); });
+      child.on('error', (err) => { log.error(`cannot run ${script}: ${err.message}`); timer.cancel(); resolve(); });
+      child.on('exit', () => { timer.cancel(); resolve(); });
     }));
   }
 }

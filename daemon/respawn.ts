@@ -11,6 +11,7 @@ import { accessSync, chownSync, constants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { basename } from 'node:path';
 import type { HaConfig, RespawnLine } from '../lib/config/types.js';
+import type { Clock, TimerHandle } from '../lib/util/clock.js';
 import type { Logger } from '../lib/util/log.js';
 import type { HeartbeatNode } from './node.js';
 import type { Attachment } from './run.js';
@@ -31,7 +32,7 @@ interface Client {
   child: ChildProcess | null;
   startedAt: number;
   quickDeaths: number;
-  timer: NodeJS.Timeout | null;
+  timer: TimerHandle | null;
 }
 
 /**
@@ -68,6 +69,7 @@ export class RespawnAttachment implements Attachment {
     private readonly config: HaConfig,
     private readonly log: Logger,
     private readonly env: Record<string, string>,
+    private readonly clock: Clock,
     private readonly apiReady: () => Promise<void> = () => Promise.resolve(),
   ) {
     for (const line of config.respawn) {
@@ -142,7 +144,7 @@ export class RespawnAttachment implements Attachment {
       detached: true,
     });
     c.child = child;
-    c.startedAt = Date.now();
+    c.startedAt = this.clock.nowMs();
     this.log.info(`Starting "${c.display}" as uid ${c.uid}  gid ${c.gid} (pid ${child.pid ?? '?'})`);
     child.on('error', (err) => this.log.error(`Cannot exec ${c.display}: ${err.message}`));
     const pid = child.pid ?? 0;
@@ -158,7 +160,7 @@ export class RespawnAttachment implements Attachment {
       this.log.info(`Client ${c.display} exited with 100: not respawning it.`);
       return;
     }
-    const quick = Date.now() - c.startedAt < QUICK_DEATH_MS;
+    const quick = this.clock.nowMs() - c.startedAt < QUICK_DEATH_MS;
     c.quickDeaths = quick ? c.quickDeaths + 1 : 0;
     const delay = c.quickDeaths === 0 ? 0 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (c.quickDeaths - 1));
     if (delay >= 4000) {
@@ -166,14 +168,15 @@ export class RespawnAttachment implements Attachment {
     } else {
       this.log.error(`Respawning client "${c.display}":`);
     }
-    c.timer = setTimeout(() => this.launch(c), delay);
+    c.timer = this.clock.setTimer(() => this.launch(c), delay);
   }
 
   async shutdown(): Promise<void> {
     this.stopping = true;
     const waits: Promise<void>[] = [];
     for (const c of this.clients) {
-      if (c.timer) clearTimeout(c.timer);
+      c.timer?.cancel();
+      c.timer = null;
       const child = c.child;
       if (!child?.pid) continue;
       const pid = child.pid;
@@ -186,8 +189,8 @@ export class RespawnAttachment implements Attachment {
         }
       };
       waits.push(new Promise<void>((resolve) => {
-        const kill = setTimeout(() => signal('SIGKILL'), STOP_GRACE_MS);
-        child.once('exit', () => { clearTimeout(kill); resolve(); });
+        const kill = this.clock.setTimer(() => signal('SIGKILL'), STOP_GRACE_MS);
+        child.once('exit', () => { kill.cancel(); resolve(); });
         this.log.info(`killing ${c.display} process group ${pid} with signal 15`);
         signal('SIGTERM');
       }));

@@ -4,6 +4,7 @@
  */
 import type { AuthKeys, HaConfig, ResourceGroup } from '../lib/config/types.js';
 import { NodeRuntime, type Attachment } from '../lib/node/runtime.js';
+import type { Clock } from '../lib/util/clock.js';
 import type { ResourceController } from '../lib/resources/controller.js';
 import { describeError, HbError } from '../lib/util/errors.js';
 import { createLogRoot, type LogRoot, type LogSinkConfig, type Logger } from '../lib/util/log.js';
@@ -28,6 +29,8 @@ export interface AttachmentContext {
   options: DaemonOptions;
   /** The node's resource controller, when it manages resources. */
   resources: ResourceController | undefined;
+  /** The node's one clock: attachments time their work on it too. */
+  clock: Clock;
 }
 
 export interface RunContext {
@@ -126,11 +129,12 @@ function makeRuntime(ctx: RunContext, log: Logger): NodeRuntime {
   const { options, paths, nodename } = ctx;
   // -M, or a crm/pacemaker cluster: no v1 resource management.
   const manageResources = !options.noResources && !ctx.config.crm;
+  const parts = realParts({ config: ctx.config, keys: ctx.keys, groups: ctx.groups, nodename, paths, log, manageResources });
   return new NodeRuntime({
-    parts: realParts({ config: ctx.config, keys: ctx.keys, groups: ctx.groups, nodename, paths, log, manageResources }),
+    parts,
     pid: process.pid,
     attachments: (node, config) => ctx.makeAttachments({
-      log, config, groups: ctx.groups, paths, nodename, options, resources: node.resources?.controller,
+      log, config, groups: ctx.groups, paths, nodename, options, resources: node.resources?.controller, clock: parts.clock,
     }),
   });
 }

@@ -6,6 +6,7 @@
  */
 import type { Cluster } from '../../lib/membership/cluster.js';
 import type { LinkStatus, NodeStatus } from '../../lib/membership/nodes.js';
+import type { Clock, TimerHandle } from '../../lib/util/clock.js';
 import type { Logger } from '../../lib/util/log.js';
 import { F, FieldType, HaMsg, T } from '../../lib/wire/index.js';
 import { findNode } from './queries.js';
@@ -24,6 +25,8 @@ export interface ApiSessionView {
 export interface ClusterSideDeps {
   cluster: Cluster;
   log: Logger;
+  /** Times the wait for another node's answer to a client status query. */
+  clock: Clock;
   sessions: () => ApiSessionView[];
   /** `raw`: the cluster message behind the event, for clients that take messages as they are. */
   emit: (session: ApiSessionView, ev: ApiEvent, raw?: HaMsg) => void;
@@ -36,7 +39,7 @@ interface Pending {
   node: string;
   client: string;
   resolve: (r: ClientStatusResult) => void;
-  timer: NodeJS.Timeout | null;
+  timer: TimerHandle | null;
 }
 
 const NO_TIMELY_RESPONSE: ClientStatusResult = { ok: false, code: 'TIMEOUT', error: 'No timely response.' };
@@ -97,13 +100,13 @@ export class ClusterSide {
           .add(F.TYPE, T.QCSTATUS).add(F.TO, view.name).add(F.CLIENTNAME, client).add(F.FROMID, session.clientId ?? ''));
       }
       // The answer may already have come (a synchronous segment in tests).
-      if (timeoutMs > 0 && this.pending.has(p)) p.timer = setTimeout(() => this.settle(p, NO_TIMELY_RESPONSE), timeoutMs);
+      if (timeoutMs > 0 && this.pending.has(p)) p.timer = this.d.clock.setTimer(() => this.settle(p, NO_TIMELY_RESPONSE), timeoutMs);
     });
   }
 
   private settle(p: Pending, r: ClientStatusResult): void {
     if (!this.pending.delete(p)) return;
-    if (p.timer) clearTimeout(p.timer);
+    p.timer?.cancel();
     p.resolve(r);
   }
 

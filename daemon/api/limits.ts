@@ -14,6 +14,7 @@
  *
  * Every decision is made on the connect-time credentials (./peercred.ts).
  */
+import { systemClock, type Clock, type TimerHandle } from '../../lib/util/clock.js';
 import type { Logger } from '../../lib/util/log.js';
 import type { IdTables } from './auth.js';
 import type { PeerCred } from './peercred.js';
@@ -110,7 +111,7 @@ export class ConnectionGate {
 export class RateLimiter<K> {
   private readonly buckets = new Map<K, { tokens: number; at: number }>();
 
-  constructor(private readonly burst: number, private readonly perSecond: number, private readonly now: () => number = () => performance.now()) {}
+  constructor(private readonly burst: number, private readonly perSecond: number, private readonly now: () => number = () => systemClock.nowMs()) {}
 
   /** Takes one token; false when the key has none left. */
   take(key: K): boolean {
@@ -143,7 +144,7 @@ interface LogWindow {
   count: number;
   suppressed: number;
   /** Writes the "suppressed" line at the end of the window, if nothing else does first. */
-  timer: NodeJS.Timeout | null;
+  timer: TimerHandle | null;
 }
 
 /**
@@ -158,11 +159,11 @@ export class LogThrottle {
   constructor(
     private readonly log: Logger,
     private readonly limits: Pick<ApiLimits, 'logLinesPerInterval' | 'logIntervalMs'>,
-    private readonly now: () => number = () => performance.now(),
+    private readonly clock: Clock = systemClock,
   ) {}
 
   line(reason: string, level: Level, text: string): void {
-    const t = this.now();
+    const t = this.clock.nowMs();
     let w = this.windows.get(reason);
     if (!w || t - w.start >= this.limits.logIntervalMs) {
       if (w) this.close(reason, w, t);
@@ -173,8 +174,7 @@ export class LogThrottle {
       w.suppressed++;
       if (w.timer === null) {
         const window = w;
-        window.timer = setTimeout(() => this.close(reason, window, this.now()), Math.max(0, window.start + this.limits.logIntervalMs - t));
-        window.timer.unref();
+        window.timer = this.clock.setTimer(() => this.close(reason, window, this.clock.nowMs()), Math.max(0, window.start + this.limits.logIntervalMs - t));
       }
       return;
     }
@@ -182,8 +182,13 @@ export class LogThrottle {
     this.log[level](text);
   }
 
+  /** Ends every window now (at shutdown), with its "suppressed" line, so no timer outlives the server. */
+  closeAll(): void {
+    for (const [reason, w] of [...this.windows]) this.close(reason, w, this.clock.nowMs());
+  }
+
   private close(reason: string, w: LogWindow, t: number): void {
-    if (w.timer) clearTimeout(w.timer);
+    w.timer?.cancel();
     w.timer = null;
     if (this.windows.get(reason) === w) this.windows.delete(reason);
     if (w.suppressed > 0) this.log.warn(`${w.suppressed} more API messages like "${reason}" suppressed in the last ${Math.round((t - w.start) / 1000)} s`);

@@ -72,3 +72,15 @@ export class UnixListener {
     }
   }
 }
+
+/**
+ * Resolves once every listener accepts connections. The kernel decides when,
+ * so this polls in real time, not on the node's clock (which may be manual).
+ */
+export async function whenListening(listeners: UnixListener[], timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!listeners.every((l) => l.isListening)) {
+    if (performance.now() > deadline) throw new Error(`${what} not listening after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

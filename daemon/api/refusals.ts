@@ -7,6 +7,7 @@
  * short while; past that they are closed at once.
  */
 import type { Socket } from 'node:net';
+import type { Clock } from '../../lib/util/clock.js';
 import { parseRequest } from './types.js';
 
 /** A refused connection gets this long to send the request its refusal answers. */
@@ -19,7 +20,7 @@ export class Refusals {
   private pending = 0;
   private readonly perUid = new Map<number, number>();
 
-  constructor(private readonly maxRequestBytes: number) {}
+  constructor(private readonly maxRequestBytes: number, private readonly clock: Clock) {}
 
   /** Answers `sock`'s first request with BUSY (`reason` and `extra` in the reply), then closes it. */
   refuse(sock: Socket, uid: number, reason: string, extra: Record<string, number>): void {
@@ -30,8 +31,7 @@ export class Refusals {
     }
     this.pending++;
     this.perUid.set(uid, mine + 1);
-    const timer = setTimeout(() => sock.destroy(), REFUSAL_WAIT_MS);
-    timer.unref();
+    const timer = this.clock.setTimer(() => sock.destroy(), REFUSAL_WAIT_MS);
     let buf = '';
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
@@ -45,7 +45,7 @@ export class Refusals {
       else sock.end(`${JSON.stringify({ id, ok: false, code: 'BUSY', error: reason, ...extra })}\n`);
     });
     sock.on('close', () => {
-      clearTimeout(timer);
+      timer.cancel();
       this.pending--;
       const left = (this.perUid.get(uid) ?? 1) - 1;
       if (left > 0) this.perUid.set(uid, left);

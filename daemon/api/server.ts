@@ -16,6 +16,7 @@
 import type { Socket } from 'node:net';
 import type { HaConfig } from '../../lib/config/types.js';
 import type { Cluster } from '../../lib/membership/cluster.js';
+import { systemClock, type Clock } from '../../lib/util/clock.js';
 import { describeError } from '../../lib/util/errors.js';
 import type { Logger } from '../../lib/util/log.js';
 import { HaMsg } from '../../lib/wire/index.js';
@@ -24,7 +25,7 @@ import { apiSocketPath, toolSocketPath, type Paths } from '../paths.js';
 import { readIdTables, type IdTables } from './auth.js';
 import { ClusterSide } from './cluster-side.js';
 import { HbApiProtocol } from './hb-api-server.js';
-import { UnixListener } from './listener.js';
+import { UnixListener, whenListening } from './listener.js';
 import { clientText, ConnectionGate, DEFAULT_API_LIMITS, LogThrottle, privilegedPeer, RateLimiter, type ApiLimits } from './limits.js';
 import { peerCredUnavailable, readPeerCred } from './peercred.js';
 import { Refusals } from './refusals.js';
@@ -50,6 +51,8 @@ export interface ApiServerOptions {
   limits?: Partial<ApiLimits>;
   /** A gate shared with other socket servers, so the caps hold per daemon, not per socket. */
   gate?: ConnectionGate;
+  /** The node's clock, for the API's timeouts and rate limits (default: the system clock). */
+  clock?: Clock;
 }
 
 export class ApiServer {
@@ -71,17 +74,19 @@ export class ApiServer {
   private readonly hb: HbApiProtocol;
   private readonly register: UnixListener;
   private readonly tools: UnixListener;
+  private readonly clock: Clock;
 
   constructor(private readonly o: ApiServerOptions) {
+    this.clock = o.clock ?? systemClock;
     this.config = o.config;
     this.resources = o.resources ?? NO_RESOURCES;
     this.limits = { ...DEFAULT_API_LIMITS, ...o.limits };
     const ids = o.idTables ?? readIdTables;
     // Group membership is read at each decision, so adding a user to haclient needs no restart.
     this.gate = o.gate ?? new ConnectionGate(this.limits, (c) => privilegedPeer(ids())(c));
-    this.badRequests = new RateLimiter(this.limits.badRequestBurst, this.limits.badRequestsPerSecond);
-    this.logs = new LogThrottle(o.log, this.limits);
-    this.refusals = new Refusals(this.limits.maxRequestBytes);
+    this.badRequests = new RateLimiter(this.limits.badRequestBurst, this.limits.badRequestsPerSecond, () => this.clock.nowMs());
+    this.logs = new LogThrottle(o.log, this.limits, this.clock);
+    this.refusals = new Refusals(this.limits.maxRequestBytes, this.clock);
     this.admitDeps = {
       log: o.log,
       config: () => this.config,
@@ -140,6 +145,7 @@ export class ApiServer {
     this.side = new ClusterSide({
       cluster,
       log: this.o.log,
+      clock: this.clock,
       sessions: () => [...this.sessions].filter((s) => !s.closed),
       emit: (s, ev, raw) => (s as Session).deliver(ev, raw),
     });
@@ -156,12 +162,8 @@ export class ApiServer {
   }
 
   /** Resolves once both sockets accept connections (for tests). */
-  async ready(timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.register.isListening || !this.tools.isListening) {
-      if (Date.now() > deadline) throw new Error(`API sockets in ${this.o.paths.runDir} not listening after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  ready(timeoutMs = 5000): Promise<void> {
+    return whenListening([this.register, this.tools], timeoutMs, `API sockets in ${this.o.paths.runDir}`);
   }
 
   async shutdown(): Promise<void> {
@@ -169,6 +171,7 @@ export class ApiServer {
     this.side?.detach();
     for (const s of this.sessions) s.sock.destroy();
     this.sessions.clear();
+    this.logs.closeAll();
     await Promise.all([this.register.close(), this.tools.close()]);
   }
 
@@ -198,13 +201,12 @@ export class ApiServer {
       deliver: (ev) => this.write(s, ev),
       enqueue: (task) => this.enqueue(s, task),
     };
-    s.signonTimer = setTimeout(() => {
+    s.signonTimer = this.clock.setTimer(() => {
       s.signonTimer = null;
       if (s.clientId !== undefined || s.closed) return;
       this.logs.line('no signon', 'warn', `API client pid ${cred.pid} uid ${cred.uid} did not sign on within ${this.limits.signonTimeoutMs / 1000} s: disconnected`);
       sock.destroy();
     }, this.limits.signonTimeoutMs);
-    s.signonTimer.unref();
     this.sessions.add(s);
     sock.on('close', () => this.closed(s));
     if (kind === 'hb') {
@@ -257,7 +259,7 @@ export class ApiServer {
   private closed(s: Session): void {
     if (s.closed) return;
     s.closed = true;
-    if (s.signonTimer) clearTimeout(s.signonTimer);
+    s.signonTimer?.cancel();
     s.release();
     this.sessions.delete(s);
     this.side?.sessionGone(s, s.signoff ? 'signoff' : 'died');

@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import type { HaConfig } from '../../lib/config/types.js';
+import type { TimerHandle } from '../../lib/util/clock.js';
 import type { Logger } from '../../lib/util/log.js';
 import type { HaMsg } from '../../lib/wire/index.js';
 import { authorize, readIdTables, type IdTables } from './auth.js';
@@ -27,7 +28,7 @@ export interface Session extends ApiSessionView {
   /** Requests waiting in `queue`; past the limit the socket is not read. */
   queued: number;
   /** Disconnects a client that does not sign on in time; cleared at signon. */
-  signonTimer: NodeJS.Timeout | null;
+  signonTimer: TimerHandle | null;
   /** Gives the connection's place back to the shared gate. */
   release: () => void;
   /** Queues a request behind the client's earlier ones (bounded). */
@@ -113,7 +114,7 @@ export async function admit(d: AdmitDeps, s: Session, name: string | undefined, 
   s.subscribed = s.named;
   s.gen = gen;
   s.pid = pid;
-  if (s.signonTimer) clearTimeout(s.signonTimer);
+  s.signonTimer?.cancel();
   s.signonTimer = null;
   d.log.debug(`Signing on API client ${pid} (${s.named ? clip(id) : "'casual'"})`);
   if (s.named) d.side()?.joined(s);

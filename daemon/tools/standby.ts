@@ -10,7 +10,8 @@
  */
 import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import { fifoPath, resolvePaths } from '../paths.js';
-import type { ToolIO } from './common.js';
+import { invokedAs, processIO, type ToolIO } from './common.js';
+import { haLog } from './halog.js';
 
 export type ResourceSet = 'all' | 'foreign' | 'local' | 'failback';
 const SETS: readonly string[] = ['all', 'foreign', 'local', 'failback'];
@@ -104,4 +105,32 @@ export function writeFifo(fd: number, text: string): { ok: true } | { ok: false;
 export function reportOpenFailure(argv0: string, f: Extract<FifoOpen, { ok: false }>, io: ToolIO): number {
   io.err(f.notRunning ? `${argv0}: Heartbeat is not running (${f.reason}).\n` : `${argv0}: ${f.reason}\n`);
   return EXIT_FAIL;
+}
+
+/** What hb_standby and hb_takeover send: the message for a set, and hb_standby's log line. */
+export interface ResourceRequest {
+  tool: 'hb_standby' | 'hb_takeover';
+  fields(set: ResourceSet): [string, string][];
+  logLine?(set: ResourceSet): string;
+}
+
+/** Checks the argument, writes the request into the daemon's FIFO; the tool's exit status. */
+export function sendResourceRequest(
+  req: ResourceRequest, args: readonly string[], o: { io?: ToolIO; env?: NodeJS.ProcessEnv; argv0?: string },
+): number {
+  const io = o.io ?? processIO;
+  const env = o.env ?? process.env;
+  const argv0 = o.argv0 ?? invokedAs(req.tool, env);
+  const checked = checkResourceArg(argv0, args, io);
+  if (!checked.ok) return checked.code;
+  const fifo = openFifo(fifoLocation(env));
+  if (!fifo.ok) return reportOpenFailure(argv0, fifo, io);
+  const line = req.logLine?.(checked.set);
+  if (line !== undefined) haLog(req.tool, 'info', line, io, env);
+  const w = writeFifo(fifo.fd, clusterMessageText(req.fields(checked.set)));
+  if (!w.ok) {
+    io.err(`${argv0}: ${w.reason}\n`);
+    return EXIT_FAIL;
+  }
+  return EXIT_OK;
 }

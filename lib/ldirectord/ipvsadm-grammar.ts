@@ -47,104 +47,92 @@ function hostPort(s: string): { address: string; port: number } | string {
 const int = (s: string | undefined, lo: number, hi: number): number | undefined =>
   s !== undefined && /^\d+$/.test(s) && Number(s) >= lo && Number(s) <= hi ? Number(s) : undefined;
 
-/**
- * Parses one line of ipvsadm arguments (optionally starting with
- * "ipvsadm"); returns the parsed line or an error message.
- */
-export function parseIpvsadmLine(line: string): IpvsLine | string {
-  const tok = line.trim().split(/\s+/).filter(Boolean);
-  if (tok[0] === 'ipvsadm') tok.shift();
-  let command: IpvsCommand | undefined;
-  const out: Partial<IpvsLine> = {};
-  const seen = new Set<string>();
-  for (let i = 0; i < tok.length; i++) {
-    const t = tok[i] ?? '';
-    const next = (): string | undefined => tok[++i];
-    const once = (key: string): string | undefined => {
-      if (seen.has(key)) return `option ${t} given twice`;
-      seen.add(key);
-      return undefined;
-    };
-    const cmd = COMMANDS[t];
-    if (cmd) {
-      if (command) return `more than one command (${command} and ${cmd})`;
-      command = cmd;
-      continue;
+/** Where the option loop is: the tokens, the current index, and the next argument. */
+interface Cursor {
+  tok: string[];
+  i: number;
+  next(): string | undefined;
+}
+
+/** One option `t` (with its argument, taken from `c`) into `out`; an error message, or undefined. */
+function parseOption(t: string, c: Cursor, out: Partial<IpvsLine>, once: (key: string) => string | undefined): string | undefined {
+  let e: string | undefined;
+  switch (t) {
+    case '-t': case '--tcp-service': case '-u': case '--udp-service': case '--sctp-service': {
+      if ((e = once('service'))) return e;
+      const hp = hostPort(c.next() ?? '');
+      if (typeof hp === 'string') return hp;
+      out.service = { kind: t === '-t' || t === '--tcp-service' ? 'tcp' : t === '--sctp-service' ? 'sctp' : 'udp', ...hp };
+      break;
     }
-    let e: string | undefined;
-    switch (t) {
-      case '-t': case '--tcp-service': case '-u': case '--udp-service': case '--sctp-service': {
-        if ((e = once('service'))) return e;
-        const hp = hostPort(next() ?? '');
-        if (typeof hp === 'string') return hp;
-        out.service = { kind: t === '-t' || t === '--tcp-service' ? 'tcp' : t === '--sctp-service' ? 'sctp' : 'udp', ...hp };
-        break;
-      }
-      case '-f': case '--fwmark-service': {
-        if ((e = once('service'))) return e;
-        const mark = int(next(), 1, 0xffffffff);
-        if (mark === undefined) return 'firewall mark must be an integer greater than zero';
-        out.service = { kind: 'fwm', mark };
-        break;
-      }
-      case '-s': case '--scheduler': {
-        if ((e = once('s'))) return e;
-        const s = next() ?? '';
-        if (!IPVS_SCHEDULERS.includes(s)) return `unknown scheduler "${s}"`;
-        out.scheduler = s;
-        break;
-      }
-      case '-p': case '--persistent': {
-        if ((e = once('p'))) return e;
-        const v = tok[i + 1];
-        if (v !== undefined && /^\d+$/.test(v)) {
-          i++;
-          const n = int(v, 1, 0x7fffffff);
-          if (n === undefined) return `invalid persistence timeout "${v}"`;
-          out.persistent = n;
-        } else {
-          out.persistent = 300;
-        }
-        break;
-      }
-      case '-M': case '--netmask': {
-        if ((e = once('M'))) return e;
-        const m = next() ?? '';
-        if (!octets(m)) return `invalid netmask "${m}"`;
-        out.netmask = m;
-        break;
-      }
-      case '-o': case '--ops': if ((e = once('o'))) return e; out.ops = true; break;
-      case '-r': case '--real-server': {
-        if ((e = once('r'))) return e;
-        const hp = hostPort(next() ?? '');
-        if (typeof hp === 'string') return hp;
-        out.real = hp;
-        break;
-      }
-      case '-g': case '--gatewaying': case '-i': case '--ipip': case '-m': case '--masquerading':
-        if ((e = once('fwd'))) return 'more than one packet-forwarding method';
-        out.forward = t === '-g' || t === '--gatewaying' ? 'gate' : t === '-i' || t === '--ipip' ? 'ipip' : 'masq';
-        break;
-      case '-w': case '--weight': {
-        if ((e = once('w'))) return e;
-        const w = int(next(), 0, 2147483647);
-        if (w === undefined) return 'weight must be an integer 0..2147483647';
-        out.weight = w;
-        break;
-      }
-      case '-x': case '--u-threshold': case '-y': case '--l-threshold': {
-        if ((e = once(t.startsWith('-x') || t === '--u-threshold' ? 'x' : 'y'))) return e;
-        const n = int(next(), 0, 65535);
-        if (n === undefined) return `${t} needs an integer 0..65535`;
-        if (t === '-x' || t === '--u-threshold') out.uthreshold = n; else out.lthreshold = n;
-        break;
-      }
-      default:
-        return `unknown option "${t}"`;
+    case '-f': case '--fwmark-service': {
+      if ((e = once('service'))) return e;
+      const mark = int(c.next(), 1, 0xffffffff);
+      if (mark === undefined) return 'firewall mark must be an integer greater than zero';
+      out.service = { kind: 'fwm', mark };
+      break;
     }
+    case '-s': case '--scheduler': {
+      if ((e = once('s'))) return e;
+      const s = c.next() ?? '';
+      if (!IPVS_SCHEDULERS.includes(s)) return `unknown scheduler "${s}"`;
+      out.scheduler = s;
+      break;
+    }
+    case '-p': case '--persistent': {
+      if ((e = once('p'))) return e;
+      const v = c.tok[c.i + 1];
+      if (v !== undefined && /^\d+$/.test(v)) {
+        c.i++;
+        const n = int(v, 1, 0x7fffffff);
+        if (n === undefined) return `invalid persistence timeout "${v}"`;
+        out.persistent = n;
+      } else {
+        out.persistent = 300;
+      }
+      break;
+    }
+    case '-M': case '--netmask': {
+      if ((e = once('M'))) return e;
+      const m = c.next() ?? '';
+      if (!octets(m)) return `invalid netmask "${m}"`;
+      out.netmask = m;
+      break;
+    }
+    case '-o': case '--ops': if ((e = once('o'))) return e; out.ops = true; break;
+    case '-r': case '--real-server': {
+      if ((e = once('r'))) return e;
+      const hp = hostPort(c.next() ?? '');
+      if (typeof hp === 'string') return hp;
+      out.real = hp;
+      break;
+    }
+    case '-g': case '--gatewaying': case '-i': case '--ipip': case '-m': case '--masquerading':
+      if ((e = once('fwd'))) return 'more than one packet-forwarding method';
+      out.forward = t === '-g' || t === '--gatewaying' ? 'gate' : t === '-i' || t === '--ipip' ? 'ipip' : 'masq';
+      break;
+    case '-w': case '--weight': {
+      if ((e = once('w'))) return e;
+      const w = int(c.next(), 0, 2147483647);
+      if (w === undefined) return 'weight must be an integer 0..2147483647';
+      out.weight = w;
+      break;
+    }
+    case '-x': case '--u-threshold': case '-y': case '--l-threshold': {
+      if ((e = once(t.startsWith('-x') || t === '--u-threshold' ? 'x' : 'y'))) return e;
+      const n = int(c.next(), 0, 65535);
+      if (n === undefined) return `${t} needs an integer 0..65535`;
+      if (t === '-x' || t === '--u-threshold') out.uthreshold = n; else out.lthreshold = n;
+      break;
+    }
+    default:
+      return `unknown option "${t}"`;
   }
-  if (!command) return 'no command (-A -E -D -a -e -d -C)';
+  return undefined;
+}
+
+/** Which options each command takes; the parsed line, or what is wrong with it. */
+function checkCombination(command: IpvsCommand, out: Partial<IpvsLine>): IpvsLine | string {
   const svcOpts = out.scheduler !== undefined || out.persistent !== undefined || out.netmask !== undefined || out.ops !== undefined;
   const realOpts = out.real !== undefined || out.forward !== undefined || out.weight !== undefined ||
     out.uthreshold !== undefined || out.lthreshold !== undefined;
@@ -163,4 +151,34 @@ export function parseIpvsadmLine(line: string): IpvsLine | string {
   }
   if (out.ops && out.service.kind !== 'udp' && out.service.kind !== 'fwm') return '-o (one-packet scheduling) needs a UDP or fwmark service';
   return { ...out, command } as IpvsLine;
+}
+
+/**
+ * Parses one line of ipvsadm arguments (optionally starting with
+ * "ipvsadm"); returns the parsed line or an error message.
+ */
+export function parseIpvsadmLine(line: string): IpvsLine | string {
+  const tok = line.trim().split(/\s+/).filter(Boolean);
+  if (tok[0] === 'ipvsadm') tok.shift();
+  let command: IpvsCommand | undefined;
+  const out: Partial<IpvsLine> = {};
+  const seen = new Set<string>();
+  const c: Cursor = { tok, i: 0, next: () => tok[++c.i] };
+  for (; c.i < tok.length; c.i++) {
+    const t = tok[c.i] ?? '';
+    const cmd = COMMANDS[t];
+    if (cmd) {
+      if (command) return `more than one command (${command} and ${cmd})`;
+      command = cmd;
+      continue;
+    }
+    const e = parseOption(t, c, out, (key) => {
+      if (seen.has(key)) return `option ${t} given twice`;
+      seen.add(key);
+      return undefined;
+    });
+    if (e !== undefined) return e;
+  }
+  if (!command) return 'no command (-A -E -D -a -e -d -C)';
+  return checkCombination(command, out);
 }

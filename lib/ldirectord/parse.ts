@@ -155,11 +155,10 @@ function finishVirtual(ctx: Ctx, cfg: LdConfig, v: VirtualService, seen: Map<str
 
 const NEEDS_QUOTES = new Set(['request', 'receive', 'login', 'passwd', 'database', 'secret']);
 
-function virtualDirective(ctx: Ctx, cfg: LdConfig, v: VirtualService, name: string, rawValue: string, hasEq: boolean, line: number): void {
-  const bad = (msg: string, code = 'LDCF_BAD_VALUE'): void => problem(ctx, line, code, msg);
-  if (!hasEq) return bad(`"${name}" needs "=value"`, 'LDCF_SYNTAX');
-  if (NEEDS_QUOTES.has(name) && !/^".*"$/.test(rawValue)) return bad(`${name} must be a quoted string, e.g. ${name}="…"`);
-  const value = rawValue;
+type Bad = (msg: string, code?: string) => void;
+
+/** Real servers, what is sent and expected, how checks run; 'unhandled' for other directives. */
+function checkDirective(ctx: Ctx, cfg: LdConfig, v: VirtualService, name: string, value: string, line: number, bad: Bad): void | 'unhandled' {
   const proto = v.protocol === 'udp' ? 'udp' : 'tcp';
   switch (name) {
     case 'real': {
@@ -210,6 +209,19 @@ function virtualDirective(ctx: Ctx, cfg: LdConfig, v: VirtualService, name: stri
     case 'passwd': v.passwd = unquote(value); if (!v.passwd) bad('invalid password'); return;
     case 'database': v.database = unquote(value); if (!v.database) bad('invalid database'); return;
     case 'secret': v.secret = unquote(value); if (!v.secret) bad('invalid secret'); return;
+    default:
+      return 'unhandled';
+  }
+}
+
+function virtualDirective(ctx: Ctx, cfg: LdConfig, v: VirtualService, name: string, rawValue: string, hasEq: boolean, line: number): void {
+  const bad = (msg: string, code = 'LDCF_BAD_VALUE'): void => problem(ctx, line, code, msg);
+  if (!hasEq) return bad(`"${name}" needs "=value"`, 'LDCF_SYNTAX');
+  if (NEEDS_QUOTES.has(name) && !/^".*"$/.test(rawValue)) return bad(`${name} must be a quoted string, e.g. ${name}="…"`);
+  const value = rawValue;
+  if (checkDirective(ctx, cfg, v, name, value, line, bad) !== 'unhandled') return;
+  const proto = v.protocol === 'udp' ? 'udp' : 'tcp';
+  switch (name) {
     case 'scheduler':
       if (!/^[a-z]+$/.test(value)) return bad('invalid scheduler, should be only lowercase letters (a-z)', 'LDCF_BAD_SCHEDULER');
       if (!KNOWN_SCHEDULERS.includes(value)) return bad(`unknown scheduler "${value}": expected one of ${KNOWN_SCHEDULERS.join(' ')}`, 'LDCF_BAD_SCHEDULER');

@@ -13,7 +13,7 @@ import { HbError } from '../util/errors.js';
 import { formatIpv6, parseIpv6 } from '../util/inet6.js';
 import { MEDIA } from './codes.js';
 import { requireDevice } from './netif.js';
-import { UdpMedium, type UdpLinkConfig } from './udp.js';
+import { ipv6Link, UdpMedium, type UdpLinkConfig } from './udp.js';
 
 export interface Mcast6Options {
   iface: string;
@@ -51,20 +51,13 @@ export class Mcast6Medium extends UdpMedium {
     // libuv takes the interface of IPv6 multicast calls as the scope of `::%dev`.
     const viaIface = `::%${iface}`;
     const group = this.group;
-    return Promise.resolve({
-      who: this.who,
-      family: 6,
-      recvAddress: '::',
-      port,
-      bindDevice: iface,
-      destAddress: `${group}%${iface}`,
-      destPort: port,
+    return Promise.resolve(ipv6Link(this.who, iface, port, `${group}%${iface}`, {
       setupRecv: (s) => s.addMembership(group, viaIface),
       setupSend: (s) => {
         s.setMulticastInterface(viaIface);
         s.setMulticastTTL(hops);
         s.setMulticastLoopback(loop);
       },
-    });
+    }));
   }
 }

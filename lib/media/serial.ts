@@ -60,6 +60,22 @@ function portCall(fn: (cb: (err: Error | null) => void) => void): Promise<void> 
   return new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
 }
 
+/** A supported speed and a full path naming a character device, or an error saying which is wrong. */
+function checkDevice(who: string, device: string, baud: number): void {
+  if (!SERIAL_BAUDS.includes(baud)) {
+    throw new HbError(MEDIA.BAD_BAUD, `${who}: baud ${baud} not supported (use one of ${SERIAL_BAUDS.join(', ')})`);
+  }
+  if (!device.startsWith('/')) throw new HbError(MEDIA.SERIAL_NO_DEVICE, `${who}: not a full path name`);
+  try {
+    if (!statSync(device).isCharacterDevice()) {
+      throw new HbError(MEDIA.SERIAL_NO_DEVICE, `${who}: not a character device`);
+    }
+  } catch (err) {
+    if (err instanceof HbError) throw err;
+    throw new HbError(MEDIA.SERIAL_NO_DEVICE, `${who}: cannot stat device: ${errnoOf(err)}`, { cause: err });
+  }
+}
+
 export class SerialMedium implements Medium {
   readonly kind = 'serial' as const;
   readonly classicOnly = true;
@@ -91,18 +107,7 @@ export class SerialMedium implements Medium {
     const { device, baud } = this.opts;
     const who = `serial ${device}`;
     if (this.port !== undefined) throw new HbError(MEDIA.ALREADY_OPEN, `${who}: already open`);
-    if (!SERIAL_BAUDS.includes(baud)) {
-      throw new HbError(MEDIA.BAD_BAUD, `${who}: baud ${baud} not supported (use one of ${SERIAL_BAUDS.join(', ')})`);
-    }
-    if (!device.startsWith('/')) throw new HbError(MEDIA.SERIAL_NO_DEVICE, `${who}: not a full path name`);
-    try {
-      if (!statSync(device).isCharacterDevice()) {
-        throw new HbError(MEDIA.SERIAL_NO_DEVICE, `${who}: not a character device`);
-      }
-    } catch (err) {
-      if (err instanceof HbError) throw err;
-      throw new HbError(MEDIA.SERIAL_NO_DEVICE, `${who}: cannot stat device: ${errnoOf(err)}`, { cause: err });
-    }
+    checkDevice(who, device, baud);
     let mod: SerialPortModule;
     try {
       mod = await import('serialport');
@@ -133,7 +138,11 @@ export class SerialMedium implements Medium {
     this.port = port;
     this.lock = lock;
     this.reporter.setSink(onError);
+    this.listen(port, who, onPacket);
+    await this.resetLine(port);
+  }
 
+  private listen(port: Port, who: string, onPacket: (pkt: ReceivedPacket) => void): void {
     const reader = new SerialFrameReader(this.opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
     port.on('data', (chunk: Buffer) => {
       if (this.closing) return;
@@ -141,7 +150,7 @@ export class SerialMedium implements Medium {
       for (const why of res.dropped) this.reporter.report(MEDIA.SERIAL_BAD_FRAME, `${who}: ${why}; resynchronising`);
       for (const frame of res.frames) {
         try {
-          onPacket({ data: frame, from: device });
+          onPacket({ data: frame, from: this.opts.device });
         } catch (err) {
           this.reporter.report(MEDIA.CALLBACK_FAILED, `${who}: packet handler threw: ${errnoOf(err)}`, 'callback', err);
         }
@@ -155,23 +164,26 @@ export class SerialMedium implements Medium {
       if (this.closing) return;
       this.reporter.report(MEDIA.SERIAL_CLOSED, `${who}: device closed unexpectedly${err ? `: ${err.message}` : ''}`);
     });
+  }
 
-    // Discard what piled up before we configured the line, then BREAK so the
-    // other side flushes too (as heartbeat does). Ptys cannot BREAK: ENOTTY.
+  /**
+   * Discards what piled up before we configured the line, then BREAK so the
+   * other side flushes too (as heartbeat does). Ptys cannot BREAK: ENOTTY.
+   */
+  private async resetLine(port: Port): Promise<void> {
     try {
       await portCall((cb) => port.flush(cb));
     } catch {
       /* nothing to discard */
     }
-    if (!this.pty) {
-      try {
-        await portCall((cb) => port.set({ brk: true }, cb));
-        await sleep(BREAK_MS);
-        await portCall((cb) => port.set({ brk: false }, cb));
-        this.breakSent = true;
-      } catch {
-        // Some USB adapters cannot send BREAK; it is a courtesy only.
-      }
+    if (this.pty) return;
+    try {
+      await portCall((cb) => port.set({ brk: true }, cb));
+      await sleep(BREAK_MS);
+      await portCall((cb) => port.set({ brk: false }, cb));
+      this.breakSent = true;
+    } catch {
+      // Some USB adapters cannot send BREAK; it is a courtesy only.
     }
   }
 

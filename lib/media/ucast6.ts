@@ -11,7 +11,7 @@ import { HbError } from '../util/errors.js';
 import { formatIpv6, isLinkLocal6, parseIpv6 } from '../util/inet6.js';
 import { MEDIA } from './codes.js';
 import { requireDevice } from './netif.js';
-import { UdpMedium, type UdpLinkConfig } from './udp.js';
+import { ipv6Link, UdpMedium, type UdpLinkConfig } from './udp.js';
 
 export interface Ucast6Options {
   iface: string;
@@ -54,14 +54,6 @@ export class Ucast6Medium extends UdpMedium {
     if (this.linkLocal && scope !== undefined && scope !== iface && Number(scope) !== index) {
       throw new HbError(MEDIA.BAD_ADDRESS, `ucast6: scope ${scope} of ${this.opts.peer} does not name device ${iface} (index ${index})`);
     }
-    return Promise.resolve({
-      who: this.who,
-      family: 6,
-      recvAddress: '::',
-      port,
-      bindDevice: iface,
-      destAddress: this.peerText,
-      destPort: port,
-    });
+    return Promise.resolve(ipv6Link(this.who, iface, port, this.peerText));
   }
 }

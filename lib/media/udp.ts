@@ -37,6 +37,17 @@ export interface UdpLinkConfig {
   accept?: (rinfo: RemoteInfo) => boolean;
 }
 
+/**
+ * An IPv6 medium's link (ucast6, mcast6): it hears the wildcard address on
+ * its port, both sockets bound to the device, and sends to `destAddress`.
+ */
+export function ipv6Link(
+  who: string, iface: string, port: number, destAddress: string,
+  setup: Pick<UdpLinkConfig, 'setupRecv' | 'setupSend'> = {},
+): UdpLinkConfig {
+  return { who, family: 6, recvAddress: '::', port, bindDevice: iface, destAddress, destPort: port, ...setup };
+}
+
 interface NetAddon {
   bindToDevice(fd: number, ifname: string): number;
 }

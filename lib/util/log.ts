@@ -246,6 +246,39 @@ function syslogRoute(deps: { syslog?: LogSyslogWriter; now?: () => Date }, confi
   };
 }
 
+/** Wraps a pino logger (or child) in the Logger interface. */
+function wrapPino(p: PinoLogger<LogLevel>): Logger {
+  return {
+    log: (level, msg) => p[level](msg),
+    emerg: (msg) => p.emerg(msg),
+    crit: (msg) => p.crit(msg),
+    error: (msg) => p.error(msg),
+    warn: (msg) => p.warn(msg),
+    notice: (msg) => p.notice(msg),
+    info: (msg) => p.info(msg),
+    debug: (msg) => p.debug(msg),
+    child: (name, pid) => wrapPino(p.child({ entity: name, pid: pid ?? process.pid })),
+    script: (tag, pid) => wrapPino(p.child({ entity: tag, pid: pid ?? process.pid, script: true })),
+  };
+}
+
+/**
+ * A resource-script line in the layout of the shell helpers' ha_log, so that
+ * `ResourceManager(default)[pid]:` lines look as users know them.
+ */
+function writeScriptLine(
+  out: { logfile: FileSink | null; debugfile: FileSink | null; stderr: boolean; syslog: ReturnType<typeof syslogRoute> },
+  tag: string, level: LogLevel, msg: string, date: Date,
+): void {
+  const text = `${LEVEL_WORDS[level]}: ${msg}`;
+  if (level !== 'debug') out.logfile?.write(`${haDate(date)}  ${tag}:    ${text}\n`);
+  out.debugfile?.write(`${tag}:\t${haDate(date)} ${text}\n`);
+  if (out.stderr) {
+    try { process.stderr.write(`${tag}: ${text}\n`); } catch { /* detached */ }
+  }
+  out.syslog.send(level, tag, text, shellSeverity(text));
+}
+
 /**
  * Builds a process's root logger. With a `logfacility`, every line but
  * debug also goes to syslog as 3.0.6's cl_log sends it: ident = the entity
@@ -287,16 +320,7 @@ export function createLogRoot(
       const level = VALUE_TO_LEVEL.get(rec.level) ?? 'info';
       const date = now();
       if (rec.script === true) {
-        // Resource-script layout (ha_log of the shell helpers), so that
-        // `ResourceManager(default)[pid]:` lines look as users know them.
-        const tag = `${rec.entity}[${rec.pid}]`;
-        const text = `${LEVEL_WORDS[level]}: ${rec.msg}`;
-        if (level !== 'debug') logfile?.write(`${haDate(date)}  ${tag}:    ${text}\n`);
-        debugfile?.write(`${tag}:\t${haDate(date)} ${text}\n`);
-        if (current.stderr) {
-          try { process.stderr.write(`${tag}: ${text}\n`); } catch { /* detached */ }
-        }
-        syslog.send(level, tag, text, shellSeverity(text));
+        writeScriptLine({ logfile, debugfile, stderr: current.stderr, syslog }, `${rec.entity}[${rec.pid}]`, level, rec.msg, date);
         return;
       }
       const line = formatLogLine({ syslogmsgfmt: current.syslogmsgfmt, host, entity: rec.entity, pid: rec.pid, level, msg: rec.msg, date });
@@ -323,24 +347,8 @@ export function createLogRoot(
     destination,
   );
 
-  const wrap = (p: PinoLogger<LogLevel>): Logger => {
-    const l: Logger = {
-      log: (level, msg) => p[level](msg),
-      emerg: (msg) => p.emerg(msg),
-      crit: (msg) => p.crit(msg),
-      error: (msg) => p.error(msg),
-      warn: (msg) => p.warn(msg),
-      notice: (msg) => p.notice(msg),
-      info: (msg) => p.info(msg),
-      debug: (msg) => p.debug(msg),
-      child: (name, pid) => wrap(p.child({ entity: name, pid: pid ?? process.pid })),
-      script: (tag, pid) => wrap(p.child({ entity: tag, pid: pid ?? process.pid, script: true })),
-    };
-    return l;
-  };
-
   return {
-    logger: wrap(root.child({ entity, pid: process.pid })),
+    logger: wrapPino(root.child({ entity, pid: process.pid })),
     reopen: () => {
       logfile?.reopen();
       debugfile?.reopen();

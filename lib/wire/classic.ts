@@ -4,9 +4,8 @@
  * carry, and — without the markers and the `auth` field — the input of the
  * classic authentication digest (spec 2.3).
  */
-import { HbError, WIRE_ERRORS } from '../util/errors.js';
 import { FieldType, HaMsg, type Field } from './message.js';
-import { badList, fromBase64, LIST_CLASH, listClashes, packList, toBase64, unpackList } from './encoding.js';
+import { badList, unencodable, fromBase64, LIST_CLASH, listClashes, packList, toBase64, unpackList } from './encoding.js';
 import {
   MAX_DEPTH, MAX_FIELDS, badName, fail,
   type DecodeFail, type DecodeOk, type ParseBudget,
@@ -27,32 +26,29 @@ const END = '<<<\n';
 
 export type ClassicDecodeResult = (DecodeOk & { end: number }) | DecodeFail;
 
-const unencodable = (what: string, name: string): HbError =>
-  new HbError(WIRE_ERRORS.UNENCODABLE, `cannot encode field "${name}" in classic format: ${what}`);
-
 function encodeValue(f: Field, depth: number): string {
   switch (f.type) {
     case FieldType.STRING:
-      if (f.value.includes('\0')) throw unencodable('NUL in string value', f.name);
+      if (f.value.includes('\0')) throw unencodable('classic', 'NUL in string value', f.name);
       return f.value.replace(/\n/g, SPECIAL_SYM);
     case FieldType.BINARY:
     case FieldType.COMPRESS:
       return toBase64(f.value);
     case FieldType.STRUCT: {
       const marker = DEPTH_MARKERS[depth];
-      if (marker === undefined) throw unencodable(`nesting deeper than ${MAX_DEPTH}`, f.name);
+      if (marker === undefined) throw unencodable('classic', `nesting deeper than ${MAX_DEPTH}`, f.name);
       const child = renderMessage(f.value, depth + 1);
       // glue refuses too: the marker byte would be read back as a newline.
-      if (child.includes(marker)) throw unencodable(`nested message contains its depth marker 0x${marker.charCodeAt(0).toString(16)}`, f.name);
+      if (child.includes(marker)) throw unencodable('classic', `nested message contains its depth marker 0x${marker.charCodeAt(0).toString(16)}`, f.name);
       return child.replace(/\n/g, marker);
     }
     case FieldType.LIST: {
       const bad = badList(f.value, true);
-      if (bad) throw unencodable(bad, f.name);
+      if (bad) throw unencodable('classic', bad, f.name);
       return packList(f.value);
     }
     default:
-      throw unencodable('unknown field type', (f as Field).name);
+      throw unencodable('classic', 'unknown field type', (f as Field).name);
   }
 }
 
@@ -61,7 +57,7 @@ function renderFields(msg: HaMsg, depth: number, exclude: string | undefined): s
   const seen = new Set<string>();
   for (const f of msg.fields) {
     const bad = badName(f.name) ?? (listClashes(f.type, f.name, seen) ? LIST_CLASH : undefined);
-    if (bad) throw unencodable(bad, f.name);
+    if (bad) throw unencodable('classic', bad, f.name);
     seen.add(f.name);
     if (f.name === exclude) continue;
     const prefix = f.type === FieldType.STRING ? '' : `(${f.type})`;

@@ -3,6 +3,7 @@
  * binary fields) and the `<len>:<str>,` packing of string lists (spec 1.2,
  * 1.3). Strings are latin1 JS strings, one char per byte.
  */
+import { HbError, WIRE_ERRORS } from '../util/errors.js';
 import { FieldType } from './message.js';
 
 const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -34,6 +35,10 @@ export function parseLength(s: string, at: number): { value: number; next: numbe
   if (digits > 1 && s.charCodeAt(at) === 0x30) return undefined;
   return { value: Number(s.slice(at, i)), next: i };
 }
+
+/** Field `name` cannot be written in `format` (classic or netstring) because of `what`. */
+export const unencodable = (format: 'classic' | 'netstring', what: string, name: string): HbError =>
+  new HbError(WIRE_ERRORS.UNENCODABLE, `cannot encode field "${name}" in ${format} format: ${what}`);
 
 /** Why a list cannot be sent, or undefined. glue refuses empty lists and empty elements. */
 export function badList(list: readonly string[], classic: boolean): string | undefined {

@@ -4,9 +4,8 @@
  * auth trailer `<n>:<authnum> <token>,` (spec 2.4). This is what 3.0.6 sends
  * on every UDP medium.
  */
-import { HbError, WIRE_ERRORS } from '../util/errors.js';
 import { FieldType, HaMsg, type Field } from './message.js';
-import { badList, LIST_CLASH, listClashes, packList, parseLength, unpackList } from './encoding.js';
+import { badList, unencodable, LIST_CLASH, listClashes, packList, parseLength, unpackList } from './encoding.js';
 import {
   MAX_DEPTH, MAX_FIELDS, badName, fail,
   type DecodeFail, type DecodeOk, type ParseBudget,
@@ -21,27 +20,24 @@ export type NetstringDecodeResult =
   | (DecodeOk & { bodyEnd: number; trailer?: string })
   | DecodeFail;
 
-const unencodable = (what: string, name: string): HbError =>
-  new HbError(WIRE_ERRORS.UNENCODABLE, `cannot encode field "${name}" in netstring format: ${what}`);
-
 function renderValue(f: Field, depth: number): string {
   switch (f.type) {
     case FieldType.STRING:
-      if (f.value.includes('\0')) throw unencodable('NUL in string value', f.name);
+      if (f.value.includes('\0')) throw unencodable('netstring', 'NUL in string value', f.name);
       return f.value;
     case FieldType.BINARY:
     case FieldType.COMPRESS:
       return f.value.toString('latin1');
     case FieldType.STRUCT:
-      if (depth >= MAX_DEPTH) throw unencodable(`nesting deeper than ${MAX_DEPTH}`, f.name);
+      if (depth >= MAX_DEPTH) throw unencodable('netstring', `nesting deeper than ${MAX_DEPTH}`, f.name);
       return renderMessage(f.value, depth + 1);
     case FieldType.LIST: {
       const bad = badList(f.value, false);
-      if (bad) throw unencodable(bad, f.name);
+      if (bad) throw unencodable('netstring', bad, f.name);
       return packList(f.value);
     }
     default:
-      throw unencodable('unknown field type', (f as Field).name);
+      throw unencodable('netstring', 'unknown field type', (f as Field).name);
   }
 }
 
@@ -50,7 +46,7 @@ function renderMessage(msg: HaMsg, depth: number): string {
   const seen = new Set<string>();
   for (const f of msg.fields) {
     const bad = badName(f.name) ?? (listClashes(f.type, f.name, seen) ? LIST_CLASH : undefined);
-    if (bad) throw unencodable(bad, f.name);
+    if (bad) throw unencodable('netstring', bad, f.name);
     seen.add(f.name);
     const item = `(${f.type})${f.name}=${renderValue(f, depth)}`;
     out += `${item.length}:${item},`;

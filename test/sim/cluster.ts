@@ -59,6 +59,11 @@ interface SimNode {
   store: MemoryStateStore;
 }
 
+/** The ha.cf of the simulated clusters and of the unit tests built on them (1 s keepalive, 5 s deadtime). */
+export function simHaCf(nodes: readonly string[], autoFailback = 'on'): string {
+  return `keepalive 1\ndeadtime 5\nwarntime 3\ninitdead 10\nbcast eth0\nnode ${nodes.join(' ')}\nauto_failback ${autoFailback}\n`;
+}
+
 export class SimCluster {
   readonly clock = new ManualClock();
   readonly net: SimNetwork;
@@ -86,8 +91,7 @@ export class SimCluster {
   }
 
   config(name: string): HaConfig {
-    const text = `keepalive 1\ndeadtime 5\nwarntime 3\ninitdead 10\nbcast eth0\nnode ${this.o.nodes.join(' ')}\n`
-      + `auto_failback ${this.o.autoFailback ?? 'on'}\n${this.o.hacfExtra ?? ''}`;
+    const text = simHaCf(this.o.nodes, this.o.autoFailback ?? 'on') + (this.o.hacfExtra ?? '');
     const r = parseHaCf(text, { file: 'ha.cf', nodename: name });
     if (!r.value) throw new Error(JSON.stringify(r.problems));
     return r.value;

@@ -18,16 +18,10 @@ import { ApiServer } from '../../../daemon/api/server.js';
 import type { ApiLimits } from '../../../daemon/api/limits.js';
 import type { ResourceStatusSource } from '../../../daemon/api/types.js';
 import type { Paths } from '../../../daemon/paths.js';
+import { simHaCf } from '../../sim/cluster.js';
 import { SimNetwork } from '../../sim/network.js';
 
-export const HACF = `keepalive 1
-deadtime 5
-warntime 3
-initdead 10
-bcast eth0
-node node1 node2
-auto_failback on
-crm no
+export const HACF = `${simHaCf(['node1', 'node2'])}crm no
 apiauth testclient uid=root
 `;
 
@@ -54,7 +48,10 @@ export interface ApiLab {
   close(): Promise<void>;
 }
 
-export async function apiLab(o: { text?: string; resources?: ResourceStatusSource; manageResources?: boolean; limits?: Partial<ApiLimits> } = {}): Promise<ApiLab> {
+/** `apiOnNodeClock`: the API's timers run on the lab's manual clock too (else in real time). */
+export async function apiLab(o: {
+  text?: string; resources?: ResourceStatusSource; manageResources?: boolean; limits?: Partial<ApiLimits>; apiOnNodeClock?: boolean;
+} = {}): Promise<ApiLab> {
   const clock = new ManualClock();
   const hub = new SimNetwork(clock);
   // API clients act in real time while the manual clock stands still.
@@ -78,6 +75,7 @@ export async function apiLab(o: { text?: string; resources?: ResourceStatusSourc
       log, config: cfg, paths, manageResources: o.manageResources ?? true, version: '3.0.6 (test)',
       ...(o.resources ? { resources: o.resources } : {}),
       ...(o.limits ? { limits: o.limits } : {}),
+      ...(o.apiOnNodeClock ? { clock } : {}),
     });
     api.start({ cluster });
     nodes.push({ name, cluster, stop: () => messaging.stop(), api, paths, lines: log.lines });

@@ -130,14 +130,23 @@ describe('local users', () => {
     expect(reply).toMatchObject({ id: 1, ok: false, code: 'BUSY', deadtimeMs: 5000, error: 'too many connections (the last 4 are kept for root)' });
   });
 
-  it('drops a client that never signs on', async () => {
-    lab = await apiLab({ limits: { signonTimeoutMs: 300 } });
+  it('drops a client that never signs on, on the node clock', async () => {
+    lab = await apiLab({ limits: { signonTimeoutMs: 10_000 }, apiOnNodeClock: true });
     const sock = connect(toolSocketPath(lab.nodes[0]!.paths));
     socks.push(sock);
-    const closed = new Promise<void>((resolve) => sock.on('close', () => resolve()));
+    let isClosed = false;
+    const closed = new Promise<void>((resolve) => sock.on('close', () => { isClosed = true; resolve(); }));
     sock.on('error', () => undefined);
+    // An answer proves the session (and its signon timer) exists.
+    const answered = new Promise<string>((resolve) => sock.once('data', (d) => resolve(String(d))));
+    sock.write('{"id":1,"op":"nodelist"}\n');
+    expect(await answered).toContain('NOT_SIGNED_ON');
+    lab.clock.advance(9_999);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(isClosed).toBe(false);
+    lab.clock.advance(1);
     await closed;
-    expect(lab.nodes[0]!.lines.some((l) => /did not sign on within 0.3 s: disconnected/.test(l))).toBe(true);
+    expect(lab.nodes[0]!.lines.some((l) => /did not sign on within 10 s: disconnected/.test(l))).toBe(true);
   });
 
   it('rate-limits bad requests and bounds and escapes their log lines', async () => {

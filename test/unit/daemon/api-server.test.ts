@@ -10,6 +10,7 @@ import { HbApiClient } from '../../../daemon/api/client.js';
 import type { ApiEvent } from '../../../daemon/api/types.js';
 import { apiSocketPath, toolSocketPath } from '../../../daemon/paths.js';
 import { apiLab, type ApiLab } from './api-fixture.js';
+import { until } from '../until.js';
 
 let lab: ApiLab | undefined;
 const clients: HbApiClient[] = [];
@@ -29,14 +30,6 @@ function events(c: HbApiClient): ApiEvent[] {
   const out: ApiEvent[] = [];
   c.on('event', (e) => out.push(e));
   return out;
-}
-
-async function until(what: string, cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Runs a signon as another user; returns the server's reply line. */

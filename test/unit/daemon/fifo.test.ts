@@ -13,9 +13,11 @@ import { FifoParser, FifoReader, MAX_FIFO_MESSAGE } from '../../../daemon/fifo.j
 import { hbStandby } from '../../../daemon/hb_standby.js';
 import { hbTakeover } from '../../../daemon/hb_takeover.js';
 import { memoryIO } from '../../../daemon/tools/common.js';
+import { systemClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 import type { HaMsg } from '../../../lib/wire/index.js';
 import { apiLab, type ApiLab } from './api-fixture.js';
+import { until } from '../until.js';
 
 describe('FifoParser', () => {
   it('splits messages, across chunks too, and ignores blank lines between them', () => {
@@ -63,7 +65,7 @@ describe('FifoReader with hb_standby / hb_takeover', () => {
     const fifo = join(n1.paths.stateDir, 'fifo');
     plant(fifo);
     const log = memoryLogger();
-    reader = new FifoReader({ log, paths: n1.paths });
+    reader = new FifoReader({ log, paths: n1.paths, clock: systemClock });
     reader.start({ cluster: n1.cluster });
     const got: HaMsg[] = [];
     lab.nodes[1]!.cluster.on('message', (m, from) => {
@@ -72,14 +74,6 @@ describe('FifoReader with hb_standby / hb_takeover', () => {
     const haDir = join(lab.dir, 'etc');
     mkdirSync(haDir, { recursive: true });
     return { fifo, got, lines: log.lines, env: { HA_VARLIB: n1.paths.stateDir, HA_DIR: haDir }, haDir };
-  }
-
-  async function until(what: string, cond: () => boolean): Promise<void> {
-    const end = Date.now() + 3000;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
   }
 
   it('creates the FIFO (0600) in place of a stray file and sends what writers put in, one writer after another', async () => {
@@ -177,7 +171,7 @@ describe('hb_standby / hb_takeover arguments (the scripts\' messages, exit 1)', 
     try {
       const n1 = lab.nodes[0]!;
       mkdirSync(n1.paths.stateDir, { recursive: true });
-      const r = new FifoReader({ log: memoryLogger(), paths: n1.paths });
+      const r = new FifoReader({ log: memoryLogger(), paths: n1.paths, clock: systemClock });
       r.start({ cluster: n1.cluster });
       const io = memoryIO();
       expect(hbStandby(['local'], { io, env: { HA_VARLIB: n1.paths.stateDir, HA_DIR: join(lab.dir, 'none') } })).toBe(0);

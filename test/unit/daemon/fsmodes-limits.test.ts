@@ -12,6 +12,7 @@ import { parseIdFile, type IdTables } from '../../../daemon/api/auth.js';
 import { clientText, ConnectionGate, DEFAULT_API_LIMITS, LogThrottle, privilegedPeer, RateLimiter } from '../../../daemon/api/limits.js';
 import { ensureDir, recreateDir, RSCTMP_SPEC, RUN_DIR_SPEC } from '../../../daemon/fsmodes.js';
 import { writePid } from '../../../daemon/pidfile.js';
+import { ManualClock } from '../../../lib/util/clock.js';
 import { writeFileReplacing } from '../../../lib/util/files.js';
 import { HbError } from '../../../lib/util/errors.js';
 import { memoryLogger } from '../../../lib/util/log.js';
@@ -120,24 +121,32 @@ describe('API limits', () => {
   });
 
   it('logs a few lines per reason and interval, then says how many it left out', () => {
-    let now = 0;
+    const clock = new ManualClock();
     const log = memoryLogger();
-    const t = new LogThrottle(log, { logLinesPerInterval: 2, logIntervalMs: 1000 }, () => now);
+    const t = new LogThrottle(log, { logLinesPerInterval: 2, logIntervalMs: 1000 }, clock);
     for (let i = 0; i < 5; i++) t.line('bad', 'error', `bad ${i}`);
     t.line('other', 'warn', 'other');
-    now = 1500;
+    clock.jumpWithoutTimers(1500);
     t.line('bad', 'error', 'bad 5');
     expect(log.lines).toEqual(['ERROR: bad 0', 'ERROR: bad 1', 'WARN: other', 'WARN: 3 more API messages like "bad" suppressed in the last 2 s', 'ERROR: bad 5']);
   });
 
-  it('says how many lines it left out when the interval ends, also when no other line follows', async () => {
+  it('says how many lines it left out when the interval ends, also when no other line follows', () => {
+    const clock = new ManualClock();
     const log = memoryLogger();
-    const t = new LogThrottle(log, { logLinesPerInterval: 1, logIntervalMs: 50 });
+    const t = new LogThrottle(log, { logLinesPerInterval: 1, logIntervalMs: 5000 }, clock);
     for (let i = 0; i < 4; i++) t.line('flood', 'error', `flood ${i}`);
+    clock.advance(4999);
     expect(log.lines).toEqual(['ERROR: flood 0']);
-    const end = Date.now() + 5000;
-    while (log.lines.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    expect(log.lines).toEqual(['ERROR: flood 0', 'WARN: 3 more API messages like "flood" suppressed in the last 0 s']);
+    clock.advance(1);
+    expect(log.lines).toEqual(['ERROR: flood 0', 'WARN: 3 more API messages like "flood" suppressed in the last 5 s']);
+    // at shutdown, an open window is closed at once and its timer with it
+    for (let i = 0; i < 3; i++) t.line('flood', 'error', `again ${i}`);
+    clock.advance(1000);
+    t.closeAll();
+    expect(log.lines.slice(3)).toEqual(['WARN: 2 more API messages like "flood" suppressed in the last 1 s']);
+    clock.advance(10_000);
+    expect(log.lines).toHaveLength(4);
   });
 
   it('escapes and shortens what a client sent before it reaches a log', () => {

@@ -12,6 +12,7 @@ import { decodeApiBody, encodeApiBody, ipcFrame, ipcHeader, IpcFrameReader } fro
 import { apiSocketPath } from '../../../daemon/paths.js';
 import { HaMsg } from '../../../lib/wire/index.js';
 import { apiLab, HACF, type ApiLab } from './api-fixture.js';
+import { until, UNTIL_MS } from '../until.js';
 
 let lab: ApiLab | undefined;
 const socks: Socket[] = [];
@@ -56,7 +57,7 @@ class RawClient {
   }
 
   /** The next message matching `pred`, removed from the inbox. */
-  async next(pred: (m: Record<string, string>) => boolean = () => true, timeoutMs = 3000): Promise<Record<string, string>> {
+  async next(pred: (m: Record<string, string>) => boolean = () => true, timeoutMs = UNTIL_MS): Promise<Record<string, string>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const at = this.inbox.findIndex(pred);
@@ -84,7 +85,7 @@ class RawClient {
   }
 
   async closedSoon(): Promise<boolean> {
-    for (let i = 0; i < 60 && !this.closed; i++) await new Promise((r) => setTimeout(r, 50));
+    await until('the server to close the connection', () => this.closed).catch(() => undefined);
     return this.closed;
   }
 }

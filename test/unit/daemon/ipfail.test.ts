@@ -14,6 +14,7 @@ import { toolSocketPath } from '../../../daemon/paths.js';
 import { createLogRoot, memoryLogger, type LogRoot } from '../../../lib/util/log.js';
 import type { HaMsg } from '../../../lib/wire/index.js';
 import { HACF, apiLab, type ApiLab } from './api-fixture.js';
+import { until } from '../until.js';
 
 const WITH_IPFAIL = `${HACF}apiauth ipfail uid=root\n`;
 
@@ -36,14 +37,6 @@ async function start(l: ApiLab, i: number, root: LogRoot, configureLogs = false)
   const r = await IpfailClient.start({ socketPath: toolSocketPath(l.nodes[i]!.paths), logRoot: root, clock: l.clock, configureLogs, startupStderr: false });
   if (r.ok) clients.push(r.client);
   return r;
-}
-
-async function until(what: string, cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const text = (m: HaMsg): string => m.fields.map((f) => `${f.name}=${String(f.value)}`).join(' ');

@@ -64,6 +64,16 @@ function started(r: Rig, autoFailback: string | undefined = 'on', me = 'node1'):
 const msg = (fields: Record<string, string>): HaMsg => HaMsg.of(fields);
 const numPing = (n: string, from = 'node2'): HaMsg => msg({ t: 'num_ping_nodes', src: from, num_ping: n, dest: 'node1' });
 
+/** ipfail's lines when the partner asks for our count: the question, then the ping nodes it sees. */
+const countLines = (...pings: string[]): string[] => ['debug: Got asked for num_ping.', ...pings.map((p) => `debug: Found ping node ${p}!`)];
+
+/** ipfail's lines when it asks the partner for its count: the ping nodes it sees, then the request. */
+const askingLines = (...pings: string[]): string[] => [
+  ...pings.map((p) => `debug: Found ping node ${p}!`),
+  'info: Asking other side for ping node count.',
+  'debug: Message [num_ping] sent.',
+];
+
 describe('startIpfail (main() after sign-on)', () => {
   it('exits 100 when heartbeat manages no resources', () => {
     const r = rig({ resources: undefined });
@@ -148,9 +158,7 @@ describe('Ipfail triggers', () => {
     expect(r.take()).toEqual([
       'info: Status update: Node gw1 now has status ping',
       'info: A ping node just came up.',
-      'debug: Found ping node gw1!',
-      'info: Asking other side for ping node count.',
-      'debug: Message [num_ping] sent.',
+      ...askingLines('gw1'),
     ]);
     expect(r.wire()).toEqual(['node2: t=num_ping_nodes src=node1 num_ping=1']);
   });
@@ -161,10 +169,7 @@ describe('Ipfail triggers', () => {
     ip.linkStatus('node2', 'eth0', 'dead');
     expect(r.take()).toEqual([
       'info: Link Status update: Link node2/eth0 now has status dead',
-      'debug: Found ping node gw1!',
-      'debug: Found ping node gw2!',
-      'info: Asking other side for ping node count.',
-      'debug: Message [num_ping] sent.',
+      ...askingLines('gw1', 'gw2'),
       'info: Checking remote count of ping nodes.',
     ]);
     r.pings.length = 0;
@@ -172,8 +177,7 @@ describe('Ipfail triggers', () => {
     expect(r.take()).toEqual([
       'info: Link Status update: Link gw1/gw1 now has status dead',
       'info: We are dead. :<',
-      'info: Asking other side for ping node count.',
-      'debug: Message [num_ping] sent.',
+      ...askingLines(),
     ]);
     ip.linkStatus('node2', 'eth0', 'up');
     expect(r.take()).toEqual(['info: Link Status update: Link node2/eth0 now has status up']);
@@ -191,9 +195,7 @@ describe('Ipfail triggers', () => {
     ip.message(msg({ t: 'hbapi-clstat', st: 'join', from_id: 'ipfail', to_id: 'ipfail', src: 'node2', client_gen: '3' }));
     expect(r.take()).toEqual([
       'debug: Got join message from another ipfail client. (node2)',
-      'debug: Found ping node gw1!',
-      'info: Asking other side for ping node count.',
-      'debug: Message [num_ping] sent.',
+      ...askingLines('gw1'),
     ]);
     expect(r.wire()).toEqual(['node2: t=num_ping_nodes src=node1 num_ping=1']);
   });
@@ -213,9 +215,7 @@ describe('Ipfail decisions on num_ping_nodes', () => {
     const ip = started(r);
     ip.message(numPing('1'));
     expect(r.take()).toEqual([
-      'debug: Got asked for num_ping.',
-      'debug: Found ping node gw1!',
-      'debug: Found ping node gw2!',
+      ...countLines('gw1', 'gw2'),
       'info: Telling other node that we have more visible ping nodes.',
       'debug: Sending you_are_dead.',
       'debug: Message [you_are_dead] sent.',
@@ -229,7 +229,7 @@ describe('Ipfail decisions on num_ping_nodes', () => {
     const ip = started(r);
     ip.message(numPing('1'));
     expect(r.take()).toEqual([
-      'debug: Got asked for num_ping.',
+      ...countLines(),
       'info: Giving up because we have less visible ping nodes.',
       'info: Delayed giveup in 2 seconds.',
     ]);
@@ -256,8 +256,7 @@ describe('Ipfail decisions on num_ping_nodes', () => {
     r.take();
     ip.message(numPing('1'));
     expect(r.take()).toEqual([
-      'debug: Got asked for num_ping.',
-      'debug: Found ping node gw1!',
+      ...countLines('gw1'),
       'info: Ping node count is balanced.',
       'debug: Abort message sent.',
       'info: Aborted delayed giveup (1)',
@@ -272,8 +271,7 @@ describe('Ipfail decisions on num_ping_nodes', () => {
     const ip = started(r, 'on');
     ip.message(numPing('1'));
     expect(r.take()).toEqual([
-      'debug: Got asked for num_ping.',
-      'debug: Found ping node gw1!',
+      ...countLines('gw1'),
       'info: Ping node count is balanced.',
       'debug: Abort message sent.',
       'info: Giving up foreign resources (auto_failback).',
@@ -353,8 +351,7 @@ describe('Ipfail giveup timer', () => {
     expect(r.take()).toEqual([
       'info: Giving up because we were told that we have less ping nodes.',
       'info: Delayed giveup in 2 seconds.',
-      'debug: Got asked for num_ping.',
-      'debug: Found ping node gw1!',
+      ...countLines('gw1'),
       'info: Giving up because we have less visible ping nodes.',
       'info: Delayed giveup in 2 seconds.',
       'debug: Detected existing delay timer, overriding',
@@ -395,7 +392,7 @@ describe('Ipfail giveup timer', () => {
     r.clock.advance(STABLE_RECHECK_MS - 1);
     expect(r.sent).toEqual([]);
     r.clock.advance(1);
-    expect(r.take()).toEqual(['debug: Found ping node gw1!', 'info: Asking other side for ping node count.', 'debug: Message [num_ping] sent.']);
+    expect(r.take()).toEqual(askingLines('gw1'));
     expect(r.wire()).toEqual(['node2: t=num_ping_nodes src=node1 num_ping=1']);
     expect(ip.waitingForStability).toBe(false);
     r.clock.advance(60_000);

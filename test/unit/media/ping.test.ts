@@ -14,6 +14,7 @@ import type { ReceivedPacket } from '../../../lib/media/medium.js';
 import { PingMedium, SEQ_WINDOW, pingPayload } from '../../../lib/media/ping.js';
 import { HbError } from '../../../lib/util/errors.js';
 import { HaMsg } from '../../../lib/wire/index.js';
+import { untilValue as until } from '../until.js';
 
 function authenticator(text = 'auth 1\n1 sha1 ping-secret\n'): Authenticator {
   const r = parseAuthKeys(text, { file: 'authkeys', mode: 0o100600 });
@@ -27,16 +28,6 @@ const status = (ts: string): Buffer =>
   auth.sign(new HaMsg().add('t', 'status').add('st', 'active').add('dt', '7530').add('protocol', '1').add('src', 'node1').add('ts', ts));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** An ident no other test process on this host uses at the same time. */
 const ident = (process.pid * 7 + 13) & 0xffff;

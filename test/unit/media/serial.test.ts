@@ -11,6 +11,7 @@ import type { ReceivedPacket } from '../../../lib/media/medium.js';
 import { SerialMedium } from '../../../lib/media/serial.js';
 import { lockNameFor } from '../../../lib/media/ttylock.js';
 import { HbError } from '../../../lib/util/errors.js';
+import { until } from '../until.js';
 
 const tag = `${process.pid}${Math.random().toString(36).slice(2, 6)}`;
 const socats: ChildProcess[] = [];
@@ -61,14 +62,6 @@ async function rawPort(device: string): Promise<{ port: SerialPort; arrivals: { 
   return { port, arrivals };
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 const frame = (body: string): string => `>>>\n${body}<<<\n`;
 
 afterEach(async () => {
@@ -105,7 +98,7 @@ describe('SerialMedium over a pty pair', () => {
     a.m.send(Buffer.from(f1));
     a.m.send(Buffer.from(`${f2}\0`)); // a classic datagram's trailing NUL must not reach the line
     b.m.send(Buffer.from(frame('t=from-b\n')));
-    await until(() => b.s.packets.length === 2 && a.s.packets.length === 1, 'frames');
+    await until('frames', () => b.s.packets.length === 2 && a.s.packets.length === 1);
     expect(b.s.packets.map((p) => p.data.toString())).toEqual([f1, f2]);
     expect(b.s.packets[0]?.from).toBe(y);
     expect(a.s.packets[0]?.data.toString()).toBe(frame('t=from-b\n'));
@@ -125,7 +118,7 @@ describe('SerialMedium over a pty pair', () => {
     // 70 KiB of lines and no <<<: dropped; the following frame still arrives.
     await write(`>>>\n${'k=vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv\n'.repeat(1200)}`);
     await write(frame('t=after-garbage\n'));
-    await until(() => b.s.packets.length >= 4, 'four frames');
+    await until('four frames', () => b.s.packets.length >= 4);
     await sleep(200);
     expect(b.s.packets.map((p) => p.data.toString())).toEqual([
       frame('t=plain\n'),
@@ -147,7 +140,7 @@ describe('SerialMedium over a pty pair', () => {
     expect(a.lineInfo).toMatchObject({ pty: true, rtscts: true });
     a.send(Buffer.from(frame('t=rtscts\n')));
     b.m.send(Buffer.from(frame('t=back\n')));
-    await until(() => b.s.packets.length === 1 && s.packets.length === 1, 'frames over an RTS/CTS pty');
+    await until('frames over an RTS/CTS pty', () => b.s.packets.length === 1 && s.packets.length === 1);
     expect(s.errors).toEqual([]);
   }, 30_000);
 
@@ -163,7 +156,7 @@ describe('SerialMedium over a pty pair', () => {
     expect(s.errors.map((e) => (e as HbError).code)).toEqual(['MEDIA_SERIAL_STALLED']);
     // The frame being written when the backlog was dropped still completes; the line keeps working.
     a.send(Buffer.from(frame('t=after-stall\n')));
-    await until(() => b.s.packets.some((p) => p.data.toString() === frame('t=after-stall\n')), 'frame after the stall');
+    await until('frame after the stall', () => b.s.packets.some((p) => p.data.toString() === frame('t=after-stall\n')));
   }, 30_000);
 
   it('writes 512-byte chunks with a pause of 512/(baud/8) s between them', async () => {
@@ -175,7 +168,7 @@ describe('SerialMedium over a pty pair', () => {
     expect(big.length).toBeGreaterThan(1024);
     expect(big.length).toBeLessThan(1536);
     a.m.send(big);
-    await until(() => raw.arrivals.reduce((n, r) => n + r.data.length, 0) >= big.length, 'the whole frame', 15_000);
+    await until('the whole frame', () => raw.arrivals.reduce((n, r) => n + r.data.length, 0) >= big.length);
 
     // Arrival time of every byte; the chunk boundaries must show the pause.
     const times: number[] = [];
@@ -201,7 +194,7 @@ describe('SerialMedium over a pty pair', () => {
     const gone = new Promise((res) => socat.once('exit', res));
     process.kill(socat.pid ?? -1, 'SIGKILL');
     await gone;
-    await until(() => b.s.errors.length > 0, 'an error after hangup');
+    await until('an error after hangup', () => b.s.errors.length > 0);
     expect(b.s.errors[0]?.message).toMatch(new RegExp(`^serial ${y}: `));
     expect(() => b.m.send(Buffer.from(frame('t=into-the-void\n')))).not.toThrow();
   }, 30_000);

@@ -12,6 +12,7 @@ import type { Medium, ReceivedPacket } from '../../../lib/media/medium.js';
 import { Ucast6Medium } from '../../../lib/media/ucast6.js';
 import { UdpLink } from '../../../lib/media/udp.js';
 import { ErrorReporter } from '../../../lib/media/report.js';
+import { until } from '../until.js';
 
 const opened: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -59,7 +60,8 @@ describe('sockets tied to their interface', () => {
     const m = new Ucast6Medium({ iface: 'lo', peer: '::1', port: port() });
     const got = await openMedium(m);
     m.send(Buffer.from('t=status'));
-    await settle();
+    await until('the datagram', () => got.length > 0);
+    await settle(); // a second copy would come now
     expect(got.map((p) => p.data.toString())).toEqual(['t=status']);
     expect(got[0]?.from).toMatch(/^\[::1\]:\d+$/);
   });
@@ -71,6 +73,7 @@ describe('sockets tied to their interface', () => {
     const s = createSocket('udp4');
     await new Promise<void>((r) => s.send(Buffer.from('t=unicast'), p, '127.0.0.1', () => r()));
     s.close();
+    await until('the datagram', () => got.length > 0);
     await settle();
     expect(got.map((x) => x.data.toString())).toEqual(['t=unicast']);
   });
@@ -89,7 +92,8 @@ describe('sockets tied to their interface', () => {
     const s = createSocket('udp4');
     await new Promise<void>((r) => s.send(Buffer.from('on lo'), p, '127.0.0.1', () => r()));
     s.close();
-    await settle();
+    await until('the datagram on lo', () => (heard['lo']?.length ?? 0) > 0);
+    await settle(); // the other device's link would hear it by now
     expect(heard).toEqual({ lo: ['on lo'], other: [] });
   });
 });

@@ -9,16 +9,10 @@ import { assembleNode } from '../../../lib/node/assemble.js';
 import { ManualClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 import { decodeDatagram } from '../../../lib/wire/index.js';
+import { simHaCf } from '../../sim/cluster.js';
 import { SimNetwork } from '../../sim/network.js';
 
-const HACF = `keepalive 1
-deadtime 5
-warntime 3
-initdead 10
-bcast eth0
-node node1 node2
-auto_failback on
-`;
+const HACF = simHaCf(['node1', 'node2']);
 
 function config(name: string, text = HACF): HaConfig {
   const r = parseHaCf(text, { file: 'ha.cf', nodename: name });

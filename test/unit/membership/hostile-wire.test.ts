@@ -11,9 +11,10 @@ import { Cluster } from '../../../lib/membership/cluster.js';
 import { ManualClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 import { decodeDatagram, HaMsg } from '../../../lib/wire/index.js';
+import { simHaCf } from '../../sim/cluster.js';
 import { SimNetwork } from '../../sim/network.js';
 
-const HACF = 'keepalive 1\ndeadtime 5\nwarntime 3\ninitdead 10\nbcast eth0\nnode node1 node2\nauto_failback on\n';
+const HACF = simHaCf(['node1', 'node2']);
 const GEN = { node1: 10, node2: 20 } as const;
 
 function signer(): Authenticator {

@@ -17,6 +17,7 @@ import { systemClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
 import { F, T } from '../../../lib/wire/fields.js';
 import type { HaMsg } from '../../../lib/wire/message.js';
+import { until } from '../until.js';
 
 const SCRIPT = `#!/bin/sh
 f="$STATE_DIR/$1"
@@ -66,14 +67,6 @@ function setup(peerStatusWaitMs: number) {
   return { ctl, nodes, holds, types, sent };
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('legacy acquisition at comm-up', () => {
   it('waits for a heard peer to tell its status, then asks it (ip-request) instead of taking the group', async () => {
     const { ctl, nodes, holds, types, sent } = setup(5000);
@@ -95,7 +88,7 @@ describe('legacy acquisition at comm-up', () => {
     const { ctl, holds, types } = setup(600);
     const t0 = Date.now();
     ctl.commUp();
-    await until('group taken without asking', () => holds(), 5000);
+    await until('group taken without asking', () => holds());
     expect(Date.now() - t0).toBeGreaterThanOrEqual(550);
     expect(types()).not.toContain(T.IP_REQUEST);
   });

@@ -2,22 +2,10 @@ import { describe, expect, test } from 'vitest';
 import { classicFieldsText, decodeClassic, encodeClassic } from '../../../lib/wire/classic.js';
 import { FieldType, HaMsg } from '../../../lib/wire/message.js';
 import { HbError } from '../../../lib/util/errors.js';
-import { Rng, dump, nestedChain, randomMessage } from './gen.js';
+import { L, Rng, decoderChecks, dump, nestedChain, randomMessage } from './gen.js';
 import { statusMessage, vectors } from './vectors.js';
 
-const L = (s: string): Buffer => Buffer.from(s, 'latin1');
-
-function decodeOk(buf: Buffer): { msg: HaMsg; end: number } {
-  const r = decodeClassic(buf);
-  if (!r.ok) throw new Error(`expected ok, got: ${r.reason}`);
-  return r;
-}
-
-function reason(buf: Buffer): string {
-  const r = decodeClassic(buf);
-  if (r.ok) throw new Error('expected a rejection');
-  return r.reason;
-}
+const { decodeOk, reason } = decoderChecks(decodeClassic);
 
 describe('classic encoding against the vectors', () => {
   test('digest input of the status heartbeat is byte-exact (spec 2.6)', () => {

@@ -117,3 +117,25 @@ export function nestedChain(levels: number): HaMsg {
   for (let i = 0; i < levels; i++) inner = new HaMsg().add('d', String(levels - i)).addStruct('s', inner);
   return inner;
 }
+
+/** Latin-1 bytes of a string (the wire's view of a text). */
+export const L = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+/** decodeOk (throws on a rejection) and reason (throws on success) for one decoder. */
+export function decoderChecks<R extends { ok: true } | { ok: false; reason: string }>(decode: (buf: Buffer) => R): {
+  decodeOk(buf: Buffer): Extract<R, { ok: true }>;
+  reason(buf: Buffer): string;
+} {
+  return {
+    decodeOk(buf) {
+      const r = decode(buf);
+      if (!r.ok) throw new Error(`expected ok, got: ${r.reason}`);
+      return r as Extract<R, { ok: true }>;
+    },
+    reason(buf) {
+      const r = decode(buf);
+      if (r.ok) throw new Error('expected a rejection');
+      return r.reason;
+    },
+  };
+}

@@ -2,22 +2,10 @@ import { describe, expect, test } from 'vitest';
 import { decodeNetstring, encodeNetstring } from '../../../lib/wire/netstring.js';
 import { FieldType, HaMsg } from '../../../lib/wire/message.js';
 import { HbError } from '../../../lib/util/errors.js';
-import { Rng, dump, nestedChain, randomMessage } from './gen.js';
+import { L, Rng, decoderChecks, dump, nestedChain, randomMessage } from './gen.js';
 import { statusMessage, vectors } from './vectors.js';
 
-const L = (s: string): Buffer => Buffer.from(s, 'latin1');
-
-function decodeOk(buf: Buffer): { msg: HaMsg; bodyEnd: number; trailer?: string } {
-  const r = decodeNetstring(buf);
-  if (!r.ok) throw new Error(`expected ok, got: ${r.reason}`);
-  return r;
-}
-
-function reason(buf: Buffer): string {
-  const r = decodeNetstring(buf);
-  if (r.ok) throw new Error('expected a rejection');
-  return r.reason;
-}
+const { decodeOk, reason } = decoderChecks(decodeNetstring);
 
 /** `<n>:<s>,` */
 const ns = (s: string): string => `${Buffer.byteLength(s, 'latin1')}:${s},`;
