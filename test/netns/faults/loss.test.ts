@@ -1,16 +1,17 @@
 /**
  * Packet loss (issue 8): 20 % then 40 % of node2's frames dropped at the
- * switch (both directions), three minutes in all, at keepalive 1 s /
+ * switch (both directions), three minutes in all, at keepalive 500 ms /
  * deadtime 10 s; heartbeat-ts and Debian's heartbeat 3.0.6 in two labs side
  * by side. No node is declared dead, no resource moves, and the
  * retransmission protocol fills the gaps: `N lost packet(s) for [X]` is
  * followed by `No pkts missing from X!`.
  *
- * Odds, for the record: a false `dead` needs about nine or ten heartbeats in
- * a row lost; at 40 % that is ~3·10⁻⁴ per second, so a run of this length
- * sees one with a probability of a few percent (a retransmitted status
- * never counts for liveness, in 3.0.6 either). The test prints every late
- * heartbeat so a failure can be told from a regression.
+ * Odds: a false `dead` needs every heartbeat of one deadtime lost (a
+ * retransmitted status never counts for liveness, in 3.0.6 either). At
+ * keepalive 1 s that is ten in a row, ~10⁻⁴ per second at 40 %: a run of
+ * this length then failed a few percent of the time in both implementations
+ * (seen in CI). At 500 ms it is twenty in a row, ~10⁻⁸, so a `dead` here is a
+ * regression, not bad luck. The test prints every late heartbeat.
  */
 import { afterAll, describe, it } from 'vitest';
 import { FaultCluster, faultResProbe, HoldingMonitor, type Impl, waitHolding } from './support.js';
@@ -28,7 +29,7 @@ describe.concurrent('packet loss on one node link', () => {
   for (const impl of ['ours', 'real'] as Impl[]) {
     it(`${impl}: 20 % then 40 % loss for 3 minutes: no false dead, nothing moves, retransmissions fill the gaps`, async ({ expect }) => {
       const c = await FaultCluster.create({
-        impl, nodes: 2, hacf: { keepalive: 1, deadtime: 10, initdead: 20 },
+        impl, nodes: 2, hacf: { keepalive: '500ms', deadtime: 10, initdead: 20 },
         haresources: () => 'node1 FaultRes::a\nnode2 FaultRes::b\n',
       });
       clusters.push(c);
