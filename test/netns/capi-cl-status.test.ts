@@ -60,10 +60,18 @@ function cls(i: number, args: readonly string[]): Promise<ToolRun> {
   return clStatusByRole(theLab(), i, CL_STATUS, args, true);
 }
 
+/** A clientstatus query about ipfail on a real node: it should answer. */
+function liveClientQuery(q: readonly string[]): boolean {
+  return q[0] === 'clientstatus' && q.includes('ipfail') && !q.includes('bogus');
+}
+
 /** Same answers on both nodes; node listings compared with their blocks in a fixed order. */
 async function compare(queries: readonly (readonly string[])[]): Promise<void> {
   const ask = async (i: number, q: readonly string[]): Promise<ToolRun> => {
-    const r = await cls(i, q);
+    let r = await cls(i, q);
+    // A signed-on ipfail that misses one query's deadline (3.0.6's C ipfail
+    // did on a loaded machine) is asked again; an absent client still times out.
+    for (let n = 0; n < 3 && liveClientQuery(q) && /No timely response/.test(r.stderr); n++) r = await cls(i, q);
     return q[0] === 'listnodes' || q[0] === 'hbstatus' ? { ...r, stdout: sortRoleBlocks(r.stdout) } : r;
   };
   expect(await answerDiffs(queries, ask, REAL, OURS)).toBe('');
