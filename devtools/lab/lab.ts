@@ -12,38 +12,30 @@
  * process the lab made, also after a failed `up`; an 'exit'/signal safety
  * net and `Lab.sweepStale()` catch labs whose owner died.
  */
-import { randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { captureStart, captureStop, type CaptureOptions } from './capture.js';
-import { addNamespaces, applyFilters, noFilters, setPorts, wire } from './net.js';
+import { addNamespaces, changeFilters, healFilters, noFilters, setPorts, wire } from './net.js';
 import {
   enterArgv, hostAliases, initPid, nodeEnv, nodeRoot, parsePrivate, privateEntries, seedPrivateDirs, startNodeInit, writeHosts,
 } from './node.js';
 import { type NodeProcess, type SpawnOptions, startInNode } from './spawn.js';
 import { commOf, type ExecResult, isRunning, pidsInNetns, processStartTime, runCommand } from './proc.js';
 import {
-  allIds, AUTO_PREFIX, currentOwner, hostnameOf, ipOf, LAB_NAME_RE, labHealth, labNamespaces, type LabState, NETNS_DIR,
-  lansOf, type NodeId, nodeKey, nodeNs, readState, STATE_ROOT, stateDirOf, switchNs, writeState,
+  allIds, currentOwner, hostnameOf, ipOf, LAB_NAME_RE, labHealth, labNamespaces, type LabState, NETNS_DIR,
+  lansOf, newName, type NodeId, nodeNs, readState, STATE_ROOT, stateDirOf, switchNs, writeState,
 } from './state.js';
 import { destroyLab, sweepStale } from './teardown.js';
+import { SafetyNet } from './safety-net.js';
 import { describeLab } from './status.js';
 
 export type { ExecResult } from './proc.js';
 export type { ExitInfo, NodeProcess, SpawnOptions } from './spawn.js';
 export { HEARTBEAT_PRIVATE, PRIVATE_INITD } from './node.js';
 export type { NodeId } from './state.js';
-
-/** The repository root, from the source tree (devtools/lab/) or from dist/devtools/lab/. */
-export const REPO_ROOT = ((): string => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (dir !== '/' && !existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-})();
+export { REPO_ROOT } from './state.js';
 
 const DEFAULT_SUBNET = '10.77.0';
-const SAFETY_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export interface LabOptions {
   nodes: number;
@@ -69,35 +61,26 @@ export interface ExecOptions {
   env?: Record<string, string>;
 }
 
-function newName(): string {
-  for (let tries = 0; tries < 20; tries++) {
-    let rand = '';
-    for (let k = 0; k < 4; k++) rand += randomInt(36).toString(36);
-    const candidate = `${AUTO_PREFIX}${process.pid.toString(36)}${rand}`;
-    if (!existsSync(stateDirOf(candidate)) && labNamespaces(candidate).length === 0) return candidate;
-  }
-  throw new Error('Lab.up: could not find an unused lab name');
-}
-
 export class Lab {
   readonly labName: string;
   readonly stateDir: string;
   readonly nodes: number;
   readonly subnet: string;
-  /** @deprecated the external netns-lab script is gone: this is the lab CLI as one executable (devtools/lab/hb-lab; LAB_NAME picks the lab) */
-  readonly netnsLab: string;
   /** private directories of every node (absolute, canonical) */
   readonly privateDirs: readonly string[];
   private readonly aliases = hostAliases();
   private isDown = false;
-  private safetyNet: { onExit: () => void; onSignal: (sig: NodeJS.Signals) => void } | undefined;
+  private readonly safetyNet = new SafetyNet(() => {
+    if (this.isDown) return;
+    this.isDown = true;
+    destroyLab(this.labName);
+  });
 
   private constructor(private readonly state: LabState) {
     this.labName = state.name;
     this.stateDir = stateDirOf(state.name);
     this.nodes = state.nodes;
     this.subnet = state.subnet;
-    this.netnsLab = join(REPO_ROOT, 'devtools/lab/hb-lab');
     this.privateDirs = state.private.map((e) => parsePrivate(e).path);
   }
 
@@ -130,7 +113,7 @@ export class Lab {
     // the owner is on disk first, so a concurrent sweep never takes this lab for stale
     writeState(state);
     const lab = new Lab(state);
-    lab.installSafetyNet();
+    lab.safetyNet.install();
     try {
       await lab.build();
     } catch (err) {
@@ -168,7 +151,7 @@ export class Lab {
   keep(): void {
     this.state.kept = true;
     writeState(this.state);
-    this.removeSafetyNet();
+    this.safetyNet.remove();
   }
 
   /** Hands the lab to another running process: it outlives this one, and a sweep removes it once that process is gone. */
@@ -178,7 +161,7 @@ export class Lab {
     this.state.owner = { pid, start };
     this.state.kept = false;
     writeState(this.state);
-    this.removeSafetyNet();
+    this.safetyNet.remove();
   }
 
   /** Makes this process the owner again (a kept lab being removed by the demo). */
@@ -186,7 +169,7 @@ export class Lab {
     this.state.owner = currentOwner();
     this.state.kept = false;
     writeState(this.state);
-    this.installSafetyNet();
+    this.safetyNet.install();
   }
 
   /** Node ids 1..n. */
@@ -340,7 +323,7 @@ export class Lab {
     this.checkUp();
     if (lan !== undefined) this.checkLan(lan);
     if (mode === 'link') await setPorts(this.state, [id], false, lan);
-    else await this.setFilters(() => this.state.filters.drop = [...new Set([...this.state.filters.drop, key])]);
+    else await this.setFilters((f) => f.drop = [...new Set([...f.drop, key])]);
   }
 
   /** Undoes cut/loss of node id, or of every node and any partition. */
@@ -348,45 +331,29 @@ export class Lab {
     this.checkUp();
     const key = id === undefined ? undefined : this.checkId(id);
     await setPorts(this.state, id === undefined ? allIds(this.nodes) : [id], true);
-    await this.setFilters(() => {
-      const f = this.state.filters;
-      if (key === undefined) {
-        Object.assign(f, noFilters());
-        return;
-      }
-      f.drop = f.drop.filter((k) => k !== key);
-      delete f.loss[key];
-    });
+    await this.setFilters((f) => healFilters(f, key));
   }
 
   /** Splits the LAN: frames between different groups are dropped; unlisted nodes reach everybody. */
   async partition(groups: ReadonlyArray<readonly NodeId[]>): Promise<void> {
     if (groups.length < 2) throw new Error('lab.partition: need at least two groups');
     const keys = groups.map((g) => g.map((id) => this.checkId(id)));
-    await this.setFilters(() => this.state.filters.partition = keys);
+    await this.setFilters((f) => f.partition = keys);
   }
 
   /** Drops pct % of node id's frames at random, both ways (0 clears, 100 drops all). */
   async loss(id: NodeId, pct: number): Promise<void> {
     if (!Number.isInteger(pct) || pct < 0 || pct > 100) throw new Error(`lab.loss: pct must be 0..100, got ${pct}`);
     const key = this.checkId(id);
-    await this.setFilters(() => {
-      if (pct === 0) delete this.state.filters.loss[key];
-      else this.state.filters.loss[key] = pct;
+    await this.setFilters((f) => {
+      if (pct === 0) delete f.loss[key];
+      else f.loss[key] = pct;
     });
   }
 
-  private async setFilters(change: () => void): Promise<void> {
+  private async setFilters(change: (f: LabState['filters']) => void): Promise<void> {
     this.checkUp();
-    const before = JSON.stringify(this.state.filters);
-    change();
-    try {
-      await applyFilters(this.state);
-    } catch (err) {
-      this.state.filters = JSON.parse(before) as LabState['filters'];
-      throw err;
-    }
-    writeState(this.state);
+    await changeFilters(this.state, change);
   }
 
   /** Starts a background capture of lab traffic (on the bridge, or one node's port) into a host file. */
@@ -419,7 +386,7 @@ export class Lab {
     const left = destroyLab(this.labName);
     if (left.length === 0) {
       this.isDown = true;
-      this.removeSafetyNet();
+      this.safetyNet.remove();
     }
     return left;
   }
@@ -427,30 +394,5 @@ export class Lab {
   /** False once `down()` (or the safety net) removed the lab. */
   get isUp(): boolean {
     return !this.isDown;
-  }
-
-  private installSafetyNet(): void {
-    if (this.safetyNet !== undefined) return;
-    const onExit = (): void => {
-      if (this.isDown) return;
-      this.isDown = true;
-      destroyLab(this.labName);
-    };
-    const onSignal = (sig: NodeJS.Signals): void => {
-      this.removeSafetyNet();
-      onExit();
-      // re-raise once no other listener is left, so the default action (exit) happens
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-    };
-    process.on('exit', onExit);
-    for (const s of SAFETY_SIGNALS) process.on(s, onSignal);
-    this.safetyNet = { onExit, onSignal };
-  }
-
-  private removeSafetyNet(): void {
-    if (this.safetyNet === undefined) return;
-    process.off('exit', this.safetyNet.onExit);
-    for (const s of SAFETY_SIGNALS) process.off(s, this.safetyNet.onSignal);
-    this.safetyNet = undefined;
   }
 }

@@ -9,6 +9,7 @@
 import { runCommand } from './proc.js';
 import {
   bridgeOf, CLEAN_PATH, type Filters, ifnameOf, ipOf, type LabState, lansOf, lanSubnet, macOf, type NodeId, nodeNs, portOf, switchNs,
+  writeState,
 } from './state.js';
 
 const NFT_TABLE = 'hblab';
@@ -114,6 +115,32 @@ export async function applyFilters(s: LabState): Promise<void> {
     ...filterRules(s.filters, lansOf(s)),
   ].join('\n');
   await inSwitch(s, ['nft', '-f', '-'], `${script}\n`);
+}
+
+/**
+ * Changes the filters, applies them and records them; a change nft refuses
+ * is rolled back, so state on disk always matches the switch.
+ */
+export async function changeFilters(s: LabState, change: (f: LabState['filters']) => void): Promise<void> {
+  const before = JSON.stringify(s.filters);
+  change(s.filters);
+  try {
+    await applyFilters(s);
+  } catch (err) {
+    s.filters = JSON.parse(before) as LabState['filters'];
+    throw err;
+  }
+  writeState(s);
+}
+
+/** Clears a node's drop and loss, or (no key) every filter and partition. */
+export function healFilters(f: LabState['filters'], key?: string): void {
+  if (key === undefined) {
+    Object.assign(f, noFilters());
+    return;
+  }
+  f.drop = f.drop.filter((k) => k !== key);
+  delete f.loss[key];
 }
 
 /** The switch's view for `status`: port states and the filter table. */

@@ -6,8 +6,10 @@
  * anything is built, so a lab whose owner crashed at any point can be found
  * and removed; the names of its namespaces follow from its name alone.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isAlive, isRunning, processStartTime } from './proc.js';
 
 export const STATE_ROOT = '/var/lib/heartbeat-ts-lab';
@@ -168,4 +170,22 @@ export function labHealth(name: string): LabHealth {
   } catch {
     return 'unknown';
   }
+}
+
+/** The repository root, from the source tree (devtools/lab/) or from dist/devtools/lab/. */
+export const REPO_ROOT = ((): string => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (dir !== '/' && !existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return dir;
+})();
+
+/** A fresh automatic lab name: no state directory and no namespace carries it. */
+export function newName(): string {
+  for (let tries = 0; tries < 20; tries++) {
+    let rand = '';
+    for (let k = 0; k < 4; k++) rand += randomInt(36).toString(36);
+    const candidate = `${AUTO_PREFIX}${process.pid.toString(36)}${rand}`;
+    if (!existsSync(stateDirOf(candidate)) && labNamespaces(candidate).length === 0) return candidate;
+  }
+  throw new Error('Lab.up: could not find an unused lab name');
 }

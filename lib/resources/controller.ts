@@ -41,7 +41,6 @@ export interface ControllerOptions {
   peerStatusWaitMs?: number;
 }
 
-
 export class ResourceController {
   readonly nice: boolean;
   readonly auto: boolean;

@@ -56,7 +56,7 @@ describe('npm run lab', () => {
     expect(await ok('list')).toMatch(new RegExp(`${NAME}\\s+kept`));
     expect(Lab.sweepStale()).not.toContain(NAME); // left up on purpose: no sweep takes it
     expect((await ok('exec', '2', 'uname', '-n')).trim()).toBe('node2');
-    // the same CLI as one executable (what Lab.netnsLab names for old callers)
+    // the same CLI as one executable (devtools/lab/hb-lab)
     const direct = await runCommand([join(REPO_ROOT, 'devtools/lab/hb-lab'), 'exec', '1', 'uname', '-n'], {
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LAB_NAME: NAME, HEARTBEAT_TS_NODE: process.execPath },
       timeoutMs: 60_000,
