@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CL_STATUS, startOurs, startReal, waitFor } from './harness/heartbeat.js';
-import { Lab } from './harness/lab.js';
+import { Lab, labUp } from './harness/lab.js';
 import {
   addSecondLink, answerDiffs, clStatusByRole, sortRoleBlocks, teardownMixed, withDeadEth1, writeOpsConfig, type ToolRun,
 } from './ops-support.js';
@@ -50,10 +50,7 @@ const QUERIES: string[][] = [
 ];
 
 let lab: Lab | undefined;
-function theLab(): Lab {
-  if (!lab) throw new Error('lab not up');
-  return lab;
-}
+const theLab = (): Lab => labUp(lab);
 
 /** Debian's cl_status on node i; names by role. */
 function cls(i: number, args: readonly string[]): Promise<ToolRun> {

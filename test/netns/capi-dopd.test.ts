@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preserveLogs } from './failover-support.js';
 import { authKeys, haCf, logSize, readLog, startOurs, startReal, waitFor, waitForLog, writeHaConfig } from './harness/heartbeat.js';
 import { linesSince } from './ipfail-support.js';
-import { Lab } from './harness/lab.js';
+import { Lab, labUp } from './harness/lab.js';
 import { run, teardownMixed, type ToolRun } from './ops-support.js';
 
 const REAL = 1;
@@ -36,10 +36,7 @@ esac
 `;
 
 let lab: Lab | undefined;
-function theLab(): Lab {
-  if (!lab) throw new Error('lab not up');
-  return lab;
-}
+const theLab = (): Lab => labUp(lab);
 
 async function outdate(i: number, peer: string, res: string): Promise<ToolRun> {
   const r = await run(theLab(), i, [OUTDATER, '-p', peer, '-r', res, '-t', '15']);

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOursEnv, stopOurs } from './failover-cluster.js';
 import { createLoopDisk, ExclusivityMonitor, type LoopDisk, runToken, teardownDiskLab } from './failover-support.js';
 import { authKeys, haCf, ipAddrs, mounts, ping, readLog, waitFor, waitForLog, writeHaConfig } from './harness/heartbeat.js';
-import { Lab } from './harness/lab.js';
+import { Lab, labUp } from './harness/lab.js';
 
 const MOUNT_DIR = '/srv/data';
 const token = runToken();
@@ -23,10 +23,7 @@ let lab: Lab | undefined;
 let disk: LoopDisk | undefined;
 let monitor: ExclusivityMonitor | undefined;
 
-function theLab(): Lab {
-  if (lab === undefined) throw new Error('lab not up');
-  return lab;
-}
+const theLab = (): Lab => labUp(lab);
 function theDisk(): LoopDisk {
   if (disk === undefined) throw new Error('no disk');
   return disk;

@@ -7,16 +7,7 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CL_STATUS,
-  httpGet,
-  logSize,
-  OURS,
-  OURS_OUT,
-  readLog,
-  startReal,
-  stopReal,
-  killReal,
-  waitFor,
+  CL_STATUS, httpGet, logSize, OURS, OURS_OUT, readLog, startReal, stopReal, killReal, waitFor,
 } from './harness/heartbeat.js';
 import { type Lab, type NodeProcess, REPO_ROOT } from './harness/lab.js';
 import { isRunning, signalAll } from './harness/proc.js';

@@ -95,10 +95,8 @@ export function createLoopDisk(files: Record<string, string>, sizeMb = 16): Loop
 
 /** Host PID of node i's init (PID 1 of the node): its /proc shows the node's net and mount namespaces. */
 export function nodeInitPid(lab: Lab, i: number): number {
-  const holder = readFileSync(join(lab.stateDir, 'nodes', String(i), 'holder.pid'), 'utf8').trim();
-  const kids = readFileSync(`/proc/${holder}/task/${holder}/children`, 'utf8').trim().split(/\s+/);
-  const init = Number(kids[0]);
-  if (!Number.isInteger(init) || init <= 0) throw new Error(`node ${i} of ${lab.labName} has no init process`);
+  const init = lab.initPid(i);
+  if (init === undefined) throw new Error(`node ${i} of ${lab.labName} has no init process`);
   return init;
 }
 

@@ -19,23 +19,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  authKeys,
-  clStatus,
-  haCf,
-  httpGet,
-  ipAddrs,
-  killReal,
-  logSize,
-  mounts,
-  ping,
-  realPids,
-  startReal,
-  stopReal,
-  waitFor,
-  waitForLog,
-  writeHaConfig,
+  authKeys, clStatus, haCf, httpGet, ipAddrs, killReal, logSize, mounts, ping, realPids, startReal, stopReal, waitFor,
+  waitForLog, writeHaConfig,
 } from './harness/heartbeat.js';
-import { Lab, REPO_ROOT } from './harness/lab.js';
+import { Lab, REPO_ROOT, labUp } from './harness/lab.js';
 import { isRunning } from './harness/proc.js';
 import { existingLabNames, labNamespaces } from './harness/teardown.js';
 
@@ -44,10 +31,7 @@ const t0 = Date.now();
 const since = (t: number): string => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 let lab: Lab | undefined;
 
-function theLab(): Lab {
-  if (lab === undefined) throw new Error('lab not up');
-  return lab;
-}
+const theLab = (): Lab => labUp(lab);
 
 async function nodeStatus(l: Lab, on: number, of: string): Promise<string> {
   return (await clStatus(l, on, ['nodestatus', of])).stdout.trim();

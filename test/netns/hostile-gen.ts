@@ -12,6 +12,25 @@ import { decodeDatagram, HaMsg } from '../../lib/wire/index.js';
 
 export const VECTORS_FILE = fileURLToPath(new URL('../fixtures/heartbeat-test-vectors.json', import.meta.url));
 
+/** The running totals heartbeat-ts prints with each reject summary (`Rejected N packet(s) … (totals: …)`). */
+export interface RejectTotals {
+  malformed: number;
+  'unknown-key': number;
+  'bad-digest': number;
+  replay: number;
+  accepted: number;
+}
+
+const TOTALS_RE = /Rejected \d+ packet\(s\).*\(totals: malformed (\d+), unknown-key (\d+), bad-digest (\d+), replay (\d+), accepted (\d+)\)/;
+
+/** Totals of the newest reject summary in a log text (all zero before the first). */
+export function lastRejectTotals(log: string): RejectTotals {
+  const lines = log.split('\n').filter((l) => TOTALS_RE.test(l));
+  const m = TOTALS_RE.exec(lines[lines.length - 1] ?? '');
+  const n = (i: number): number => Number(m?.[i] ?? 0);
+  return { malformed: n(1), 'unknown-key': n(2), 'bad-digest': n(3), replay: n(4), accepted: n(5) };
+}
+
 /** mulberry32: small, fast, good enough to spread mutations. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;

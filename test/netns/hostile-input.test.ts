@@ -15,9 +15,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDatagram } from '../../lib/wire/index.js';
-import { hostileSet } from './hostile-gen.js';
+import { hostileSet, lastRejectTotals, type RejectTotals } from './hostile-gen.js';
 import { oursPids, startReal, stopReal, waitFor, waitForLog } from './harness/heartbeat.js';
-import { Lab, type NodeProcess } from './harness/lab.js';
+import { Lab, type NodeProcess, labUp } from './harness/lab.js';
 import { configure, grep, logSince, logSize, oursSeesActive, realNodeStatus, realSeesActive, start, teardownPair } from './interop-support.js';
 import { readPcap } from './wire-capture.js';
 
@@ -33,24 +33,10 @@ let from2 = 0;
 const captures: NodeProcess[] = [];
 const genuine: { gen1: Buffer[]; gen2: Buffer[] } = { gen1: [], gen2: [] };
 
-interface Totals {
-  malformed: number;
-  'unknown-key': number;
-  'bad-digest': number;
-  replay: number;
-  accepted: number;
-}
-
-const SUMMARY_RE =
-  /Rejected (\d+) packet\(s\) in the last (\d+) s: malformed (\d+), unknown-key (\d+), bad-digest (\d+), replay (\d+) \(totals: malformed (\d+), unknown-key (\d+), bad-digest (\d+), replay (\d+), accepted (\d+)\)/;
+type Totals = RejectTotals;
 
 /** Totals of the newest reject summary of heartbeat-ts (all zero before the first). */
-function totals(l: Lab): Totals {
-  const lines = grep(logSince(l, 2, 0), SUMMARY_RE);
-  const m = SUMMARY_RE.exec(lines[lines.length - 1] ?? '');
-  const n = (i: number): number => Number(m?.[i] ?? 0);
-  return { malformed: n(7), 'unknown-key': n(8), 'bad-digest': n(9), replay: n(10), accepted: n(11) };
-}
+const totals = (l: Lab): Totals => lastRejectTotals(logSince(l, 2, 0).join('\n'));
 
 /** UDP receive-buffer drops in node2's network namespace (datagrams the daemon never saw). */
 async function rcvbufErrors(l: Lab): Promise<number> {
@@ -167,10 +153,7 @@ afterAll(async () => {
   await teardownPair(lab, tmp);
 }, 120_000);
 
-function theLab(): Lab {
-  if (lab === undefined) throw new Error('lab not up');
-  return lab;
-}
+const theLab = (): Lab => labUp(lab);
 
 describe('heartbeat-ts under hostile input (real heartbeat 3.0.6 peer, ucast + sha1)', () => {
   it('counts thousands of random, mutated, forged and wrongly keyed datagrams per reason and stays unmoved', async () => {

@@ -15,15 +15,7 @@ import { oursPids, realPids, waitForLog, type AuthMethod } from './harness/heart
 import { Lab } from './harness/lab.js';
 import { signalAll } from './harness/proc.js';
 import {
-  diagnostics,
-  grep,
-  logSince,
-  logSize,
-  oursSeesActive,
-  realNodeStatus,
-  realSeesActive,
-  since,
-  start,
+  diagnostics, grep, logSince, logSize, oursSeesActive, realNodeStatus, realSeesActive, since, start,
 } from './interop-support.js';
 import { addUla, configure6, crashPatiently, labsTornDownAfterAll, linkLocal, type Media6 } from './media6-support.js';
 

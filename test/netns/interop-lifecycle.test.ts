@@ -19,22 +19,14 @@
  * the bridge and our datagrams compared field by field with the real node's.
  */
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clStatus, oursPids, realPids, waitForLog } from './harness/heartbeat.js';
 import { signalAll } from './harness/proc.js';
 import { Lab } from './harness/lab.js';
 import { checkWire } from './interop-wire.js';
+import { labsTornDownAfterAll } from './media6-support.js';
 import {
-  configure,
-  grep,
-  killAll,
-  logSince,
-  logSize,
-  oursSeesActive,
-  realNodeStatus,
-  realSeesActive,
-  start,
-  type Kind,
+  configure, grep, logSince, logSize, oursSeesActive, realNodeStatus, realSeesActive, start, type Kind,
 } from './interop-support.js';
 
 const KEEPALIVE_MS = 250;
@@ -47,14 +39,7 @@ const DETECT_BOUND_MS = DEADTIME_S * 1000 + KEEPALIVE_MS + 3000;
 const START_BONUS_MS = 5000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-const labs: Lab[] = [];
-
-afterAll(async () => {
-  for (const lab of labs) {
-    for (const i of lab.ids()) await killAll(lab, i);
-    await lab.down();
-  }
-}, 120_000);
+const labs = labsTornDownAfterAll();
 
 /** Waits until node `on` (real or ours) sees `of` active and its link up; for ours only lines past `after` count. */
 async function seesActive(lab: Lab, on: number, kind: Kind, of: string, after: number): Promise<void> {

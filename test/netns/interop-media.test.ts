@@ -14,18 +14,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Lab } from './harness/lab.js';
 import type { AuthMethod, Media } from './harness/heartbeat.js';
 import {
-  configure,
-  crash,
-  diagnostics,
-  grep,
-  killAll,
-  logSince,
-  logSize,
-  oursSeesActive,
-  realNodeStatus,
-  realSeesActive,
-  since,
-  start,
+  configure, crash, diagnostics, grep, killAll, logSince, logSize, oursSeesActive, realNodeStatus, realSeesActive,
+  since, start,
 } from './interop-support.js';
 
 const MEDIA: readonly Media[] = ['bcast', 'ucast', 'mcast'];

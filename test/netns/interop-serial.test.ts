@@ -18,20 +18,10 @@ import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killOurs, REAL_INIT, realPids, waitFor, waitForLog } from './harness/heartbeat.js';
-import { Lab, type NodeProcess } from './harness/lab.js';
+import { Lab, type NodeProcess, labUp } from './harness/lab.js';
 import { lockNameFor } from '../../lib/media/ttylock.js';
 import {
-  configure,
-  grep,
-  killAll,
-  logSince,
-  logSize,
-  oursSeesActive,
-  realNodeStatus,
-  realSeesActive,
-  start,
-  stop,
-  type Kind,
+  configure, grep, killAll, logSince, logSize, oursSeesActive, realNodeStatus, realSeesActive, start, stop, type Kind,
 } from './interop-support.js';
 
 interface PtyPair {
@@ -77,10 +67,7 @@ afterAll(async () => {
   await lab?.down();
 }, 120_000);
 
-function theLab(): Lab {
-  if (lab === undefined) throw new Error('lab not up');
-  return lab;
-}
+const theLab = (): Lab => labUp(lab);
 
 /** Fresh daemons-off state and a fresh pty pair wired as node1 = A, node2 = B. */
 async function freshPair(l: Lab): Promise<PtyPair> {

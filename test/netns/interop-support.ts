@@ -8,26 +8,8 @@
  * cl_status over its API socket.
  */
 import {
-  authKeys,
-  clStatus,
-  haCf,
-  HA_LOG,
-  killOurs,
-  killReal,
-  logSize,
-  oursPids,
-  OURS_OUT,
-  readLog,
-  realPids,
-  startOurs,
-  startReal,
-  stopReal,
-  waitFor,
-  waitForLog,
-  writeHaConfig,
-  type AuthMethod,
-  type HaCfOptions,
-  type Media,
+  authKeys, clStatus, haCf, HA_LOG, killOurs, killReal, logSize, oursPids, OURS_OUT, readLog, realPids, startOurs,
+  startReal, stopReal, waitFor, waitForLog, writeHaConfig, type AuthMethod, type HaCfOptions, type Media,
 } from './harness/heartbeat.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';

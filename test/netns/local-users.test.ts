@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiSocketPath, toolSocketPath, resolvePaths } from '../../daemon/paths.js';
 import { authKeys, haCf, logSize, oursPids, readLog, realPids, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
-import { Lab, type NodeProcess } from './harness/lab.js';
+import { Lab, type NodeProcess, labUp } from './harness/lab.js';
 import { signalAll } from './harness/proc.js';
 import { OUR_INIT_ENV, OUR_TOOLS, REAL_TOOLS, run } from './ops-support.js';
 import { rscIn } from './resource-support.js';
@@ -23,10 +23,7 @@ const SOCKET = toolSocketPath(resolvePaths({}));
 const REGISTER = apiSocketPath(resolvePaths({}));
 let lab: Lab | undefined;
 const spawned: NodeProcess[] = [];
-function theLab(): Lab {
-  if (!lab) throw new Error('lab not up');
-  return lab;
-}
+const theLab = (): Lab => labUp(lab);
 
 /** `mode user group type` of each path in node i ('-' when absent). */
 async function modes(i: number, paths: readonly string[]): Promise<Record<string, string>> {

@@ -4,12 +4,12 @@
  * ha.cf files with ucast6 / mcast6 lines, ICMPv6 echoes of a capture, and
  * patient crash / teardown helpers.
  */
-import { readFileSync } from 'node:fs';
 import { authKeys, killOurs, killReal, waitFor, writeHaConfig, type AuthMethod } from './harness/heartbeat.js';
 import type { Lab } from './harness/lab.js';
 import { formatIpv6 } from '../../lib/util/inet6.js';
 import { afterAll } from 'vitest';
 import { killAll, TIMING } from './interop-support.js';
+import { pcapFrames } from './wire-capture.js';
 
 export type Media6 = 'ucast6' | 'ucast6-linklocal' | 'mcast6';
 
@@ -92,15 +92,8 @@ export interface Icmp6Echo {
 
 /** ICMPv6 echo messages (no extension headers) of a classic pcap file of Ethernet frames. */
 export function readIcmp6Echoes(file: string): Icmp6Echo[] {
-  const b = readFileSync(file);
-  if (b.length < 24) return [];
-  const le = b.readUInt32LE(0) === 0xa1b2c3d4 || b.readUInt32LE(0) === 0xa1b23c4d;
-  const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
   const out: Icmp6Echo[] = [];
-  for (let o = 24; o + 16 <= b.length;) {
-    const incl = u32(o + 8);
-    const frame = b.subarray(o + 16, o + 16 + incl);
-    o += 16 + incl;
+  for (const { frame } of pcapFrames(file)) {
     if (frame.length < 14 + 40 + 8 || frame.readUInt16BE(12) !== 0x86dd || frame[14 + 6] !== 58) continue;
     const ip = frame.subarray(14);
     const icmp = ip.subarray(40);

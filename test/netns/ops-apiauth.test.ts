@@ -7,16 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authKeys, haCf, killOurs, readLog, startOurs, startReal, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
-import { Lab } from './harness/lab.js';
+import { Lab, labUp } from './harness/lab.js';
 import { normalizeLog, OUR_TOOLS, REAL_TOOLS, run, teardownMixed, type ToolRun } from './ops-support.js';
 
 const REAL = 1;
 const OURS = 2;
 let lab: Lab | undefined;
-function theLab(): Lab {
-  if (!lab) throw new Error('lab not up');
-  return lab;
-}
+const theLab = (): Lab => labUp(lab);
 
 /** cl_status as another user (setpriv keeps the real binary's setgid bit working). */
 async function clsAs(i: number, args: string[], groups: string[] = [], tool = i === REAL ? REAL_TOOLS.cl_status : OUR_TOOLS.cl_status): Promise<ToolRun> {

@@ -15,7 +15,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killOurs, startOurs, startReal, stopReal, waitFor, waitForLog } from './harness/heartbeat.js';
-import { Lab } from './harness/lab.js';
+import { Lab, labUp } from './harness/lab.js';
 import {
   addSecondLink, answerDiffs, byRole, clStatusByRole, dropIface, OUR_INIT_ENV, OUR_TOOLS, REAL_TOOLS, ROLE_NAMES, run, sortRoleBlocks,
   teardownMixed, undropIface, withDeadEth1, writeOpsConfig, type ToolRun,
@@ -24,10 +24,7 @@ import {
 const REAL = 1;
 const OURS = 2;
 let lab: Lab | undefined;
-function theLab(): Lab {
-  if (!lab) throw new Error('lab not up');
-  return lab;
-}
+const theLab = (): Lab => labUp(lab);
 
 /** cl_status on node i with the tool of that node's daemon; names by role. */
 async function cls(i: number, args: readonly string[]): Promise<ToolRun> {

@@ -7,17 +7,14 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authKeys, haCf, oursPids, readLog, realPids, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
-import { Lab } from './harness/lab.js';
+import { Lab, labUp } from './harness/lab.js';
 import { signalAll } from './harness/proc.js';
 import { OUR_INIT_ENV, OUR_TOOLS, REAL_TOOLS, run, type ToolRun } from './ops-support.js';
 
 const OURS = 1;
 const REAL = 2;
 let lab: Lab | undefined;
-function theLab(): Lab {
-  if (!lab) throw new Error('lab not up');
-  return lab;
-}
+const theLab = (): Lab => labUp(lab);
 
 /** Runs `action` with each node's init script; node names, pids and script paths normalised. */
 async function both(action: string[]): Promise<{ ours: ToolRun; real: ToolRun }> {

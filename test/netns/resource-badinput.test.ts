@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installRepoScripts, OURS_CL_STATUS, oursDaemonPids, startOursEnv } from './failover-cluster.js';
 import { preserveLogs } from './failover-support.js';
 import { authKeys, haCf, ipAddrs, OURS, readLog, waitFor, waitForLog, writeHaConfig } from './harness/heartbeat.js';
-import { Lab } from './harness/lab.js';
+import { Lab, labUp } from './harness/lab.js';
 
 const START_TIMEOUT_S = 3;
 /** daemon/resources.ts: time between SIGTERM and SIGKILL of a timed-out script */
@@ -53,10 +53,7 @@ exit 0
 
 let lab: Lab | undefined;
 
-function theLab(): Lab {
-  if (lab === undefined) throw new Error('lab not up');
-  return lab;
-}
+const theLab = (): Lab => labUp(lab);
 
 const hacf = (): string => haCf({ media: 'bcast', nodes: ['node1', 'node2'], keepalive: 1, deadtime: 5, initdead: 10, autoFailback: false });
 

@@ -17,8 +17,14 @@ export interface UdpDatagram {
   payload: Buffer;
 }
 
-/** UDP/IPv4 datagrams of a classic pcap file (link type Ethernet); others are skipped. */
-export function readPcap(file: string): UdpDatagram[] {
+/** One captured frame: capture time (seconds, float) and the Ethernet frame. */
+export interface PcapFrame {
+  time: number;
+  frame: Buffer;
+}
+
+/** The frames of a classic pcap file (micro- or nanosecond, either byte order). */
+export function pcapFrames(file: string): PcapFrame[] {
   const b = readFileSync(file);
   if (b.length < 24) return [];
   const magic = b.readUInt32LE(0);
@@ -26,23 +32,27 @@ export function readPcap(file: string): UdpDatagram[] {
   if (!le && b.readUInt32BE(0) !== 0xa1b2c3d4 && b.readUInt32BE(0) !== 0xa1b23c4d) throw new Error(`${file}: not a pcap file`);
   const nano = (le ? magic : b.readUInt32BE(0)) === 0xa1b23c4d;
   const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  const out: UdpDatagram[] = [];
-  let o = 24;
-  while (o + 16 <= b.length) {
-    const sec = u32(o);
-    const frac = u32(o + 4);
+  const out: PcapFrame[] = [];
+  for (let o = 24; o + 16 <= b.length;) {
     const incl = u32(o + 8);
-    const frame = b.subarray(o + 16, o + 16 + incl);
+    out.push({ time: u32(o) + u32(o + 4) / (nano ? 1e9 : 1e6), frame: b.subarray(o + 16, o + 16 + incl) });
     o += 16 + incl;
+  }
+  return out;
+}
+
+/** UDP/IPv4 datagrams of a classic pcap file (link type Ethernet); others are skipped. */
+export function readPcap(file: string): UdpDatagram[] {
+  const out: UdpDatagram[] = [];
+  for (const { time, frame } of pcapFrames(file)) {
     if (frame.length < 14 + 20 || frame.readUInt16BE(12) !== 0x0800) continue;
     const ip = frame.subarray(14);
     const ihl = (ip[0] ?? 0) & 0x0f;
     if (ip[9] !== 17 || ihl < 5) continue;
-    const totalLen = ip.readUInt16BE(2);
-    const udp = ip.subarray(ihl * 4, totalLen);
+    const udp = ip.subarray(ihl * 4, ip.readUInt16BE(2));
     if (udp.length < 8) continue;
     out.push({
-      time: sec + frac / (nano ? 1e9 : 1e6),
+      time,
       src: `${ip[12]}.${ip[13]}.${ip[14]}.${ip[15]}`,
       dst: `${ip[16]}.${ip[17]}.${ip[18]}.${ip[19]}`,
       sport: udp.readUInt16BE(0),

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OURS, waitFor } from '../harness/heartbeat.js';
 import { REPO_ROOT } from '../harness/lab.js';
 import { FaultCluster, faultResProbe, HoldingMonitor, nodeInitPid, waitHolding } from './support.js';
+import { lastRejectTotals, type RejectTotals } from '../hostile-gen.js';
 
 const SENDER = join(REPO_ROOT, 'test/netns/fixtures/fuzz-sender.mjs');
 const VECTORS = join(REPO_ROOT, 'test/fixtures/heartbeat-test-vectors.json');
@@ -40,24 +41,10 @@ const cl = (): FaultCluster => {
   return c;
 };
 
-interface Totals {
-  malformed: number;
-  'unknown-key': number;
-  'bad-digest': number;
-  replay: number;
-  accepted: number;
-}
+type Totals = RejectTotals;
 
 /** Totals of the last rejected-packets summary in node i's log (zeros before the first). */
-function totals(k: FaultCluster, i: number): Totals {
-  const lines = k.log(i).split('\n').filter((l) => /Rejected \d+ packet\(s\)/.test(l));
-  const last = lines[lines.length - 1] ?? '';
-  const t = /totals: malformed (\d+), unknown-key (\d+), bad-digest (\d+), replay (\d+), accepted (\d+)/.exec(last);
-  return {
-    malformed: Number(t?.[1] ?? 0), 'unknown-key': Number(t?.[2] ?? 0), 'bad-digest': Number(t?.[3] ?? 0),
-    replay: Number(t?.[4] ?? 0), accepted: Number(t?.[5] ?? 0),
-  };
-}
+const totals = (k: FaultCluster, i: number): Totals => lastRejectTotals(k.log(i));
 const rejected = (t: Totals): number => t.malformed + t['unknown-key'] + t['bad-digest'] + t.replay;
 
 /** Datagrams the kernel dropped on node i's port 694 sockets (receive buffer full): they never reach the daemon. */

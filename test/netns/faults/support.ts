@@ -16,6 +16,7 @@ import {
 } from '../harness/heartbeat.js';
 import { Lab, type LabOptions, REPO_ROOT } from '../harness/lab.js';
 import { isAlive, isRunning, signalAll } from '../harness/proc.js';
+import { localAddrsOf } from '../failover-support.js';
 
 export type Impl = 'ours' | 'real';
 export const FAULTRES = join(REPO_ROOT, 'test/netns/fixtures/FaultRes');
@@ -213,29 +214,11 @@ export class FaultCluster {
 
 // ---------------------------------------------------------------- node views from the host
 
-/** Host PID of node i's init (PID 1 of its PID namespace): its /proc shows the node's net and mount namespaces. */
-export function nodeInitPid(lab: Lab, i: number): number | undefined {
-  try {
-    const holder = readFileSync(join(lab.stateDir, 'nodes', String(i), 'holder.pid'), 'utf8').trim();
-    const kids = readFileSync(`/proc/${holder}/task/${holder}/children`, 'utf8').trim().split(/\s+/);
-    const init = Number(kids[0]);
-    return Number.isInteger(init) && init > 0 ? init : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** Host PID of node i's init (PID 1 of its PID namespace), undefined once the node is gone. */
+export const nodeInitPid = (lab: Lab, i: number): number | undefined => lab.initPid(i);
 
 /** IPv4 addresses local to the namespace of pid (the kernel's local routes), read without a process. */
-export function localAddrs(pid: number): Set<string> {
-  const out = new Set<string>();
-  let current = '';
-  for (const line of readFileSync(`/proc/${pid}/net/fib_trie`, 'utf8').split('\n')) {
-    const leaf = /\|-- (\d+\.\d+\.\d+\.\d+)/.exec(line);
-    if (leaf?.[1] !== undefined) current = leaf[1];
-    else if (/\/32 host LOCAL/.test(line) && current !== '') out.add(current);
-  }
-  return out;
-}
+export const localAddrs = localAddrsOf;
 
 /** Whether the mount namespace of pid has something mounted on dir. */
 export function hasMount(pid: number, dir: string): boolean {

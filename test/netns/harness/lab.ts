@@ -4,6 +4,8 @@
  * Kept as a module so tests import `./harness/lab.js` as before.
  */
 
+import type { Lab } from '../../../devtools/lab/lab.js';
+
 export {
   type ExecOptions,
   type ExecResult,
@@ -18,3 +20,9 @@ export {
   type SpawnOptions,
 } from '../../../devtools/lab/lab.js';
 
+
+/** The lab a test file brought up in its beforeAll; a clear error when used before that. */
+export function labUp(lab: Lab | undefined): Lab {
+  if (!lab) throw new Error('lab not up');
+  return lab;
+}
