@@ -8,10 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiSocketPath, toolSocketPath, resolvePaths } from '../../daemon/paths.js';
-import { authKeys, haCf, logSize, oursPids, readLog, realPids, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
+import { authKeys, haCf, logSize, readLog, waitFor, writeHaConfig } from './harness/heartbeat.js';
 import { Lab, type NodeProcess, labUp } from './harness/lab.js';
-import { signalAll } from './harness/proc.js';
-import { OUR_INIT_ENV, OUR_TOOLS, REAL_TOOLS, run } from './ops-support.js';
+import { OUR_INIT_ENV, OUR_TOOLS, REAL_TOOLS, run, teardownMixed } from './ops-support.js';
 import { rscIn } from './resource-support.js';
 
 const OURS = 1;
@@ -56,16 +55,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  try {
-    for (const p of spawned) p.kill('SIGKILL');
-    if (lab?.isUp) {
-      await stopReal(lab, REAL).catch(() => undefined);
-      signalAll(await oursPids(lab, OURS).catch(() => []), 'SIGKILL');
-      signalAll(await realPids(lab, REAL).catch(() => []), 'SIGKILL');
-    }
-  } finally {
-    await lab?.down();
-  }
+  for (const p of spawned) p.kill('SIGKILL');
+  await teardownMixed(lab, REAL, OURS);
 }, 120_000);
 
 describe('local users: heartbeat-ts vs Heartbeat 3.0.6', () => {

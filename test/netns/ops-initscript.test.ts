@@ -6,10 +6,9 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authKeys, haCf, oursPids, readLog, realPids, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
+import { authKeys, haCf, oursPids, readLog, realPids, waitFor, writeHaConfig } from './harness/heartbeat.js';
 import { Lab, labUp } from './harness/lab.js';
-import { signalAll } from './harness/proc.js';
-import { OUR_INIT_ENV, OUR_TOOLS, REAL_TOOLS, run, type ToolRun } from './ops-support.js';
+import { OUR_INIT_ENV, OUR_TOOLS, REAL_TOOLS, run, teardownMixed, type ToolRun } from './ops-support.js';
 
 const OURS = 1;
 const REAL = 2;
@@ -50,16 +49,7 @@ beforeAll(async () => {
   lab = await Lab.up({ nodes: 2 });
 }, 120_000);
 
-afterAll(async () => {
-  try {
-    if (lab?.isUp) {
-      await stopReal(lab, REAL).catch(() => undefined);
-      signalAll(await oursPids(lab, OURS).catch(() => []), 'SIGKILL');
-    }
-  } finally {
-    await lab?.down();
-  }
-}, 120_000);
+afterAll(() => teardownMixed(lab, REAL, OURS), 120_000);
 
 describe('init script: heartbeat-ts vs Heartbeat 3.0.6', () => {
   it('says heartbeat is not configured (exit 0) without ha.cf, and rejects unknown actions', async () => {

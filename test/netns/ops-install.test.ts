@@ -12,8 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authKeys, haCf, oursPids, startReal, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
 import { Lab, REPO_ROOT } from './harness/lab.js';
-import { signalAll } from './harness/proc.js';
-import { run } from './ops-support.js';
+import { run, teardownMixed } from './ops-support.js';
 
 const INSTALL = join(REPO_ROOT, 'scripts/install-system.sh');
 const dirs: string[] = [];
@@ -47,12 +46,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    if (lab?.isUp) {
-      await stopReal(lab, 2).catch(() => undefined);
-      signalAll(await oursPids(lab, 1).catch(() => []), 'SIGKILL');
-    }
+    await teardownMixed(lab, 2, 1);
   } finally {
-    await lab?.down();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 }, 120_000);

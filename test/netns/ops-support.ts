@@ -7,7 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { authKeys, haCf, killOurs, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
+import { authKeys, haCf, killOurs, realPids, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
+import { signalAll } from './harness/proc.js';
 import type { ExecResult, Lab } from './harness/lab.js';
 import { REPO_ROOT } from './harness/lab.js';
 
@@ -114,12 +115,13 @@ export function writeOpsConfig(lab: Lab, extra: readonly string[] = []): void {
   }
 }
 
-/** Ends a mixed-cluster test: the real daemon stops gracefully, ours is killed, the lab goes. */
+/** Ends a mixed-cluster test: the real daemon stops gracefully (what is left of it is killed), ours is killed, the lab goes. */
 export async function teardownMixed(lab: Lab | undefined, real: number, ours: number): Promise<void> {
   try {
     if (lab?.isUp) {
       await stopReal(lab, real).catch(() => undefined);
       await killOurs(lab, ours, 'SIGKILL').catch(() => undefined);
+      signalAll(await realPids(lab, real).catch(() => []), 'SIGKILL');
     }
   } finally {
     await lab?.down();

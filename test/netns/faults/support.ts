@@ -6,17 +6,15 @@
  * exclusivity monitor, the FaultRes fixture, and a loop-device ext4 disk
  * that every node of a lab can mount (the nodes share the host's /dev).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   authKeys, type AuthMethod, haCf, type HaCfOptions, killOurs, killReal, logSize, oursPids, readLog, realPids,
   startOurs, startReal, stopReal, waitFor, waitForLog, writeHaConfig,
 } from '../harness/heartbeat.js';
 import { Lab, type LabOptions, REPO_ROOT } from '../harness/lab.js';
-import { isAlive, isRunning, signalAll } from '../harness/proc.js';
-import { localAddrsOf } from '../failover-support.js';
+import { isRunning, signalAll } from '../harness/proc.js';
+import { createLoopDisk as createSharedDisk, localAddrsOf, type LoopDisk } from '../failover-support.js';
 
 export type Impl = 'ours' | 'real';
 export const FAULTRES = join(REPO_ROOT, 'test/netns/fixtures/FaultRes');
@@ -324,52 +322,10 @@ export async function waitHolding(m: HoldingMonitor, what: string, ok: (h: Recor
 
 // ---------------------------------------------------------------- shared disk
 
-const DISK_PREFIX = 'hbts-faultdisk-';
+export type { LoopDisk } from '../failover-support.js';
 
-export interface LoopDisk {
-  readonly device: string;
-  release(): string[];
-}
-
-function detach(dir: string): string[] {
-  const problems: string[] = [];
-  const image = join(dir, 'disk.img');
-  const r = spawnSync('losetup', ['-j', image, '-O', 'NAME', '-n'], { encoding: 'utf8' });
-  for (const dev of (r.stdout ?? '').split('\n').map((s) => s.trim()).filter((s) => s !== '')) {
-    const d = spawnSync('losetup', ['-d', dev], { encoding: 'utf8' });
-    if (d.status !== 0) problems.push(`losetup -d ${dev}: ${d.stderr.trim()}`);
-  }
-  rmSync(dir, { recursive: true, force: true });
-  return problems;
-}
-
-/** A fresh ext4 image on a free loop device (mkfs -d: never mounted on the host). Released at exit too. */
-export function createLoopDisk(sizeMb = 16): LoopDisk {
-  for (const e of readdirSync(tmpdir())) {
-    const m = new RegExp(`^${DISK_PREFIX}(\\d+)-`).exec(e);
-    if (m !== null && !isAlive(Number(m[1]))) detach(join(tmpdir(), e));
-  }
-  const dir = mkdtempSync(join(tmpdir(), `${DISK_PREFIX}${process.pid}-`));
-  let released = false;
-  const onExit = (): void => void release();
-  const release = (): string[] => {
-    if (released) return [];
-    released = true;
-    process.off('exit', onExit);
-    return detach(dir);
-  };
-  try {
-    const image = join(dir, 'disk.img');
-    execFileSync('truncate', ['-s', `${sizeMb}M`, image]);
-    execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'hbtsfault', image], { stdio: 'pipe' });
-    const device = execFileSync('losetup', ['--find', '--show', image], { encoding: 'utf8' }).trim();
-    process.on('exit', onExit);
-    return { device, release };
-  } catch (err) {
-    release();
-    throw err;
-  }
-}
+/** A fresh, empty ext4 image on a free loop device (never mounted on the host); released at exit too. */
+export const createLoopDisk = (sizeMb = 16): LoopDisk => createSharedDisk({}, sizeMb);
 
 /** Unmounts dir in every live node of the lab (teardown: a mount keeps the loop device busy). */
 export async function unmountEverywhere(lab: Lab, dir: string): Promise<void> {
