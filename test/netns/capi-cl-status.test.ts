@@ -9,11 +9,10 @@
  * `clientstatus` has a named client to find locally and across the wire.
  * States: both daemons stopped, both active, a dead link (eth1 dropped).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CL_STATUS, startOurs, startReal, waitFor } from './harness/heartbeat.js';
-import { Lab, labUp } from './harness/lab.js';
 import {
-  addSecondLink, answerDiffs, clStatusByRole, sortRoleBlocks, teardownMixed, withDeadEth1, writeOpsConfig, type ToolRun,
+  addSecondLink, answerDiffs, clStatusByRole, mixedLab, sortRoleBlocks, withDeadEth1, writeOpsConfig, type ToolRun,
 } from './ops-support.js';
 
 const REAL = 1;
@@ -49,8 +48,10 @@ const QUERIES: string[][] = [
   ['hbparameter'], ['bogus'],
 ];
 
-let lab: Lab | undefined;
-const theLab = (): Lab => labUp(lab);
+const theLab = mixedLab(REAL, OURS, (l) => {
+  addSecondLink(l);
+  writeOpsConfig(l, [`respawn hacluster ${IPFAIL}`, 'apiauth ipfail gid=haclient uid=hacluster']);
+});
 
 /** Debian's cl_status on node i; names by role. */
 function cls(i: number, args: readonly string[]): Promise<ToolRun> {
@@ -74,13 +75,6 @@ async function compare(queries: readonly (readonly string[])[]): Promise<void> {
   expect(await answerDiffs(queries, ask, REAL, OURS)).toBe('');
 }
 
-beforeAll(async () => {
-  lab = await Lab.up({ nodes: 2 });
-  addSecondLink(lab);
-  writeOpsConfig(lab, [`respawn hacluster ${IPFAIL}`, 'apiauth ipfail gid=haclient uid=hacluster']);
-}, 120_000);
-
-afterAll(() => teardownMixed(lab, REAL, OURS), 180_000);
 
 describe("Debian's cl_status: the same answers from heartbeat-ts as from Heartbeat 3.0.6", () => {
   it('with both daemons stopped', async () => {

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, installRepoScripts, Member } from './failover-cluster.js';
 import { Failover } from './failover-scenario.js';
-import { ExclusivityMonitor, preserveLogs } from './failover-support.js';
+import { ExclusivityMonitor, keepLogsAndDown } from './failover-support.js';
 import { authKeys, haCf, logSize, readLog, waitForLog, writeHaConfig } from './harness/heartbeat.js';
 import { Lab } from './harness/lab.js';
 
@@ -69,8 +69,7 @@ beforeAll(async () => {
 afterAll(async () => {
   monitor?.stop();
   if (fo !== undefined) console.log(`[failover-mixed] measured:\n  ${fo.measurements.join('\n  ')}`);
-  if (lab?.isUp === true) preserveLogs(lab, 'failover-mixed');
-  await lab?.down();
+  await keepLogsAndDown(lab, 'failover-mixed');
 }, 120_000);
 
 const CASES: Array<{ mode: Mode; owner: number }> = [

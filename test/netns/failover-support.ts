@@ -297,6 +297,12 @@ export function preserveLogs(lab: Lab, label: string): string {
   return dest;
 }
 
+/** afterAll of a plain lab: keeps its logs under results/netns-logs, then removes it. */
+export async function keepLogsAndDown(lab: Lab | undefined, label: string): Promise<void> {
+  if (lab?.isUp === true) preserveLogs(lab, label);
+  await lab?.down();
+}
+
 /**
  * afterAll of a lab with a shared disk: keeps the logs, kills every
  * process of the lab, unmounts the disk everywhere, removes the lab and

@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kind } from './failover-cluster.js';
-import { preserveLogs } from './failover-support.js';
+import { keepLogsAndDown } from './failover-support.js';
 import { logSize, readLog } from './harness/heartbeat.js';
 import { REPO_ROOT, type Lab } from './harness/lab.js';
 import { IPFAIL_LIBEXEC, IpfailScenario, OUR_IPFAIL, configure, esc, ipfailLab, ipfailProcs, linesSince } from './ipfail-support.js';
@@ -59,8 +59,7 @@ describe.sequential.each(CASES)('mixed ipfail: $name', ({ kinds, ipfail }) => {
   afterAll(async () => {
     sc?.monitor.stop();
     if (sc !== undefined) console.log(`[ipfail-mixed ${tag}] measured:\n  ${sc.measurements.join('\n  ')}`);
-    if (lab?.isUp === true) preserveLogs(lab, `ipfail-mixed-${kinds.join('-')}`);
-    await lab?.down();
+    await keepLogsAndDown(lab, `ipfail-mixed-${kinds.join('-')}`);
   }, 120_000);
 
   it('both start; node1 serves; each node runs the configured ipfail as hacluster, and they compare counts', async () => {

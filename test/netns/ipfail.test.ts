@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
  * ping.test.ts: the tampering responder's replies never count.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preserveLogs } from './failover-support.js';
+import { keepLogsAndDown } from './failover-support.js';
 import { authKeys, haCf, logSize, OURS, OURS_OUT, readLog, waitForLog, writeHaConfig } from './harness/heartbeat.js';
 import { REPO_ROOT, type Lab } from './harness/lab.js';
 import { stopOurs } from './failover-cluster.js';
@@ -43,8 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   sc?.monitor.stop();
   if (sc !== undefined) console.log(`[ipfail] measured:\n  ${sc.measurements.join('\n  ')}`);
-  if (lab?.isUp === true) preserveLogs(lab, 'ipfail');
-  await lab?.down();
+  await keepLogsAndDown(lab, 'ipfail');
 }, 120_000);
 
 describe('ipfail on two heartbeat-ts nodes', () => {

@@ -5,15 +5,13 @@
  * also run against heartbeat-ts). The daemon decides from the kernel's view
  * of the peer, so a client cannot claim another identity.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { authKeys, haCf, killOurs, readLog, startOurs, startReal, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
-import { Lab, labUp } from './harness/lab.js';
-import { normalizeLog, OUR_TOOLS, REAL_TOOLS, run, teardownMixed, type ToolRun } from './ops-support.js';
+import { normalizeLog, OUR_TOOLS, REAL_TOOLS, run, mixedLab, type ToolRun } from './ops-support.js';
 
 const REAL = 1;
 const OURS = 2;
-let lab: Lab | undefined;
-const theLab = (): Lab => labUp(lab);
+const theLab = mixedLab(REAL, OURS);
 
 /** cl_status as another user (setpriv keeps the real binary's setgid bit working). */
 async function clsAs(i: number, args: string[], groups: string[] = [], tool = i === REAL ? REAL_TOOLS.cl_status : OUR_TOOLS.cl_status): Promise<ToolRun> {
@@ -46,11 +44,6 @@ async function stopBoth(): Promise<void> {
   await killOurs(theLab(), OURS, 'SIGTERM', 30_000);
 }
 
-beforeAll(async () => {
-  lab = await Lab.up({ nodes: 2 });
-}, 120_000);
-
-afterAll(() => teardownMixed(lab, REAL, OURS), 120_000);
 
 describe('apiauth', () => {
   it('refuses a casual client that `apiauth anon` does not list, as Heartbeat 3.0.6 does', async () => {

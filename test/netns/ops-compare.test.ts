@@ -13,18 +13,19 @@
  * (names replaced by <SELF>/<PEER>), queries without names are compared as
  * they are.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { killOurs, startOurs, startReal, stopReal, waitFor, waitForLog } from './harness/heartbeat.js';
-import { Lab, labUp } from './harness/lab.js';
 import {
   addSecondLink, answerDiffs, byRole, clStatusByRole, dropIface, OUR_INIT_ENV, OUR_TOOLS, REAL_TOOLS, ROLE_NAMES, run, sortRoleBlocks,
-  teardownMixed, undropIface, withDeadEth1, writeOpsConfig, type ToolRun,
+  mixedLab, undropIface, withDeadEth1, writeOpsConfig, type ToolRun,
 } from './ops-support.js';
 
 const REAL = 1;
 const OURS = 2;
-let lab: Lab | undefined;
-const theLab = (): Lab => labUp(lab);
+const theLab = mixedLab(REAL, OURS, (l) => {
+  addSecondLink(l);
+  writeOpsConfig(l);
+});
 
 /** cl_status on node i with the tool of that node's daemon; names by role. */
 async function cls(i: number, args: readonly string[]): Promise<ToolRun> {
@@ -92,13 +93,6 @@ async function stopBoth(): Promise<void> {
   await killOurs(theLab(), OURS, 'SIGTERM', 30_000);
 }
 
-beforeAll(async () => {
-  lab = await Lab.up({ nodes: 2 });
-  addSecondLink(lab);
-  writeOpsConfig(lab);
-}, 120_000);
-
-afterAll(() => teardownMixed(lab, REAL, OURS), 180_000);
 
 describe('heartbeat-ts tools vs Heartbeat 3.0.6 in a mixed cluster', () => {
   it('with both daemons stopped', async () => {

@@ -5,15 +5,13 @@
  * status. node1 runs ours, node2 the real one; they form one cluster.
  */
 import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { authKeys, haCf, oursPids, readLog, realPids, waitFor, writeHaConfig } from './harness/heartbeat.js';
-import { Lab, labUp } from './harness/lab.js';
-import { OUR_INIT_ENV, OUR_TOOLS, REAL_TOOLS, run, teardownMixed, type ToolRun } from './ops-support.js';
+import { OUR_INIT_ENV, OUR_TOOLS, REAL_TOOLS, run, mixedLab, type ToolRun } from './ops-support.js';
 
 const OURS = 1;
 const REAL = 2;
-let lab: Lab | undefined;
-const theLab = (): Lab => labUp(lab);
+const theLab = mixedLab(REAL, OURS);
 
 /** Runs `action` with each node's init script; node names, pids and script paths normalised. */
 async function both(action: string[]): Promise<{ ours: ToolRun; real: ToolRun }> {
@@ -45,11 +43,6 @@ function configure(hacfExtra: string[] = []): void {
   }
 }
 
-beforeAll(async () => {
-  lab = await Lab.up({ nodes: 2 });
-}, 120_000);
-
-afterAll(() => teardownMixed(lab, REAL, OURS), 120_000);
 
 describe('init script: heartbeat-ts vs Heartbeat 3.0.6', () => {
   it('says heartbeat is not configured (exit 0) without ha.cf, and rejects unknown actions', async () => {

@@ -9,8 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { authKeys, haCf, killOurs, realPids, stopReal, waitFor, writeHaConfig } from './harness/heartbeat.js';
 import { signalAll } from './harness/proc.js';
+import { afterAll, beforeAll } from 'vitest';
 import type { ExecResult, Lab } from './harness/lab.js';
-import { REPO_ROOT } from './harness/lab.js';
+import { Lab as LabDriver, labUp, REPO_ROOT } from './harness/lab.js';
 
 export const OUR_TOOLS = {
   cl_status: join(REPO_ROOT, 'bin/cl_status'),
@@ -113,6 +114,21 @@ export function writeOpsConfig(lab: Lab, extra: readonly string[] = []): void {
     });
     lab.writeFile(i, '/etc/ha.d/resource.d/SlowStop', readFileSync(join(REPO_ROOT, 'test/netns/fixtures/SlowStop')), 0o755);
   }
+}
+
+/**
+ * The two-node lab of one mixed-cluster test file: up (then `setup`) before
+ * its tests, `teardownMixed` after them, also when they fail. Returns the
+ * accessor the tests use.
+ */
+export function mixedLab(real: number, ours: number, setup: (l: Lab) => void = () => undefined): () => Lab {
+  let lab: Lab | undefined;
+  beforeAll(async () => {
+    lab = await LabDriver.up({ nodes: 2 });
+    setup(lab);
+  }, 120_000);
+  afterAll(() => teardownMixed(lab, real, ours), 180_000);
+  return () => labUp(lab);
 }
 
 /** Ends a mixed-cluster test: the real daemon stops gracefully (what is left of it is killed), ours is killed, the lab goes. */

@@ -16,7 +16,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installRepoScripts, OURS_CL_STATUS, oursDaemonPids, startOursEnv } from './failover-cluster.js';
-import { preserveLogs } from './failover-support.js';
+import { keepLogsAndDown } from './failover-support.js';
 import { authKeys, haCf, ipAddrs, OURS, readLog, waitFor, waitForLog, writeHaConfig } from './harness/heartbeat.js';
 import { Lab, labUp } from './harness/lab.js';
 
@@ -68,8 +68,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (lab?.isUp === true) preserveLogs(lab, 'badinput');
-  await lab?.down();
+  await keepLogsAndDown(lab, 'badinput');
 }, 120_000);
 
 describe('haresources errors are configuration errors with file and line', () => {
