@@ -38,6 +38,22 @@ describe('Cluster (membership core) on an in-process segment', () => {
     for (const c of running.splice(0)) await c.stop();
   });
 
+  /** node1 (generation 10) and node2 (20) on one simulated network; node2 may get other keys. */
+  async function twoNodes(o: { hacf?: string; authB?: string } = {}): Promise<{ clock: ManualClock; hub: SimNetwork; a: TestNode; b: TestNode }> {
+    const clock = new ManualClock();
+    const hub = new SimNetwork(clock);
+    const a = await startNode(hub, clock, 'node1', 10, undefined, o.hacf);
+    const b = await startNode(hub, clock, 'node2', 20, o.authB, o.hacf);
+    return { clock, hub, a, b };
+  }
+
+  /** The names a's cluster declares dead from now on. */
+  function deathsSeenBy(a: TestNode): string[] {
+    const deaths: string[] = [];
+    a.cluster.on('nodeDead', (n) => deaths.push(n));
+    return deaths;
+  }
+
   async function startNode(hub: SimNetwork, clock: ManualClock, name: string, generation: number, authText?: string, hacf?: string): Promise<TestNode> {
     const log = memoryLogger();
     const uuid = Buffer.alloc(16, name === 'node1' ? 1 : 2);
@@ -52,10 +68,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
   }
 
   it('two nodes go active, exchange reqnodes/repnodes, and see each other active with links up', async () => {
-    const clock = new ManualClock();
-    const hub = new SimNetwork(clock);
-    const a = await startNode(hub, clock, 'node1', 10);
-    const b = await startNode(hub, clock, 'node2', 20);
+    const { clock, hub, a, b } = await twoNodes();
     clock.advance(3000);
     expect(a.cluster.view('node2')?.status).toBe('active');
     expect(b.cluster.view('node1')?.status).toBe('active');
@@ -71,14 +84,10 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('declares a silent peer dead after its deadtime and its link dead', async () => {
-    const clock = new ManualClock();
-    const hub = new SimNetwork(clock);
-    const a = await startNode(hub, clock, 'node1', 10);
-    const b = await startNode(hub, clock, 'node2', 20);
+    const { clock, a, b } = await twoNodes();
     clock.advance(8000);
     await b.cluster.stop();
-    const deaths: string[] = [];
-    a.cluster.on('nodeDead', (n) => deaths.push(n));
+    const deaths = deathsSeenBy(a);
     clock.advance(4000);
     expect(deaths).toEqual([]);
     clock.advance(2100);
@@ -90,16 +99,12 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('applies the dead time, not initdead, to a peer that dies right after comm came up', async () => {
-    const clock = new ManualClock();
-    const hub = new SimNetwork(clock);
     const text = HACF.replace('initdead 10', 'initdead 30');
-    const a = await startNode(hub, clock, 'node1', 10, undefined, text);
-    const b = await startNode(hub, clock, 'node2', 20, undefined, text);
+    const { clock, a, b } = await twoNodes({ hacf: text });
     clock.advance(2000);
     expect(a.cluster.view('node2')?.status).toBe('active');
     await b.cluster.stop();
-    const deaths: string[] = [];
-    a.cluster.on('nodeDead', (n) => deaths.push(n));
+    const deaths = deathsSeenBy(a);
     // node2 still advertised its start-up dead time (5 s + 2 s): dead ~7 s
     // after its last status, long before initdead (30 s) runs out.
     clock.advance(6500);
@@ -109,10 +114,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('leaves ld out of NS_ messages, as heartbeat does (it is flagged like seq)', async () => {
-    const clock = new ManualClock();
-    const hub = new SimNetwork(clock);
-    await startNode(hub, clock, 'node1', 10);
-    await startNode(hub, clock, 'node2', 20);
+    const { clock, hub } = await twoNodes();
     clock.advance(30_000);
     const msgs = hub.captured.map((c) => (decodeDatagram(c.data) as { ok: true; msg: { get(n: string): string | undefined } }).msg);
     const acks = msgs.filter((m) => m.get('t') === 'NS_ackmsg');
@@ -123,10 +125,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('recovers lost packets by retransmission and acknowledges in-order traffic', async () => {
-    const clock = new ManualClock();
-    const hub = new SimNetwork(clock);
-    const a = await startNode(hub, clock, 'node1', 10);
-    const b = await startNode(hub, clock, 'node2', 20);
+    const { clock, hub, a, b } = await twoNodes();
     clock.advance(3000);
     // Drop node2's next three datagrams to node1, then let the rest through.
     let toDrop = 3;
@@ -141,10 +140,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('drops replays of old-generation datagrams and counts them', async () => {
-    const clock = new ManualClock();
-    const hub = new SimNetwork(clock);
-    const a = await startNode(hub, clock, 'node1', 10);
-    const b = await startNode(hub, clock, 'node2', 20);
+    const { clock, hub, a, b } = await twoNodes();
     clock.advance(3000);
     const old = hub.captured.find((c) => c.from === 'node2');
     expect(old).toBeDefined();
@@ -160,10 +156,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('rejects datagrams signed with a wrong key and keeps state unchanged', async () => {
-    const clock = new ManualClock();
-    const hub = new SimNetwork(clock);
-    const a = await startNode(hub, clock, 'node1', 10);
-    await startNode(hub, clock, 'node2', 20, 'auth 1\n1 sha1 other-secret\n');
+    const { clock, a } = await twoNodes({ authB: 'auth 1\n1 sha1 other-secret\n' });
     clock.advance(12_000);
     expect(a.auth.snapshot()['bad-digest']).toBeGreaterThan(0);
     expect(a.cluster.view('node2')?.status).toBe('dead');
@@ -172,10 +165,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
   });
 
   it('notices a stalled event loop and defers dead-node decisions', async () => {
-    const clock = new ManualClock();
-    const hub = new SimNetwork(clock);
-    const a = await startNode(hub, clock, 'node1', 10);
-    await startNode(hub, clock, 'node2', 20);
+    const { clock, a } = await twoNodes();
     clock.advance(3000);
     const stalls: number[] = [];
     a.cluster.on('stalled', (ms) => stalls.push(ms));
