@@ -47,6 +47,14 @@ describe('Cluster (membership core) on an in-process segment', () => {
     return { clock, hub, a, b };
   }
 
+  /** node2 is still alive `quietMs` from now, and declared dead within `moreMs` after that. */
+  function expectDeathBetween(clock: ManualClock, deaths: string[], quietMs: number, moreMs: number): void {
+    clock.advance(quietMs);
+    expect(deaths).toEqual([]);
+    clock.advance(moreMs);
+    expect(deaths).toEqual(['node2']);
+  }
+
   /** The names a's cluster declares dead from now on. */
   function deathsSeenBy(a: TestNode): string[] {
     const deaths: string[] = [];
@@ -88,10 +96,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
     clock.advance(8000);
     await b.cluster.stop();
     const deaths = deathsSeenBy(a);
-    clock.advance(4000);
-    expect(deaths).toEqual([]);
-    clock.advance(2100);
-    expect(deaths).toEqual(['node2']);
+    expectDeathBetween(clock, deaths, 4000, 2100);
     expect(a.cluster.view('node2')?.status).toBe('dead');
     expect(a.cluster.view('node2')?.links[0]?.status).toBe('dead');
     expect(a.lines).toContain('WARN: node node2: is dead');
@@ -107,10 +112,7 @@ describe('Cluster (membership core) on an in-process segment', () => {
     const deaths = deathsSeenBy(a);
     // node2 still advertised its start-up dead time (5 s + 2 s): dead ~7 s
     // after its last status, long before initdead (30 s) runs out.
-    clock.advance(6500);
-    expect(deaths).toEqual([]);
-    clock.advance(1500);
-    expect(deaths).toEqual(['node2']);
+    expectDeathBetween(clock, deaths, 6500, 1500);
   });
 
   it('leaves ld out of NS_ messages, as heartbeat does (it is flagged like seq)', async () => {
