@@ -56,18 +56,22 @@ virtual=10.0.0.1:81
       return { up, message: up ? 'fine' : 'connection refused' };
     };
     const d = new Director({ plane, logger: log, clock, check, hostname: 'dir1' });
-    return { clock, plane, log, healthy, calls, d };
+    /** Moves the clock and lets the checks it started finish. */
+    const tick = async (ms: number): Promise<void> => {
+      clock.advance(ms);
+      await settle();
+    };
+    return { clock, tick, plane, log, healthy, calls, d };
   }
 
   it('starts on the fallback, adds servers as checks pass, soft-fails, deletes or quiesces, and falls back', async () => {
-    const { clock, plane, log, healthy, d } = setup();
+    const { tick, plane, log, healthy, d } = setup();
     await d.start(cfgOf(CONF));
     expect(plane.last).toEqual([
       'tcp:10.0.0.1:80 wrr: 127.0.0.1:8081/masq/w1/fallback',
       'tcp:10.0.0.1:81 rr: 10.0.1.1:81/masq/w0 127.0.0.1:8081/masq/w1/fallback',
     ]);
-    clock.advance(0);
-    await settle();
+    await tick(0);
     expect(plane.last).toEqual([
       'tcp:10.0.0.1:80 wrr: 10.0.1.1:80/masq/w2 10.0.1.2:80/masq/w1',
       'tcp:10.0.0.1:81 rr: 10.0.1.1:81/masq/w1',
@@ -80,13 +84,11 @@ virtual=10.0.0.1:81
 
     healthy.set('10.0.1.1:80', false);
     healthy.set('10.0.1.1:81', false);
-    clock.advance(10_000);
-    await settle();
+    await tick(10_000);
     // failurecount=2: the first failure is soft
     expect(log.lines).toContain('info: Soft failure real server: 10.0.1.1:80 (10.0.0.1:80) failure 1/2: connection refused');
     expect(plane.last[0]).toContain('10.0.1.1:80/masq/w2');
-    clock.advance(10_000);
-    await settle();
+    await tick(10_000);
     expect(plane.last).toEqual([
       'tcp:10.0.0.1:80 wrr: 10.0.1.2:80/masq/w1',
       'tcp:10.0.0.1:81 rr: 10.0.1.1:81/masq/w0 127.0.0.1:8081/masq/w1/fallback',
@@ -99,8 +101,7 @@ virtual=10.0.0.1:81
     ]));
 
     healthy.set('10.0.1.1:80', true);
-    clock.advance(10_000);
-    await settle();
+    await tick(10_000);
     expect(plane.last[0]).toBe('tcp:10.0.0.1:80 wrr: 10.0.1.1:80/masq/w2 10.0.1.2:80/masq/w1');
     expect(log.lines).toContain('info: Resetting soft failure count: 10.0.1.1:80 (10.0.0.1:80)');
 
@@ -110,10 +111,9 @@ virtual=10.0.0.1:81
   });
 
   it('keeps health across a reload and drops servers that left the configuration', async () => {
-    const { clock, plane, d } = setup();
+    const { tick, plane, d } = setup();
     await d.start(cfgOf(CONF));
-    clock.advance(0);
-    await settle();
+    await tick(0);
     await d.reload(cfgOf(CONF.replace('\treal=10.0.1.2:80 masq\n', '')));
     expect(plane.last).toEqual([
       'tcp:10.0.0.1:80 wrr: 10.0.1.1:80/masq/w2',
@@ -123,10 +123,9 @@ virtual=10.0.0.1:81
   });
 
   it('checktype=on adds without checking; off activates nothing, not even the fallback', async () => {
-    const { clock, plane, calls, d } = setup();
+    const { tick, plane, calls, d } = setup();
     await d.start(cfgOf('fallback=127.0.0.1:8081 masq\nvirtual=10.0.0.1:80\n  real=10.0.1.9:80 masq\n  checktype=on\nvirtual=10.0.0.1:81\n  real=10.0.1.9:81 masq\n  checktype=off\n'));
-    clock.advance(30_000);
-    await settle();
+    await tick(30_000);
     expect(plane.last).toEqual(['tcp:10.0.0.1:80 wrr: 10.0.1.9:80/masq/w1', 'tcp:10.0.0.1:81 wrr: -']);
     expect(calls).toEqual([]);
     await d.stop();
