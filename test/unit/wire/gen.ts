@@ -1,4 +1,5 @@
 /** Deterministic random messages and a structural dump for comparing them, shared by wire and auth tests. */
+import { expect } from 'vitest';
 import { FieldType, HaMsg, type Field } from '../../../lib/wire/message.js';
 
 /** mulberry32: small, fast, seedable; good enough to drive fuzzing. */
@@ -138,4 +139,23 @@ export function decoderChecks<R extends { ok: true } | { ok: false; reason: stri
       return r.reason;
     },
   };
+}
+
+/**
+ * `cases` seeded random messages through encode, then decode: the same
+ * content, the whole buffer consumed (where the decoder says), and
+ * re-encoding gives the same bytes.
+ */
+export function expectRoundTrips(
+  seed: number, opts: GenOptions, encode: (m: HaMsg) => Buffer, decode: (b: Buffer) => { msg: HaMsg; end?: number }, cases = 2000,
+): void {
+  const rng = new Rng(seed);
+  for (let i = 0; i < cases; i++) {
+    const m = randomMessage(rng, opts);
+    const b = encode(m);
+    const r = decode(b);
+    expect(dump(r.msg)).toEqual(dump(m));
+    if (r.end !== undefined) expect(r.end).toBe(b.length);
+    expect(encode(r.msg).equals(b)).toBe(true);
+  }
 }
