@@ -61,26 +61,30 @@ virtual=10.0.0.1:81
       clock.advance(ms);
       await settle();
     };
-    return { clock, tick, plane, log, healthy, calls, d };
+    /** The virtual services as the plane has them now, and lines the log holds among others. */
+    const expectTables = (services: string[], logged: string[]): void => {
+      expect(plane.last).toEqual(services);
+      expect(log.lines).toEqual(expect.arrayContaining(logged));
+    };
+    return { clock, tick, expectTables, plane, log, healthy, calls, d };
   }
 
   it('starts on the fallback, adds servers as checks pass, soft-fails, deletes or quiesces, and falls back', async () => {
-    const { tick, plane, log, healthy, d } = setup();
+    const { tick, expectTables, plane, log, healthy, d } = setup();
     await d.start(cfgOf(CONF));
     expect(plane.last).toEqual([
       'tcp:10.0.0.1:80 wrr: 127.0.0.1:8081/masq/w1/fallback',
       'tcp:10.0.0.1:81 rr: 10.0.1.1:81/masq/w0 127.0.0.1:8081/masq/w1/fallback',
     ]);
     await tick(0);
-    expect(plane.last).toEqual([
+    expectTables([
       'tcp:10.0.0.1:80 wrr: 10.0.1.1:80/masq/w2 10.0.1.2:80/masq/w1',
       'tcp:10.0.0.1:81 rr: 10.0.1.1:81/masq/w1',
-    ]);
-    expect(log.lines).toEqual(expect.arrayContaining([
+    ], [
       'info: Added real server: 10.0.1.1:80 (10.0.0.1:80) (Weight set to 2)',
       'info: Deleted fallback server: 127.0.0.1:8081 (10.0.0.1:80)',
       'info: Restored real server: 10.0.1.1:81 (10.0.0.1:81) (Weight set to 1)',
-    ]));
+    ]);
 
     healthy.set('10.0.1.1:80', false);
     healthy.set('10.0.1.1:81', false);
@@ -89,16 +93,15 @@ virtual=10.0.0.1:81
     expect(log.lines).toContain('info: Soft failure real server: 10.0.1.1:80 (10.0.0.1:80) failure 1/2: connection refused');
     expect(plane.last[0]).toContain('10.0.1.1:80/masq/w2');
     await tick(10_000);
-    expect(plane.last).toEqual([
+    expectTables([
       'tcp:10.0.0.1:80 wrr: 10.0.1.2:80/masq/w1',
       'tcp:10.0.0.1:81 rr: 10.0.1.1:81/masq/w0 127.0.0.1:8081/masq/w1/fallback',
-    ]);
-    expect(log.lines).toEqual(expect.arrayContaining([
+    ], [
       'info: Deleted real server: 10.0.1.1:80 (10.0.0.1:80)',
       'info:   reason: connection refused',
       'info: Quiescent real server: 10.0.1.1:81 (10.0.0.1:81) (Weight set to 0)',
       'info: Added fallback server: 127.0.0.1:8081 (10.0.0.1:81) (Weight set to 1)',
-    ]));
+    ]);
 
     healthy.set('10.0.1.1:80', true);
     await tick(10_000);
