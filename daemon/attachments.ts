@@ -8,6 +8,7 @@ import { FifoReader } from './fifo.js';
 import { RespawnAttachment } from './respawn.js';
 import { RcHooks, scriptEnvironment } from './resources.js';
 import { VERSION, type Attachment, type RunContext } from './run.js';
+import { SystemdStatus } from './systemd.js';
 
 /** What the API reports as the version (heartbeat reports `3.0.6 (node: <hg id>)`). */
 export const API_VERSION = `${VERSION} (heartbeat-ts 0.1.0)`;
@@ -30,5 +31,11 @@ export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   // Clients sign on as soon as they start: they start once the API sockets listen.
   const apiReady = (): Promise<void> => api.ready(10_000).catch((err: unknown) => ctx.log.error(`respawn: ${(err as Error).message}`));
   if (ctx.config.respawn.length > 0) list.push(new RespawnAttachment(ctx.config, ctx.log, env, ctx.clock, apiReady));
+  // Last: READY=1 once everything else started; stopped first, so STOPPING=1 comes before resources go.
+  if (ctx.systemd) {
+    list.push(new SystemdStatus({
+      notifier: ctx.systemd, clock: ctx.clock, myName: ctx.nodename, stopping: ctx.stopping, rscstatus: () => resources?.rscstatus(),
+    }));
+  }
   return list;
 };
