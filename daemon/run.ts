@@ -15,6 +15,7 @@ import { ensureDir, recreateDir, RSCTMP_SPEC, RUN_DIR_SPEC, STATE_DIR_SPEC } fro
 import { rsctmpPath, type Paths } from './paths.js';
 import { removePid, runState, writePid } from './pidfile.js';
 import { SdNotifier } from './systemd.js';
+import { EventLog } from './overview.js';
 
 export const VERSION = '3.0.6';
 
@@ -36,6 +37,8 @@ export interface AttachmentContext {
   systemd?: SdNotifier | undefined;
   /** True once a shutdown (not a restart) has begun. */
   stopping: () => boolean;
+  /** Recent cluster events, kept across restarts (hb_status). */
+  events: EventLog;
 }
 
 export interface RunContext {
@@ -131,6 +134,7 @@ function logBanner(config: HaConfig, log: Logger): void {
 }
 
 function makeRuntime(ctx: RunContext, log: Logger, systemd: SdNotifier | undefined): NodeRuntime {
+  const events = new EventLog();
   const { options, paths, nodename } = ctx;
   // -M, or a crm/pacemaker cluster: no v1 resource management.
   const manageResources = !options.noResources && !ctx.config.crm;
@@ -140,7 +144,7 @@ function makeRuntime(ctx: RunContext, log: Logger, systemd: SdNotifier | undefin
     pid: process.pid,
     attachments: (node, config) => ctx.makeAttachments({
       log, config, groups: ctx.groups, paths, nodename, options, resources: node.resources?.controller, clock: parts.clock,
-      systemd, stopping: () => runtime.phase === 'stopping',
+      systemd, stopping: () => runtime.phase === 'stopping', events,
     }),
   });
   return runtime;
