@@ -10,7 +10,7 @@
  *   notifySend(address, buf)  -> 0 or errno   (one datagram; socket opened and closed)
  *   notifyBind(address)       -> fd (>= 0) or -errno   (non-blocking receiver)
  *   notifyRecv(fd)            -> Buffer, or null when nothing is queued; throws on errors
- *   notifyClose(fd)           -> 0 or errno
+ * (the receiver is closed with hb_net's closeFd)
  * `address`: a path, or "@name" for the abstract namespace.
  */
 #include <node_api.h>
@@ -123,23 +123,11 @@ static napi_value NotifyRecv(napi_env env, napi_callback_info info) {
   return r;
 }
 
-static napi_value NotifyClose(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  int32_t fd;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !get_fd(env, argv[0], &fd)) {
-    napi_throw_type_error(env, "HB_NOTIFY_ARGS", "notifyClose(fd: number)");
-    return NULL;
-  }
-  return int_result(env, close(fd) < 0 ? errno : 0);
-}
-
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"notifySend", NULL, NotifySend, NULL, NULL, NULL, napi_enumerable, NULL},
     {"notifyBind", NULL, NotifyBind, NULL, NULL, NULL, napi_enumerable, NULL},
     {"notifyRecv", NULL, NotifyRecv, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"notifyClose", NULL, NotifyClose, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

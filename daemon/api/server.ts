@@ -53,8 +53,7 @@ export interface ApiServerOptions {
   gate?: ConnectionGate;
   /** The node's clock, for the API's timeouts and rate limits (default: the system clock). */
   clock?: Clock;
-  /** Groups, holders and recent events for `overview` (hb_status). */
-  overview?: (cluster: Cluster) => Record<string, unknown>;
+  overview?: (cluster: Cluster) => Record<string, unknown>; // groups, holders, recent events (hb_status)
 }
 
 export class ApiServer {

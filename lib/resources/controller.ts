@@ -163,11 +163,8 @@ export class ResourceController {
       && (this.negotiation.state === 'stable' || this.negotiation.state === 'shutdown' || this.negotiation.state === 'init');
   }
 
-  /** Both sides' holdings as this node knows them (status tools: who holds which group). */
-  get holdings(): { iHold: RscSet; otherHolds: RscSet } {
-    return { iHold: this.iHold, otherHolds: this.otherHolds };
-  }
-
+  /** Both sides' holdings as this node knows them (hb_status: who holds which group). */
+  get holdings(): { iHold: RscSet; otherHolds: RscSet } { return { iHold: this.iHold, otherHolds: this.otherHolds }; }
   /** What `cl_status rscstatus` reports. */
   rscstatus(): RscName | 'transition' {
     return this.isStable() ? rscName(this.iHold) : 'transition';

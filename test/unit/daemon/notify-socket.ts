@@ -8,7 +8,6 @@ import { loadAddon } from '../../../lib/util/addon.js';
 interface NotifyAddon {
   notifyBind(address: string): number;
   notifyRecv(fd: number): Buffer | null;
-  notifyClose(fd: number): number;
   notifySend(address: string, data: Buffer): number;
 }
 
@@ -50,6 +49,6 @@ export class NotifyListener {
 
   close(): void {
     clearInterval(this.timer);
-    notifyAddon().notifyClose(this.fd);
+    loadAddon<{ closeFd(fd: number): number }>('hb_net', 'NET', 'socket options').closeFd(this.fd);
   }
 }
