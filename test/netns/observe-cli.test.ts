@@ -68,6 +68,7 @@ afterAll(async () => {
 describe('systemd notify and hb_status against real daemons', () => {
   it('READY=1 once running, then STATUS= with both nodes and both groups settled', async () => {
     await waitFor(() => notify().lines(), { timeoutMs: 60_000, what: 'READY=1', until: (l) => l.includes('READY=1') });
+    console.info(`READY=1 ${Math.round(notify().received[0]?.atMs ?? 0)} ms after the notify socket was bound (daemon start)`);
     expect(notify().lines()[0]).toBe('READY=1');
     await waitFor(() => statuses(), {
       timeoutMs: 90_000, what: 'STATUS= with node2 active and resources local',
@@ -94,6 +95,10 @@ describe('systemd notify and hb_status against real daemons', () => {
     }
     const resumed = pings();
     await waitFor(() => pings(), { timeoutMs: 20_000, what: 'pings after SIGCONT', until: (n) => n >= resumed + 2 });
+    // For the report only (no tight timing asserted): gaps between pings as received.
+    const at = notify().received.filter((d) => d.text === 'WATCHDOG=1').map((d) => d.atMs);
+    const gaps = at.slice(1).map((t, i) => t - (at[i] as number)).sort((x, y) => x - y);
+    console.info(`watchdog pings: ${at.length}, gap median ${Math.round(gaps[gaps.length >> 1] ?? 0)} ms, max ${Math.round(gaps.at(-1) ?? 0)} ms (SIGSTOP included)`);
   }, 60_000);
 
   it('hb_status and cl_status --json in node1 show the cluster', async () => {
@@ -130,5 +135,6 @@ describe('systemd notify and hb_status against real daemons', () => {
     }
     notify().drain();
     expect(notify().lines().filter((l) => l === 'READY=1')).toHaveLength(1);
+    console.info(`STATUS= lines seen:\n${statuses().join('\n')}`);
   }, 180_000);
 });
