@@ -5,14 +5,16 @@
  * node dead), 2/3 client join/leave, 11 parameter error, 12 timeout (the
  * whole run is limited to 5 s, as heartbeat's alarm), 13 other errors.
  *
- * Our addition: `--json` after `hbstatus`, `listnodes` or `rscstatus` prints
- * one JSON document instead of text, same exit codes. Nodes (and links) come
- * in the same order as the text output (the reverse of ha.cf).
+ * Our addition: `--json` after any documented sub-command prints one JSON
+ * document instead of text, same exit codes, errors as a JSON document too
+ * (./tools/cl-status-json.ts). Nodes (and links) come in the same order as
+ * the text output (the reverse of ha.cf).
  */
 import { HbApiClient, type SignonResult } from './api/client.js';
 import { resolvePaths, toolSocketPath } from './paths.js';
 import { processIO, stderrLogLine, type ToolIO } from './tools/common.js';
-import { COMMANDS, JSON_COMMANDS, NORMAL_FAIL, PARAMETER_ERROR, TIMEOUT, type CmdContext } from './tools/cl-status-cmds.js';
+import { JsonCapture, takeJsonFlag } from './tools/cl-status-json.js';
+import { COMMANDS, JSON_COMMANDS, NORMAL_FAIL, PARAMETER_ERROR, TIMEOUT, type CmdContext, type Command } from './tools/cl-status-cmds.js';
 
 export const USAGE = `Usage: cl_status <sub-command> [<options>] [<parameters>]
 
@@ -63,28 +65,28 @@ export interface ClStatusOptions {
 
 /** Runs cl_status with `args` (without the program name); resolves to the exit code. */
 export async function clStatus(args: readonly string[], o: ClStatusOptions = {}): Promise<number> {
-  const io = o.io ?? processIO;
+  const base = o.io ?? processIO;
   const env = o.env ?? process.env;
   const first = args[0];
   if (first === undefined || (args.length === 1 && first.startsWith('-h'))) {
-    io.out(USAGE);
+    base.out(USAGE);
     return 0;
   }
   const cmd = Object.prototype.hasOwnProperty.call(COMMANDS, first) ? COMMANDS[first] : undefined;
+  const { json, rest } = cmd === undefined || JSON_COMMANDS.has(first) ? takeJsonFlag(args) : { json: false, rest: [...args] };
+  const capture = json ? new JsonCapture(base) : undefined;
+  const io = capture?.io ?? base;
   if (!cmd) {
     io.err(stderrLogLine('cl_status', 'error', `${first}: invalid sub-command.`));
-    return PARAMETER_ERROR;
+    return capture ? capture.finish(PARAMETER_ERROR) : PARAMETER_ERROR;
   }
-  let rest = [...args];
-  let json = false;
-  if (JSON_COMMANDS.has(first)) {
-    const end = rest.indexOf('--');
-    const before = end < 0 ? rest : rest.slice(0, end);
-    json = before.includes('--json');
-    rest = [...before.filter((a) => a !== '--json'), ...(end < 0 ? [] : rest.slice(end))];
-  }
+  const code = await runCommand(cmd, rest, { io, env, json, path: o.socketPath ?? toolSocketPath(resolvePaths(env)) });
+  return capture ? capture.finish(code) : code;
+}
 
-  const path = o.socketPath ?? toolSocketPath(resolvePaths(env));
+/** Signs on (as heartbeat's cl_status does before any sub-command) and runs `cmd`. */
+async function runCommand(cmd: Command, rest: string[], o: { io: ToolIO; env: NodeJS.ProcessEnv; json: boolean; path: string }): Promise<number> {
+  const { io, env, json, path } = o;
   let api: HbApiClient | null = null;
   let signon: SignonResult | null = null;
   let reason = '';

@@ -14,6 +14,8 @@ import type { DaemonOptions } from './options.js';
 import { ensureDir, recreateDir, RSCTMP_SPEC, RUN_DIR_SPEC, STATE_DIR_SPEC } from './fsmodes.js';
 import { rsctmpPath, type Paths } from './paths.js';
 import { removePid, runState, writePid } from './pidfile.js';
+import { SdNotifier } from './systemd.js';
+import { EventLog } from './overview.js';
 
 export const VERSION = '3.0.6';
 
@@ -31,6 +33,12 @@ export interface AttachmentContext {
   resources: ResourceController | undefined;
   /** The node's one clock: attachments time their work on it too. */
   clock: Clock;
+  /** systemd's notify socket, when the daemon runs under a Type=notify unit. */
+  systemd?: SdNotifier | undefined;
+  /** True once a shutdown (not a restart) has begun. */
+  stopping: () => boolean;
+  /** Recent cluster events, kept across restarts (hb_status). */
+  events: EventLog;
 }
 
 export interface RunContext {
@@ -125,18 +133,21 @@ function logBanner(config: HaConfig, log: Logger): void {
   log.info(`heartbeat: version ${VERSION}`);
 }
 
-function makeRuntime(ctx: RunContext, log: Logger): NodeRuntime {
+function makeRuntime(ctx: RunContext, log: Logger, systemd: SdNotifier | undefined): NodeRuntime {
+  const events = new EventLog();
   const { options, paths, nodename } = ctx;
   // -M, or a crm/pacemaker cluster: no v1 resource management.
   const manageResources = !options.noResources && !ctx.config.crm;
   const parts = realParts({ config: ctx.config, keys: ctx.keys, groups: ctx.groups, nodename, paths, log, manageResources });
-  return new NodeRuntime({
+  const runtime: NodeRuntime = new NodeRuntime({
     parts,
     pid: process.pid,
     attachments: (node, config) => ctx.makeAttachments({
       log, config, groups: ctx.groups, paths, nodename, options, resources: node.resources?.controller, clock: parts.clock,
+      systemd, stopping: () => runtime.phase === 'stopping', events,
     }),
   });
+  return runtime;
 }
 
 export async function runDaemon(ctx: RunContext): Promise<number> {
@@ -147,7 +158,8 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
   if (claimed !== undefined) return claimed;
   logBanner(ctx.config, log);
 
-  const runtime = makeRuntime(ctx, log);
+  const systemd = SdNotifier.fromEnv(process.env, log);
+  const runtime = makeRuntime(ctx, log, systemd);
   try {
     await runtime.start();
   } catch (err) {
@@ -161,6 +173,7 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
   const signals = new SignalHandlers(ctx, runtime, logRoot);
   signals.install();
   const exitCode = await runtime.exited;
+  systemd?.close();
   signals.remove();
   removePid(paths.pidFile, process.pid);
   logRoot.close();

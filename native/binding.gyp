@@ -16,6 +16,13 @@
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
     },
+    # systemd's notify socket (NOTIFY_SOCKET, abstract or path) for Type=notify (see hb_notify.c).
+    {
+      "target_name": "hb_notify",
+      "sources": ["hb_notify.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
+    },
     # Peer credentials of the daemon's unix sockets at connect time (see hb_peercred.c).
     {
       "target_name": "hb_peercred",

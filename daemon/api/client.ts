@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { HbError } from '../../lib/util/errors.js';
+import type { ClusterEvent, GroupEntry } from '../overview.js';
 import {
   LineSplitter, parseServerLine,
   type ApiEvent, type ApiReply, type LinkEntry, type NodeEntry, type SignonInfo, type StringFields,
@@ -146,6 +147,11 @@ export class HbApiClient extends EventEmitter<ClientEvents> {
   }
   rscStatus(): Promise<ApiResult<string>> {
     return this.value({ op: 'rscstatus' }, (r) => (isString(r['status']) ? r['status'] : undefined));
+  }
+  /** Groups with their holders and the daemon's recent events (heartbeat-ts only; ../overview.ts). */
+  overview(): Promise<ApiResult<{ groups: GroupEntry[]; events: ClusterEvent[] }>> {
+    return this.value({ op: 'overview' }, (r) => (Array.isArray(r['groups']) && Array.isArray(r['events'])
+      ? { groups: r['groups'] as GroupEntry[], events: r['events'] as ClusterEvent[] } : undefined));
   }
   numNodes(): Promise<ApiResult<number>> {
     return this.value({ op: 'numnodes' }, (r) => (isNumber(r['count']) ? r['count'] : undefined));

@@ -53,6 +53,7 @@ export interface ApiServerOptions {
   gate?: ConnectionGate;
   /** The node's clock, for the API's timeouts and rate limits (default: the system clock). */
   clock?: Clock;
+  overview?: (cluster: Cluster) => Record<string, unknown>; // groups, holders, recent events (hb_status)
 }
 
 export class ApiServer {
@@ -353,6 +354,8 @@ export class ApiServer {
         return this.reply(s, req.id, { nodes: nodeList(cluster) });
       case 'numnodes':
         return this.reply(s, req.id, { count: cluster.views().filter((v) => v.type === 'normal').length });
+      case 'overview':
+        return this.reply(s, req.id, this.o.overview?.(cluster) ?? { groups: [], events: [] });
       case 'nodestatus':
       case 'nodetype':
       case 'nodeweight':

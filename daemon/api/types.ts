@@ -34,6 +34,7 @@
  *   rscstatus    -> {status: none|local|foreign|all|transition}
  *   parameter    {name} -> {value?: string} (absent: not set)
  *   numnodes     -> {count} (normal nodes)
+ *   overview     -> {groups: GroupEntry[], events: ClusterEvent[]} (../overview.ts; hb_status)
  *   send         {fields: [[name, value], ...], node?: string}  named clients only:
  *                the daemon adds from_id/to_id/client_gen (and dest=node) and
  *                sends it to the cluster -> ok
@@ -63,7 +64,7 @@ export type StringFields = [string, string][];
 
 export type ApiRequest =
   | { id: number; op: 'signon'; client?: string }
-  | { id: number; op: 'signoff' | 'nodelist' | 'rscstatus' | 'numnodes' | 'subscribe' }
+  | { id: number; op: 'signoff' | 'nodelist' | 'rscstatus' | 'numnodes' | 'subscribe' | 'overview' }
   | { id: number; op: 'nodestatus' | 'nodetype' | 'nodeweight' | 'nodesite' | 'iflist'; node: string }
   | { id: number; op: 'ifstatus'; node: string; link: string }
   | { id: number; op: 'clientstatus'; node: string; client: string; timeoutMs: number }
@@ -171,6 +172,7 @@ export function parseRequest(line: string): { ok: true; req: ApiRequest } | { ok
     case 'rscstatus':
     case 'numnodes':
     case 'subscribe':
+    case 'overview':
       return { ok: true, req: { id, op } };
     case 'nodestatus':
     case 'nodetype':

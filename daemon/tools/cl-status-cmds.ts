@@ -10,6 +10,7 @@ import type { HbApiClient, SignonResult } from '../api/client.js';
 import type { LinkEntry, NodeEntry } from '../api/types.js';
 import { getopt, type GetoptItem } from './getopt.js';
 import { stderrLogLine, type ToolIO } from './common.js';
+import { jsonLine } from './cl-status-json.js';
 
 export const OK = 0;
 export const NORMAL_FAIL = 1;
@@ -83,6 +84,10 @@ async function listLinks(ctx: CmdContext, host: string, verbose: boolean): Promi
     logError(ctx, 'Cannot start heartbeat link interface walk.');
     logError(ctx, `REASON: ${r.error}`);
     return UNKNOWN_ERROR;
+  }
+  if (ctx.json) {
+    ctx.io.out(jsonLine({ node: host, links: linkOrder(r.value) }));
+    return OK;
   }
   if (ctx.human) ctx.io.out('\tthis node has the following heartbeat links:\n');
   for (const l of linkOrder(r.value)) ctx.io.out(verbose ? `\t${l.name}\t${l.status}\n` : `\t${l.name}\n`);
@@ -222,7 +227,8 @@ function nodeCommand(
         ctx.io.err(`${unknown}\n`);
         return PARAMETER_ERROR;
       }
-      ctx.io.out(ctx.human ? `${sentence(node, r.value)}\n` : `${r.value}\n`);
+      if (ctx.json) ctx.io.out(jsonLine({ node, [kind]: kind === 'weight' ? Number(r.value) : r.value }));
+      else ctx.io.out(ctx.human ? `${sentence(node, r.value)}\n` : `${r.value}\n`);
       if (kind !== 'status') return OK;
       return ['active', 'up', 'ping'].includes(r.value) ? OK : NORMAL_FAIL;
     },
@@ -262,7 +268,8 @@ const hblinkstatus: Command = {
       logError(ctx, 'REASON: ');
       return UNKNOWN_ERROR;
     }
-    ctx.io.out(ctx.human ? `The node ${node}'s heartbeat link ${link} is ${r.value}\n` : `${r.value}\n`);
+    if (ctx.json) ctx.io.out(jsonLine({ node, link, status: r.value }));
+    else ctx.io.out(ctx.human ? `The node ${node}'s heartbeat link ${link} is ${r.value}\n` : `${r.value}\n`);
     return r.value === 'up' ? OK : NORMAL_FAIL;
   },
 };
@@ -294,7 +301,7 @@ const clientstatus: Command = {
       logError(ctx, `REASON: ${r.error}`);
       return UNKNOWN_ERROR;
     }
-    ctx.io.out(`${r.value}\n`);
+    ctx.io.out(ctx.json ? jsonLine({ node, client, status: r.value }) : `${r.value}\n`);
     return CSTATUS_CODES[r.value] ?? UNKNOWN_ERROR;
   },
 };
@@ -339,7 +346,8 @@ const hbparameter: Command = {
       logError(ctx, 'REASON: ');
       return NORMAL_FAIL;
     }
-    ctx.io.out(ctx.human ? `Heartbeat parameter ${name}'s value: ${v.value}\n` : `${v.value}\n`);
+    if (ctx.json) ctx.io.out(jsonLine({ name, value: v.value }));
+    else ctx.io.out(ctx.human ? `Heartbeat parameter ${name}'s value: ${v.value}\n` : `${v.value}\n`);
     return OK;
   },
 };
@@ -371,5 +379,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   test: testCmd,
 };
 
-/** Sub-commands that accept our `--json` addition. */
-export const JSON_COMMANDS: ReadonlySet<string> = new Set(['hbstatus', 'listnodes', 'rscstatus']);
+/** Sub-commands that accept our `--json` addition: all the documented ones (not `test`). */
+export const JSON_COMMANDS: ReadonlySet<string> = new Set(Object.keys(COMMANDS).filter((c) => c !== 'test'));

@@ -162,6 +162,9 @@ export class ResourceController {
       && (this.negotiation.state === 'stable' || this.negotiation.state === 'shutdown' || this.negotiation.state === 'init');
   }
 
+  /** Both sides' holdings as this node knows them (hb_status: who holds which group). */
+  get holdings(): { iHold: RscSet; otherHolds: RscSet } { return { iHold: this.iHold, otherHolds: this.otherHolds }; }
+
   /** What `cl_status rscstatus` reports. */
   rscstatus(): RscName | 'transition' {
     return this.isStable() ? rscName(this.iHold) : 'transition';

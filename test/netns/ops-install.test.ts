@@ -59,7 +59,7 @@ describe('install-system / uninstall-system', () => {
     const inst = sh(['bash', INSTALL, '--prefix', p]);
     expect(inst.code, inst.out).toBe(0);
     for (const f of ['etc/ha.d/ha.cf', 'etc/ha.d/haresources', 'etc/ha.d/resource.d/IPaddr', 'etc/init.d/heartbeat',
-      'etc/systemd/system/heartbeat.service', 'usr/sbin/heartbeat', 'usr/bin/cl_status', 'usr/bin/hb_standby', 'usr/bin/hb_takeover',
+      'etc/systemd/system/heartbeat.service', 'usr/sbin/heartbeat', 'usr/bin/cl_status', 'usr/bin/hb_status', 'usr/bin/hb_standby', 'usr/bin/hb_takeover',
       'usr/lib/heartbeat-ts/dist/daemon/heartbeat.js', 'usr/lib/heartbeat-ts/node_modules/pino/package.json', 'usr/lib/heartbeat-ts/installed-files']) {
       expect(existsSync(join(p, f)), f).toBe(true);
     }
@@ -71,6 +71,7 @@ describe('install-system / uninstall-system', () => {
     expect(unit).toContain(`ExecStart=${p}/usr/sbin/heartbeat -f`);
     expect(unit).toContain(`ExecStop=${p}/usr/sbin/heartbeat -k`);
     expect(unit).toContain(`ExecReload=${p}/usr/sbin/heartbeat -r`);
+    expect(unit).toContain('Type=notify');
 
     // the administrator configures the installed samples
     const hacf = haCf({ media: 'bcast', nodes: ['node1', 'node2'], keepalive: 1, deadtime: 5, initdead: 10 }).replace('/var/log/ha-log', `${p}/var/log/ha-log`).replace('/var/log/ha-debug', `${p}/var/log/ha-debug`);

@@ -14,7 +14,7 @@ import { MemoryStateStore } from '../../../lib/membership/state-files.js';
 import { assembleNode } from '../../../lib/node/assemble.js';
 import { ManualClock } from '../../../lib/util/clock.js';
 import { memoryLogger } from '../../../lib/util/log.js';
-import { ApiServer } from '../../../daemon/api/server.js';
+import { ApiServer, type ApiServerOptions } from '../../../daemon/api/server.js';
 import type { ApiLimits } from '../../../daemon/api/limits.js';
 import type { ResourceStatusSource } from '../../../daemon/api/types.js';
 import type { Paths } from '../../../daemon/paths.js';
@@ -51,6 +51,7 @@ export interface ApiLab {
 /** `apiOnNodeClock`: the API's timers run on the lab's manual clock too (else in real time). */
 export async function apiLab(o: {
   text?: string; resources?: ResourceStatusSource; manageResources?: boolean; limits?: Partial<ApiLimits>; apiOnNodeClock?: boolean;
+  overview?: ApiServerOptions['overview'];
 } = {}): Promise<ApiLab> {
   const clock = new ManualClock();
   const hub = new SimNetwork(clock);
@@ -76,6 +77,7 @@ export async function apiLab(o: {
       ...(o.resources ? { resources: o.resources } : {}),
       ...(o.limits ? { limits: o.limits } : {}),
       ...(o.apiOnNodeClock ? { clock } : {}),
+      ...(o.overview ? { overview: o.overview } : {}),
     });
     api.start({ cluster });
     nodes.push({ name, cluster, stop: () => messaging.stop(), api, paths, lines: log.lines });
