@@ -18,17 +18,17 @@ import type { HaConfig } from '../../lib/config/types.js';
 import type { Cluster } from '../../lib/membership/cluster.js';
 import { systemClock, type Clock } from '../../lib/util/clock.js';
 import { describeError } from '../../lib/util/errors.js';
-import type { Logger } from '../../lib/util/log.js';
 import { HaMsg } from '../../lib/wire/index.js';
 import { stripControlFields, unsendableReason } from '../clustermsg.js';
-import { apiSocketPath, toolSocketPath, type Paths } from '../paths.js';
-import { readIdTables, type IdTables } from './auth.js';
+import { apiSocketPath, toolSocketPath } from '../paths.js';
+import { readIdTables } from './auth.js';
 import { ClusterSide } from './cluster-side.js';
 import { HbApiProtocol } from './hb-api-server.js';
 import { UnixListener, whenListening } from './listener.js';
 import { clientText, ConnectionGate, DEFAULT_API_LIMITS, LogThrottle, privilegedPeer, RateLimiter, type ApiLimits } from './limits.js';
 import { peerCredUnavailable, readPeerCred } from './peercred.js';
 import { Refusals } from './refusals.js';
+import type { ApiServerOptions } from './server-options.js';
 import { facilityNumber, ifStatus, nodeList, nodeQuery, parameter, rscStatus } from './queries.js';
 import { admit, writeBounded, type AdmitDeps, type Session } from './session.js';
 import {
@@ -36,25 +36,7 @@ import {
   type ApiErrorCode, type ApiEvent, type ApiReply, type ApiRequest, type ResourceStatusSource,
 } from './types.js';
 
-export interface ApiServerOptions {
-  log: Logger;
-  config: HaConfig;
-  paths: Paths;
-  /** false with `heartbeat -M` or pacemaker: rscstatus is refused. */
-  manageResources: boolean;
-  /** Reported at signon and by `cl_status hbparameter -p hbversion`. */
-  version: string;
-  resources?: ResourceStatusSource;
-  /** Defaults to /etc/passwd and /etc/group, read at each signon. */
-  idTables?: () => IdTables;
-  /** Overrides of DEFAULT_API_LIMITS (tests). */
-  limits?: Partial<ApiLimits>;
-  /** A gate shared with other socket servers, so the caps hold per daemon, not per socket. */
-  gate?: ConnectionGate;
-  /** The node's clock, for the API's timeouts and rate limits (default: the system clock). */
-  clock?: Clock;
-  overview?: (cluster: Cluster) => Record<string, unknown>; // groups, holders, recent events (hb_status)
-}
+export type { ApiServerOptions } from './server-options.js';
 
 export class ApiServer {
   readonly name = 'api';

@@ -9,37 +9,17 @@
  * interfaces. Group work runs in-process through GroupManager; membership
  * only feeds events in.
  */
-import type { AutoFailback } from '../config/types.js';
-import type { Clock } from '../util/clock.js';
-import type { Logger } from '../util/log.js';
 import { F, T } from '../wire/fields.js';
 import { HaMsg } from '../wire/message.js';
-import type { GroupManager } from './group-manager.js';
 import { Acquisition } from './acquire.js';
 import { ShutdownGate, StartupReport } from './gates.js';
 import { Negotiation, type NegotiationHost } from './negotiation.js';
-import { auditHoldings, mirror, parseRsc, RSC, rscName, type RscName, type RscSet } from './sets.js';
+import { auditHoldings, mirror, RSC, rscName, type RscName, type RscSet } from './sets.js';
 import { StandbyProtocol, type StandbyHost } from './standby.js';
-import type { ClusterAccess, ResourceState } from './types.js';
+import type { ControllerOptions, ResourceState } from './types.js';
 import { Work } from './work.js';
 
-export type { ClusterAccess, ResourceState } from './types.js';
-
-export interface ControllerOptions {
-  cluster: ClusterAccess;
-  groups: GroupManager;
-  autoFailback: AutoFailback;
-  clock: Clock;
-  log: Logger;
-  /** Script-layout loggers for the lines heartbeat's shell helpers write. */
-  scriptLog: (tag: string) => Logger;
-  /** RQSTDELAY: how long both-starting nodes wait before taking their own groups. */
-  requestDelayMs?: number;
-  /** Delay before a failed group start asks for standby (heartbeat: 30 s). */
-  failedStartStandbyDelayMs?: number;
-  /** Legacy: longest wait at comm-up for heard peers to tell their status (about two keepalives). */
-  peerStatusWaitMs?: number;
-}
+export type { ClusterAccess, ControllerOptions, ResourceState } from './types.js';
 
 export class ResourceController {
   readonly nice: boolean;
