@@ -12,7 +12,7 @@
  */
 import { HbApiClient, type SignonResult } from './api/client.js';
 import { resolvePaths, toolSocketPath } from './paths.js';
-import { processIO, stderrLogLine, type ToolIO } from './tools/common.js';
+import { processIO, stderrLogLine, type ToolIO, type ToolRunOptions } from './tools/common.js';
 import { JsonCapture, takeJsonFlag } from './tools/cl-status-json.js';
 import { COMMANDS, JSON_COMMANDS, NORMAL_FAIL, PARAMETER_ERROR, TIMEOUT, type CmdContext, type Command } from './tools/cl-status-cmds.js';
 
@@ -57,11 +57,7 @@ hbparameter -p <parameter-name>
 export const OVERALL_TIMEOUT_MS = 5000;
 const CANNOT_CONNECT = "hb_api_signon: Can't initiate connection to heartbeat";
 
-export interface ClStatusOptions {
-  io?: ToolIO;
-  env?: NodeJS.ProcessEnv;
-  socketPath?: string;
-}
+export type ClStatusOptions = ToolRunOptions;
 
 /** Runs cl_status with `args` (without the program name); resolves to the exit code. */
 export async function clStatus(args: readonly string[], o: ClStatusOptions = {}): Promise<number> {

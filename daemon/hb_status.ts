@@ -9,7 +9,7 @@
  */
 import { HbApiClient } from './api/client.js';
 import { resolvePaths, toolSocketPath } from './paths.js';
-import { invokedAs, processIO, type ToolIO } from './tools/common.js';
+import { invokedAs, processIO, type ToolRunOptions } from './tools/common.js';
 import { jsonLine } from './tools/cl-status-json.js';
 import { formatSummary, readSummary } from './tools/hb-status-view.js';
 import { EVENT_CAPACITY } from './overview.js';
@@ -49,11 +49,7 @@ export function parseArgs(args: readonly string[]): Cli {
   return { json, events };
 }
 
-export interface HbStatusOptions {
-  io?: ToolIO;
-  env?: NodeJS.ProcessEnv;
-  socketPath?: string;
-}
+export type HbStatusOptions = ToolRunOptions;
 
 export async function hbStatus(args: readonly string[], o: HbStatusOptions = {}): Promise<number> {
   const io = o.io ?? processIO;

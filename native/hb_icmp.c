@@ -22,6 +22,8 @@
  *   close(handle)                       (idempotent)
  */
 #include <node_api.h>
+
+#include "hb_addon.h"
 #include <uv.h>
 
 #include <arpa/inet.h>
@@ -314,13 +316,12 @@ static napi_value Close(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-    {"open", NULL, Open, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"send", NULL, Send, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"close", NULL, Close, NULL, NULL, NULL, napi_enumerable, NULL},
+  const napi_property_descriptor props[] = {
+    HB_METHOD("open", Open),
+    HB_METHOD("send", Send),
+    HB_METHOD("close", Close),
   };
-  CHECK(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
-  return exports;
+  return HB_EXPORT_METHODS(env, exports, props);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -19,6 +19,8 @@
  */
 #include <node_api.h>
 
+#include "hb_addon.h"
+
 #include <errno.h>
 #include <net/if.h>
 #include <stdint.h>
@@ -99,14 +101,13 @@ static napi_value CloseFd(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-    {"bindToDevice", NULL, BindToDevice, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"unixDgramOpen", NULL, UnixDgramOpen, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"unixDgramSend", NULL, UnixDgramSend, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"closeFd", NULL, CloseFd, NULL, NULL, NULL, napi_enumerable, NULL},
+  const napi_property_descriptor props[] = {
+    HB_METHOD("bindToDevice", BindToDevice),
+    HB_METHOD("unixDgramOpen", UnixDgramOpen),
+    HB_METHOD("unixDgramSend", UnixDgramSend),
+    HB_METHOD("closeFd", CloseFd),
   };
-  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
-  return exports;
+  return HB_EXPORT_METHODS(env, exports, props);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

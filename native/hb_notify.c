@@ -15,6 +15,8 @@
  */
 #include <node_api.h>
 
+#include "hb_addon.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -124,13 +126,12 @@ static napi_value NotifyRecv(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-    {"notifySend", NULL, NotifySend, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"notifyBind", NULL, NotifyBind, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"notifyRecv", NULL, NotifyRecv, NULL, NULL, NULL, napi_enumerable, NULL},
+  const napi_property_descriptor props[] = {
+    HB_METHOD("notifySend", NotifySend),
+    HB_METHOD("notifyBind", NotifyBind),
+    HB_METHOD("notifyRecv", NotifyRecv),
   };
-  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
-  return exports;
+  return HB_EXPORT_METHODS(env, exports, props);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

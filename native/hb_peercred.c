@@ -19,6 +19,8 @@
 #define _GNU_SOURCE
 #include <node_api.h>
 
+#include "hb_addon.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,13 +115,10 @@ static napi_value PeerCred(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
-  napi_value fn;
-  if (napi_create_function(env, "peerCred", NAPI_AUTO_LENGTH, PeerCred, NULL, &fn) != napi_ok
-      || napi_set_named_property(env, exports, "peerCred", fn) != napi_ok) {
-    napi_throw_error(env, "HB_PEERCRED", "cannot export peerCred");
-    return NULL;
-  }
-  return exports;
+  const napi_property_descriptor props[] = {
+    HB_METHOD("peerCred", PeerCred),
+  };
+  return HB_EXPORT_METHODS(env, exports, props);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -67,7 +67,7 @@ mkdir -p "$APP/bin" "$APP/native/build/Release"
 install -m 644 "$REPO/package.json" "$REPO/package-lock.json" "$APP/"
 install -m 755 "$REPO"/bin/{heartbeat,cl_status,hb_status,hb_standby,hb_takeover,hb_rsctest} "$APP/bin/"
 say "building the native addon (node-gyp, dpkg-buildflags hardening=+all)"
-mkdir "$STAGE/native" && cp "$REPO"/native/{binding.gyp,build.mjs} "$REPO"/native/*.c "$STAGE/native/"
+mkdir "$STAGE/native" && cp "$REPO"/native/{binding.gyp,build.mjs} "$REPO"/native/*.c "$REPO"/native/*.h "$STAGE/native/"
 (
   export DEB_BUILD_MAINT_OPTIONS=hardening=+all
   CFLAGS=$(dpkg-buildflags --get CFLAGS) CPPFLAGS=$(dpkg-buildflags --get CPPFLAGS) LDFLAGS=$(dpkg-buildflags --get LDFLAGS)

@@ -31,6 +31,13 @@ export interface ToolIO {
   err(text: string): void;
 }
 
+/** How a tool that asks the daemon is run: its output, environment and socket (tests set them). */
+export interface ToolRunOptions {
+  io?: ToolIO;
+  env?: NodeJS.ProcessEnv;
+  socketPath?: string;
+}
+
 export const processIO: ToolIO = {
   out: (t) => void process.stdout.write(t),
   err: (t) => void process.stderr.write(t),

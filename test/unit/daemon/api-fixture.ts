@@ -4,6 +4,7 @@
  * API, cl_status and FIFO tests.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAuthKeys } from '../../../lib/config/authkeys.js';
@@ -17,7 +18,7 @@ import { memoryLogger } from '../../../lib/util/log.js';
 import { ApiServer, type ApiServerOptions } from '../../../daemon/api/server.js';
 import type { ApiLimits } from '../../../daemon/api/limits.js';
 import type { ResourceStatusSource } from '../../../daemon/api/types.js';
-import type { Paths } from '../../../daemon/paths.js';
+import { toolSocketPath, type Paths } from '../../../daemon/paths.js';
 import { simHaCf } from '../../sim/cluster.js';
 import { SimNetwork } from '../../sim/network.js';
 
@@ -93,5 +94,22 @@ export async function apiLab(o: {
       }
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * An ApiLab for one describe block (up before its tests, closed after);
+ * returns a getter of node1's tool socket, the one cl_status and hb_status use.
+ */
+export function suiteToolSocket(o: Parameters<typeof apiLab>[0] = {}): () => string {
+  let lab: ApiLab | undefined;
+  beforeAll(async () => {
+    lab = await apiLab(o);
+  });
+  afterAll(async () => lab?.close());
+  return () => {
+    const node = lab?.nodes[0];
+    if (node === undefined) throw new Error('api lab not up');
+    return toolSocketPath(node.paths);
   };
 }

@@ -6,12 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { clStatus } from '../../../daemon/cl_status.js';
-import { toolSocketPath } from '../../../daemon/paths.js';
 import { memoryIO } from '../../../daemon/tools/common.js';
 import { JSON_COMMANDS } from '../../../daemon/tools/cl-status-cmds.js';
-import { apiLab, type ApiLab } from './api-fixture.js';
+import { suiteToolSocket } from './api-fixture.js';
 
 async function json(args: string[], socketPath: string): Promise<{ code: number; doc: unknown; lines: number; stderr: string }> {
   const io = memoryIO();
@@ -47,58 +46,52 @@ describe('cl_status --json without a daemon', () => {
 });
 
 describe('cl_status --json against a running daemon', () => {
-  let lab: ApiLab;
-  let sock: string;
-  beforeAll(async () => {
-    lab = await apiLab({ resources: { rscstatus: () => 'local' } });
-    sock = toolSocketPath(lab.nodes[0]!.paths);
-  });
-  afterAll(async () => lab.close());
+  const socket = suiteToolSocket({ resources: { rscstatus: () => 'local' } });
 
   it('hbstatus and listnodes (options keep filtering)', async () => {
     const links = [{ name: 'eth0', status: 'up' }];
     const nodes = [{ name: 'node2', type: 'normal', status: 'active', links }, { name: 'node1', type: 'normal', status: 'active', links }];
-    expect(await json(['hbstatus', '--json'], sock)).toEqual({
+    expect(await json(['hbstatus', '--json'], socket())).toEqual({
       code: 0, lines: 1, stderr: '', doc: { running: true, version: '3.0.6 (test)', managedBy: 'haresources', node: 'node1', nodes },
     });
-    expect(await json(['listnodes', '-v', '--json'], sock)).toMatchObject({ code: 0, lines: 1, doc: nodes });
-    expect(await json(['listnodes', '-p', '--json'], sock)).toMatchObject({ code: 0, doc: [] });
+    expect(await json(['listnodes', '-v', '--json'], socket())).toMatchObject({ code: 0, lines: 1, doc: nodes });
+    expect(await json(['listnodes', '-p', '--json'], socket())).toMatchObject({ code: 0, doc: [] });
   });
 
   it('one-node queries, with their errors', async () => {
-    expect(await json(['nodestatus', '--json', 'node2'], sock)).toMatchObject({ code: 0, lines: 1, doc: { node: 'node2', status: 'active' } });
-    expect(await json(['nodestatus', '-m', 'node2', '--json'], sock)).toMatchObject({ code: 0, doc: { node: 'node2', status: 'active' } });
-    expect(await json(['nodetype', 'node1', '--json'], sock)).toMatchObject({ code: 0, doc: { node: 'node1', type: 'normal' } });
-    expect(await json(['nodeweight', 'node1', '--json'], sock)).toMatchObject({ code: 0, doc: { node: 'node1', weight: 100 } });
-    expect(await json(['nodesite', 'node1', '--json'], sock)).toMatchObject({ code: 0, doc: { node: 'node1', site: '' } });
-    expect(await json(['nodestatus', '--json'], sock)).toMatchObject({ code: 11, doc: err(11, 'Not enough parameters.') });
-    expect(await json(['nodestatus', 'bogus', '--json'], sock)).toMatchObject({ code: 11, doc: err(11, 'Error. May be due to incorrect node name') });
-    expect(await json(['nodetype', '-x', '--json'], sock)).toMatchObject({
+    expect(await json(['nodestatus', '--json', 'node2'], socket())).toMatchObject({ code: 0, lines: 1, doc: { node: 'node2', status: 'active' } });
+    expect(await json(['nodestatus', '-m', 'node2', '--json'], socket())).toMatchObject({ code: 0, doc: { node: 'node2', status: 'active' } });
+    expect(await json(['nodetype', 'node1', '--json'], socket())).toMatchObject({ code: 0, doc: { node: 'node1', type: 'normal' } });
+    expect(await json(['nodeweight', 'node1', '--json'], socket())).toMatchObject({ code: 0, doc: { node: 'node1', weight: 100 } });
+    expect(await json(['nodesite', 'node1', '--json'], socket())).toMatchObject({ code: 0, doc: { node: 'node1', site: '' } });
+    expect(await json(['nodestatus', '--json'], socket())).toMatchObject({ code: 11, doc: err(11, 'Not enough parameters.') });
+    expect(await json(['nodestatus', 'bogus', '--json'], socket())).toMatchObject({ code: 11, doc: err(11, 'Error. May be due to incorrect node name') });
+    expect(await json(['nodetype', '-x', '--json'], socket())).toMatchObject({
       code: 11, doc: err(11, "nodetype: invalid option -- 'x'", 'Error: getopt returnedcharacter ?.'),
     });
   });
 
   it('links, client status, parameters and resources', async () => {
     const links = [{ name: 'eth0', status: 'up' }];
-    expect(await json(['listhblinks', 'node2', '--json'], sock)).toMatchObject({ code: 0, lines: 1, doc: { node: 'node2', links } });
-    expect(await json(['listhblinks', 'bogus', '--json'], sock)).toMatchObject({
+    expect(await json(['listhblinks', 'node2', '--json'], socket())).toMatchObject({ code: 0, lines: 1, doc: { node: 'node2', links } });
+    expect(await json(['listhblinks', 'bogus', '--json'], socket())).toMatchObject({
       code: 13, doc: err(13, 'Cannot start heartbeat link interface walk.', 'REASON: EINVAL'),
     });
-    expect(await json(['hblinkstatus', 'node2', 'eth0', '--json'], sock)).toMatchObject({ code: 0, doc: { node: 'node2', link: 'eth0', status: 'up' } });
-    expect(await json(['hblinkstatus', 'node2', 'eth9', '--json'], sock)).toMatchObject({ code: 13, doc: err(13, 'Cannot get heartbeat link status', 'REASON: ') });
-    expect(await json(['clientstatus', 'node2', 'ipfail', '1000', '--json'], sock)).toMatchObject({
+    expect(await json(['hblinkstatus', 'node2', 'eth0', '--json'], socket())).toMatchObject({ code: 0, doc: { node: 'node2', link: 'eth0', status: 'up' } });
+    expect(await json(['hblinkstatus', 'node2', 'eth9', '--json'], socket())).toMatchObject({ code: 13, doc: err(13, 'Cannot get heartbeat link status', 'REASON: ') });
+    expect(await json(['clientstatus', 'node2', 'ipfail', '1000', '--json'], socket())).toMatchObject({
       code: 1, doc: { node: 'node2', client: 'ipfail', status: 'offline' },
     });
-    expect(await json(['hbparameter', '-p', 'deadtime', '--json'], sock)).toMatchObject({ code: 0, doc: { name: 'deadtime', value: '5' } });
-    expect(await json(['hbparameter', '--json', '-p', 'nosuch'], sock)).toMatchObject({
+    expect(await json(['hbparameter', '-p', 'deadtime', '--json'], socket())).toMatchObject({ code: 0, doc: { name: 'deadtime', value: '5' } });
+    expect(await json(['hbparameter', '--json', '-p', 'nosuch'], socket())).toMatchObject({
       code: 1, doc: err(1, "Cannot get parameter nosuch's value", 'REASON: '),
     });
-    expect(await json(['rscstatus', '--json'], sock)).toMatchObject({ code: 0, lines: 1, doc: { resources: 'local' } });
+    expect(await json(['rscstatus', '--json'], socket())).toMatchObject({ code: 0, lines: 1, doc: { resources: 'local' } });
   });
 
   it('--json after -- is an operand, as getopt reads it', async () => {
     const io = memoryIO();
-    expect(await clStatus(['nodestatus', '--', '--json'], { io, socketPath: sock, env: {} })).toBe(11);
+    expect(await clStatus(['nodestatus', '--', '--json'], { io, socketPath: socket(), env: {} })).toBe(11);
     expect(io.stdout).toBe('');
   });
 });

@@ -6,12 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { clStatus, USAGE } from '../../../daemon/cl_status.js';
-import { toolSocketPath } from '../../../daemon/paths.js';
 import { atoi } from '../../../daemon/tools/cl-status-cmds.js';
 import { memoryIO } from '../../../daemon/tools/common.js';
-import { apiLab, type ApiLab } from './api-fixture.js';
+import { suiteToolSocket } from './api-fixture.js';
 
 const LOG = /^\w{3} \d\d \d\d:\d\d:\d\d \S+ cl_status: \[\d+\]: ERROR: /;
 
@@ -54,33 +53,27 @@ describe('cl_status without a daemon', () => {
 });
 
 describe('cl_status against a running daemon', () => {
-  let lab: ApiLab;
-  let sock: string;
-  beforeAll(async () => {
-    lab = await apiLab({ resources: { rscstatus: () => 'all' } });
-    sock = toolSocketPath(lab.nodes[0]!.paths);
-  });
-  afterAll(async () => lab.close());
+  const socket = suiteToolSocket({ resources: { rscstatus: () => 'all' } });
 
   it('hbstatus, plain, -m and -v', async () => {
-    expect(await run(['hbstatus'], sock)).toEqual({ code: 0, out: 'Heartbeat is running on this machine.\n', err: [] });
-    expect(await run(['hbstatus', '-x'], sock)).toEqual({ code: 0, out: 'Heartbeat is running on this machine.\n', err: ["hbstatus: invalid option -- 'x'"] });
-    expect((await run(['hbstatus', '-v'], sock)).out).toBe(
+    expect(await run(['hbstatus'], socket())).toEqual({ code: 0, out: 'Heartbeat is running on this machine.\n', err: [] });
+    expect(await run(['hbstatus', '-x'], socket())).toEqual({ code: 0, out: 'Heartbeat is running on this machine.\n', err: ["hbstatus: invalid option -- 'x'"] });
+    expect((await run(['hbstatus', '-v'], socket())).out).toBe(
       'version:\t3.0.6 (test)\nmanaged by:\t"haresources"\n\nnode2\tactive\t(nodetype: normal)\n\teth0\tup\n\nnode1\tactive\t(nodetype: normal)\n\teth0\tup\n');
-    expect((await run(['hbstatus', '-v', '-m'], sock)).out).toBe(
+    expect((await run(['hbstatus', '-v', '-m'], socket())).out).toBe(
       'Heartbeat version 3.0.6 (test)\nResources controlled by "haresources"\nThe nodes are as follow:\n\n' +
       'node2\tactive\t(nodetype: normal)\n\tthis node has the following heartbeat links:\n\teth0\tup\n\n' +
       'node1\tactive\t(nodetype: normal)\n\tthis node has the following heartbeat links:\n\teth0\tup\n');
   });
 
   it('listnodes in reverse configuration order, with its options and errors', async () => {
-    expect(await run(['listnodes'], sock)).toEqual({ code: 0, out: 'node2\nnode1\n', err: [] });
-    expect((await run(['listnodes', '-m'], sock)).out).toBe('The nodes are as follow:\nnode2\nnode1\n');
-    expect((await run(['listnodes', '-p'], sock)).out).toBe('');
-    expect((await run(['listnodes', '-pn'], sock)).out).toBe('node2\nnode1\n');
-    expect((await run(['listnodes', 'extra'], sock)).out).toBe('node2\nnode1\n');
-    expect(await run(['listnodes', '-x'], sock)).toEqual({ code: 11, out: '', err: ["listnodes: invalid option -- 'x'", 'LOG: Error: getopt returnedcharacter code ?.'] });
-    const json = JSON.parse((await run(['listnodes', '--json'], sock)).out) as unknown;
+    expect(await run(['listnodes'], socket())).toEqual({ code: 0, out: 'node2\nnode1\n', err: [] });
+    expect((await run(['listnodes', '-m'], socket())).out).toBe('The nodes are as follow:\nnode2\nnode1\n');
+    expect((await run(['listnodes', '-p'], socket())).out).toBe('');
+    expect((await run(['listnodes', '-pn'], socket())).out).toBe('node2\nnode1\n');
+    expect((await run(['listnodes', 'extra'], socket())).out).toBe('node2\nnode1\n');
+    expect(await run(['listnodes', '-x'], socket())).toEqual({ code: 11, out: '', err: ["listnodes: invalid option -- 'x'", 'LOG: Error: getopt returnedcharacter code ?.'] });
+    const json = JSON.parse((await run(['listnodes', '--json'], socket())).out) as unknown;
     expect(json).toEqual([
       { name: 'node2', type: 'normal', status: 'active', links: [{ name: 'eth0', status: 'up' }] },
       { name: 'node1', type: 'normal', status: 'active', links: [{ name: 'eth0', status: 'up' }] },
@@ -88,41 +81,41 @@ describe('cl_status against a running daemon', () => {
   });
 
   it('one-node queries: values, sentences, missing and unknown nodes', async () => {
-    expect(await run(['nodestatus', 'node2'], sock)).toEqual({ code: 0, out: 'active\n', err: [] });
-    expect(await run(['nodestatus', 'node2', '-m'], sock)).toEqual({ code: 0, out: 'The cluster node node2 is active\n', err: [] });
-    expect(await run(['nodestatus'], sock)).toEqual({ code: 11, out: '', err: ['Not enough parameters.'] });
-    expect(await run(['nodestatus', 'bogus'], sock)).toEqual({ code: 11, out: '', err: ['Error. May be due to incorrect node name'] });
-    expect(await run(['nodestatus', '-x', 'node2'], sock)).toEqual({ code: 11, out: '', err: ["nodestatus: invalid option -- 'x'", 'LOG: Error: getopt returnedcharacter ?.'] });
-    expect(await run(['nodetype', '-m', 'node1'], sock)).toEqual({ code: 0, out: "The node node1's type: normal\n", err: [] });
-    expect(await run(['nodetype'], sock)).toEqual({ code: 11, out: '', err: ['No enough parameter.'] });
-    expect(await run(['nodeweight', 'node1'], sock)).toEqual({ code: 0, out: '100\n', err: [] });
-    expect(await run(['nodeweight', '-m', 'node1'], sock)).toMatchObject({ out: 'The weight of the cluster node node1 is 100\n' });
-    expect(await run(['nodeweight', 'bogus'], sock)).toEqual({ code: 11, out: '', err: ['Error. Maybe due to incorrect node name.'] });
-    expect(await run(['nodesite', 'node1'], sock)).toEqual({ code: 0, out: '\n', err: [] });
-    expect(await run(['nodesite', '-m', 'node1'], sock)).toMatchObject({ out: 'The site of the cluster node node1 is \n' });
+    expect(await run(['nodestatus', 'node2'], socket())).toEqual({ code: 0, out: 'active\n', err: [] });
+    expect(await run(['nodestatus', 'node2', '-m'], socket())).toEqual({ code: 0, out: 'The cluster node node2 is active\n', err: [] });
+    expect(await run(['nodestatus'], socket())).toEqual({ code: 11, out: '', err: ['Not enough parameters.'] });
+    expect(await run(['nodestatus', 'bogus'], socket())).toEqual({ code: 11, out: '', err: ['Error. May be due to incorrect node name'] });
+    expect(await run(['nodestatus', '-x', 'node2'], socket())).toEqual({ code: 11, out: '', err: ["nodestatus: invalid option -- 'x'", 'LOG: Error: getopt returnedcharacter ?.'] });
+    expect(await run(['nodetype', '-m', 'node1'], socket())).toEqual({ code: 0, out: "The node node1's type: normal\n", err: [] });
+    expect(await run(['nodetype'], socket())).toEqual({ code: 11, out: '', err: ['No enough parameter.'] });
+    expect(await run(['nodeweight', 'node1'], socket())).toEqual({ code: 0, out: '100\n', err: [] });
+    expect(await run(['nodeweight', '-m', 'node1'], socket())).toMatchObject({ out: 'The weight of the cluster node node1 is 100\n' });
+    expect(await run(['nodeweight', 'bogus'], socket())).toEqual({ code: 11, out: '', err: ['Error. Maybe due to incorrect node name.'] });
+    expect(await run(['nodesite', 'node1'], socket())).toEqual({ code: 0, out: '\n', err: [] });
+    expect(await run(['nodesite', '-m', 'node1'], socket())).toMatchObject({ out: 'The site of the cluster node node1 is \n' });
   });
 
   it('links, parameters, resources, client status and the test sub-command', async () => {
-    expect(await run(['listhblinks', '-v', '-m', 'node2'], sock)).toEqual({ code: 0, out: '\tthis node has the following heartbeat links:\n\teth0\tup\n', err: [] });
-    expect(await run(['listhblinks', 'bogus'], sock)).toEqual({ code: 13, out: '', err: ['LOG: Cannot start heartbeat link interface walk.', 'LOG: REASON: EINVAL'] });
-    expect(await run(['hblinkstatus', 'node2', 'eth0'], sock)).toEqual({ code: 0, out: 'up\n', err: [] });
-    expect(await run(['hblinkstatus', '-m', 'node2', 'eth0'], sock)).toMatchObject({ out: "The node node2's heartbeat link eth0 is up\n" });
-    expect(await run(['hblinkstatus', 'node2', 'eth9'], sock)).toEqual({ code: 13, out: '', err: ['LOG: Cannot get heartbeat link status', 'LOG: REASON: '] });
-    expect(await run(['hbparameter', '-p', 'deadtime'], sock)).toEqual({ code: 0, out: '5\n', err: [] });
-    expect(await run(['hbparameter', '-m', '-p', 'keepalive'], sock)).toMatchObject({ out: "Heartbeat parameter keepalive's value: 1\n" });
-    expect(await run(['hbparameter', '-p', 'hbversion'], sock)).toMatchObject({ out: '3.0.6 (test)\n' });
-    expect(await run(['hbparameter', '-p', 'nosuch'], sock)).toEqual({ code: 1, out: '', err: ["LOG: Cannot get parameter nosuch's value", 'LOG: REASON: '] });
-    expect(await run(['hbparameter'], sock)).toEqual({ code: 11, out: '', err: ['LOG: parameter name required'] });
-    expect(await run(['hbparameter', '-p'], sock)).toEqual({ code: 11, out: '', err: ["hbparameter: option requires an argument -- 'p'", 'LOG: Error: getopt returnedcharacter code ?.'] });
-    expect(await run(['rscstatus'], sock)).toEqual({ code: 0, out: 'all\n', err: [] });
-    expect(await run(['rscstatus', '-m'], sock)).toMatchObject({ out: 'This node is holding all resources.\n' });
-    expect(await run(['rscstatus', '--json'], sock)).toMatchObject({ code: 0, out: '{"resources":"all"}\n' });
-    expect(await run(['clientstatus', 'node2', 'ipfail', '1000'], sock)).toEqual({ code: 1, out: 'offline\n', err: [] });
-    expect(await run(['clientstatus', 'node2'], sock)).toEqual({ code: 11, out: '', err: ['No enough parameter.'] });
-    expect(await run(['clientstatus', 'bogus', 'ipfail', '100'], sock)).toEqual({
+    expect(await run(['listhblinks', '-v', '-m', 'node2'], socket())).toEqual({ code: 0, out: '\tthis node has the following heartbeat links:\n\teth0\tup\n', err: [] });
+    expect(await run(['listhblinks', 'bogus'], socket())).toEqual({ code: 13, out: '', err: ['LOG: Cannot start heartbeat link interface walk.', 'LOG: REASON: EINVAL'] });
+    expect(await run(['hblinkstatus', 'node2', 'eth0'], socket())).toEqual({ code: 0, out: 'up\n', err: [] });
+    expect(await run(['hblinkstatus', '-m', 'node2', 'eth0'], socket())).toMatchObject({ out: "The node node2's heartbeat link eth0 is up\n" });
+    expect(await run(['hblinkstatus', 'node2', 'eth9'], socket())).toEqual({ code: 13, out: '', err: ['LOG: Cannot get heartbeat link status', 'LOG: REASON: '] });
+    expect(await run(['hbparameter', '-p', 'deadtime'], socket())).toEqual({ code: 0, out: '5\n', err: [] });
+    expect(await run(['hbparameter', '-m', '-p', 'keepalive'], socket())).toMatchObject({ out: "Heartbeat parameter keepalive's value: 1\n" });
+    expect(await run(['hbparameter', '-p', 'hbversion'], socket())).toMatchObject({ out: '3.0.6 (test)\n' });
+    expect(await run(['hbparameter', '-p', 'nosuch'], socket())).toEqual({ code: 1, out: '', err: ["LOG: Cannot get parameter nosuch's value", 'LOG: REASON: '] });
+    expect(await run(['hbparameter'], socket())).toEqual({ code: 11, out: '', err: ['LOG: parameter name required'] });
+    expect(await run(['hbparameter', '-p'], socket())).toEqual({ code: 11, out: '', err: ["hbparameter: option requires an argument -- 'p'", 'LOG: Error: getopt returnedcharacter code ?.'] });
+    expect(await run(['rscstatus'], socket())).toEqual({ code: 0, out: 'all\n', err: [] });
+    expect(await run(['rscstatus', '-m'], socket())).toMatchObject({ out: 'This node is holding all resources.\n' });
+    expect(await run(['rscstatus', '--json'], socket())).toMatchObject({ code: 0, out: '{"resources":"all"}\n' });
+    expect(await run(['clientstatus', 'node2', 'ipfail', '1000'], socket())).toEqual({ code: 1, out: 'offline\n', err: [] });
+    expect(await run(['clientstatus', 'node2'], socket())).toEqual({ code: 11, out: '', err: ['No enough parameter.'] });
+    expect(await run(['clientstatus', 'bogus', 'ipfail', '100'], socket())).toEqual({
       code: 13, out: '', err: ["LOG: Cannot get heartbeat client ipfail's status", 'LOG: REASON: No timely response.'],
     });
-    expect(await run(['test'], sock)).toEqual({ code: 0, out: 'Dead time: 5000\n keeplive time: 1000\n mynodeid: node1\n rsc: all\n', err: [] });
+    expect(await run(['test'], socket())).toEqual({ code: 0, out: 'Dead time: 5000\n keeplive time: 1000\n mynodeid: node1\n rsc: all\n', err: [] });
   });
 
   it('parses the clientstatus timeout as C atoi does', () => {
