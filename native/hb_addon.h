@@ -19,4 +19,12 @@ static inline napi_value hb_export_methods(napi_env env, napi_value exports, con
 
 #define HB_EXPORT_METHODS(env, exports, props) hb_export_methods(env, exports, props, sizeof(props) / sizeof((props)[0]))
 
+/* The addon's Init and module registration: HB_ADDON(HB_METHOD("name", Fn), ...). */
+#define HB_ADDON(...)                                                   \
+  static napi_value Init(napi_env env, napi_value exports) {            \
+    const napi_property_descriptor props[] = { __VA_ARGS__ };           \
+    return HB_EXPORT_METHODS(env, exports, props);                      \
+  }                                                                     \
+  NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
+
 #endif

@@ -315,13 +315,7 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value Init(napi_env env, napi_value exports) {
-  const napi_property_descriptor props[] = {
-    HB_METHOD("open", Open),
-    HB_METHOD("send", Send),
-    HB_METHOD("close", Close),
-  };
-  return HB_EXPORT_METHODS(env, exports, props);
-}
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
+HB_ADDON(
+  HB_METHOD("open", Open),
+  HB_METHOD("send", Send),
+  HB_METHOD("close", Close));

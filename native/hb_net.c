@@ -100,14 +100,8 @@ static napi_value CloseFd(napi_env env, napi_callback_info info) {
   return int_result(env, close(fd) < 0 ? errno : 0);
 }
 
-static napi_value Init(napi_env env, napi_value exports) {
-  const napi_property_descriptor props[] = {
-    HB_METHOD("bindToDevice", BindToDevice),
-    HB_METHOD("unixDgramOpen", UnixDgramOpen),
-    HB_METHOD("unixDgramSend", UnixDgramSend),
-    HB_METHOD("closeFd", CloseFd),
-  };
-  return HB_EXPORT_METHODS(env, exports, props);
-}
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
+HB_ADDON(
+  HB_METHOD("bindToDevice", BindToDevice),
+  HB_METHOD("unixDgramOpen", UnixDgramOpen),
+  HB_METHOD("unixDgramSend", UnixDgramSend),
+  HB_METHOD("closeFd", CloseFd));

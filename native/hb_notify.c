@@ -125,13 +125,7 @@ static napi_value NotifyRecv(napi_env env, napi_callback_info info) {
   return r;
 }
 
-static napi_value Init(napi_env env, napi_value exports) {
-  const napi_property_descriptor props[] = {
-    HB_METHOD("notifySend", NotifySend),
-    HB_METHOD("notifyBind", NotifyBind),
-    HB_METHOD("notifyRecv", NotifyRecv),
-  };
-  return HB_EXPORT_METHODS(env, exports, props);
-}
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
+HB_ADDON(
+  HB_METHOD("notifySend", NotifySend),
+  HB_METHOD("notifyBind", NotifyBind),
+  HB_METHOD("notifyRecv", NotifyRecv));

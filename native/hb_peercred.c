@@ -114,11 +114,5 @@ static napi_value PeerCred(napi_env env, napi_callback_info info) {
   return obj;
 }
 
-static napi_value Init(napi_env env, napi_value exports) {
-  const napi_property_descriptor props[] = {
-    HB_METHOD("peerCred", PeerCred),
-  };
-  return HB_EXPORT_METHODS(env, exports, props);
-}
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
+HB_ADDON(
+  HB_METHOD("peerCred", PeerCred));
