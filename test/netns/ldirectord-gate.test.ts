@@ -37,7 +37,7 @@ const poll = async (what: string, fn: () => boolean, timeoutMs: number): Promise
 
 beforeAll(async () => {
   if (!existsSync(join(ROOT, 'dist/daemon/ldirectord.js'))) throw new Error('dist/ is not built: run `npm run build` first');
-  lab.createDr();
+  await lab.createDr();
   lab.addClientAddresses(SOURCES);
   lab.startHttp('rs1', lab.ns.rs1, 8080, 'page-of-rs1');
   lab.startHttp('rs2', lab.ns.rs2, 8080, 'page-of-rs2');

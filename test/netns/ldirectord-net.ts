@@ -1,22 +1,37 @@
 /**
- * A small LVS lab of network namespaces for the ldirectord tests: a client,
- * a director (front interface with the VIP, back bridge), two real servers
- * routed through the director (LVS-NAT), each with its own HTTP page.
- * Every name carries a per-run suffix; `destroy()` kills what we started by
- * PID and deletes the namespaces (their nft tables and links go with them).
+ * The LVS labs of the ldirectord tests, built on the project's lab
+ * (devtools/lab): node1 is the director, nodes 2 and 3 the real servers, the
+ * lab's client the client.
+ * - LVS-NAT (`create`): two LANs. The client sits on LAN 0 only, the real
+ *   servers on LAN 1 only (their other cable is unplugged inside the node),
+ *   the director on both, with the VIP on its front and forwarding on; the
+ *   real servers route through the director's back address.
+ * - Direct routing (`createDr`): everybody on one LAN.
+ * `destroy()` kills what we started and takes the lab down (every namespace
+ * and process with it).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ipOf } from '../../devtools/lab/state.js';
+import { Lab } from './harness/lab.js';
 
-export const VIP = '192.168.71.100';
-export const CLIENT = '192.168.71.2';
-export const DIRECTOR_FRONT = '192.168.71.1';
-export const DIRECTOR_BACK = '192.168.72.1';
-export const RS = ['192.168.72.11', '192.168.72.12'] as const;
+const NAT_SUBNET = '192.168.71';
+const DR_SUBNET = '192.168.73';
+const DIRECTOR = 1;
+const REAL_SERVERS = [2, 3] as const;
+
+export const VIP = `${NAT_SUBNET}.100`;
+export const CLIENT = ipOf(NAT_SUBNET, 'c');
+export const DIRECTOR_FRONT = ipOf(NAT_SUBNET, DIRECTOR, 0);
+export const DIRECTOR_BACK = ipOf(NAT_SUBNET, DIRECTOR, 1);
+export const RS = [ipOf(NAT_SUBNET, REAL_SERVERS[0], 1), ipOf(NAT_SUBNET, REAL_SERVERS[1], 1)] as const;
 /** Direct routing: everybody on one LAN. */
-export const DR = { vip: '192.168.73.100', client: '192.168.73.2', director: '192.168.73.1', rs: ['192.168.73.11', '192.168.73.12'] } as const;
+export const DR = {
+  vip: `${DR_SUBNET}.100`, client: ipOf(DR_SUBNET, 'c'), director: ipOf(DR_SUBNET, DIRECTOR),
+  rs: [ipOf(DR_SUBNET, REAL_SERVERS[0]), ipOf(DR_SUBNET, REAL_SERVERS[1])],
+} as const;
 
 export function sh(args: string[], input?: string): string {
   return execFileSync(args[0] ?? 'true', args.slice(1), { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -24,67 +39,44 @@ export function sh(args: string[], input?: string): string {
 
 export class LvsLab {
   readonly id = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  readonly ns = { client: `ldc-${this.id}`, director: `ldd-${this.id}`, rs1: `ldr1-${this.id}`, rs2: `ldr2-${this.id}`, sw: `ldsw-${this.id}` };
+  /** Network namespace names (`ip netns exec`), set by create/createDr. */
+  readonly ns = { client: '', director: '', rs1: '', rs2: '' };
   /** The VIP clients use: the NAT lab's or the direct-routing lab's. */
   vip = VIP;
   readonly dir = mkdtempSync(join(tmpdir(), 'ldlab-'));
   private readonly procs = new Map<string, ChildProcess>();
-  private created: string[] = [];
+  private lab: Lab | undefined;
 
   exec(ns: string, args: string[], input?: string): string {
     return sh(['ip', 'netns', 'exec', ns, ...args], input);
   }
 
-  /**
-   * Direct-routing lab: client, director and real servers plugged into one
-   * bridge that lives in its own switch namespace.
-   */
-  createDr(): void {
-    this.vip = DR.vip;
-    for (const n of Object.values(this.ns)) {
-      sh(['ip', 'netns', 'add', n]);
-      this.created.push(n);
-      this.exec(n, ['ip', 'link', 'set', 'lo', 'up']);
-    }
-    const { client, director, rs1, rs2, sw } = this.ns;
-    this.exec(sw, ['ip', 'link', 'add', 'br0', 'type', 'bridge']);
-    this.exec(sw, ['ip', 'link', 'set', 'br0', 'up']);
-    const hosts: [string, string][] = [[client, DR.client], [director, DR.director], [rs1, DR.rs[0]], [rs2, DR.rs[1]]];
-    hosts.forEach(([n, addr], i) => {
-      sh(['ip', 'link', 'add', 'eth0', 'netns', n, 'type', 'veth', 'peer', 'name', `p${i}`, 'netns', sw]);
-      this.exec(sw, ['ip', 'link', 'set', `p${i}`, 'master', 'br0', 'up']);
-      this.exec(n, ['ip', 'addr', 'add', `${addr}/24`, 'dev', 'eth0']);
-      this.exec(n, ['ip', 'link', 'set', 'eth0', 'up']);
+  private async up(subnet: string, lans: number): Promise<Lab> {
+    const lab = await Lab.up({ nodes: 3, lans, subnet, purpose: 'ldirectord' });
+    this.lab = lab;
+    Object.assign(this.ns, {
+      client: lab.netns('c'), director: lab.netns(DIRECTOR), rs1: lab.netns(REAL_SERVERS[0]), rs2: lab.netns(REAL_SERVERS[1]),
     });
-    this.exec(director, ['ip', 'addr', 'add', `${DR.vip}/24`, 'dev', 'eth0']);
+    return lab;
   }
 
-  create(): void {
-    for (const n of Object.values(this.ns)) {
-      if (n === this.ns.sw) continue;
-      sh(['ip', 'netns', 'add', n]);
-      this.created.push(n);
-      this.exec(n, ['ip', 'link', 'set', 'lo', 'up']);
-    }
-    const { client, director, rs1, rs2 } = this.ns;
-    // Links are created straight inside the namespaces: no name ever lives
-    // in the host namespace, so parallel runs cannot collide.
-    sh(['ip', 'link', 'add', 'eth0', 'netns', client, 'type', 'veth', 'peer', 'name', 'front', 'netns', director]);
-    this.exec(director, ['ip', 'link', 'add', 'br0', 'type', 'bridge']);
-    for (const [i, n] of [[1, rs1], [2, rs2]] as const) {
-      sh(['ip', 'link', 'add', 'eth0', 'netns', n, 'type', 'veth', 'peer', 'name', `b${i}`, 'netns', director]);
-      this.exec(director, ['ip', 'link', 'set', `b${i}`, 'master', 'br0', 'up']);
-      this.exec(n, ['ip', 'addr', 'add', `${RS[i - 1]}/24`, 'dev', 'eth0']);
-      this.exec(n, ['ip', 'link', 'set', 'eth0', 'up']);
+  /** Direct-routing lab: client, director and real servers on one LAN; the VIP on the director. */
+  async createDr(): Promise<void> {
+    this.vip = DR.vip;
+    await this.up(DR_SUBNET, 1);
+    this.exec(this.ns.director, ['ip', 'addr', 'add', `${DR.vip}/24`, 'dev', 'eth0']);
+  }
+
+  /** LVS-NAT lab: client | director | real servers, the director routing between the two LANs. */
+  async create(): Promise<void> {
+    await this.up(NAT_SUBNET, 2);
+    const { client, director } = this.ns;
+    this.exec(client, ['ip', 'link', 'set', 'eth1', 'down']);
+    for (const n of [this.ns.rs1, this.ns.rs2]) {
+      this.exec(n, ['ip', 'link', 'set', 'eth0', 'down']);
       this.exec(n, ['ip', 'route', 'add', 'default', 'via', DIRECTOR_BACK]);
     }
-    this.exec(client, ['ip', 'addr', 'add', `${CLIENT}/24`, 'dev', 'eth0']);
-    this.exec(client, ['ip', 'link', 'set', 'eth0', 'up']);
-    this.exec(director, ['ip', 'addr', 'add', `${DIRECTOR_FRONT}/24`, 'dev', 'front']);
-    this.exec(director, ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'front']);
-    this.exec(director, ['ip', 'link', 'set', 'front', 'up']);
-    this.exec(director, ['ip', 'addr', 'add', `${DIRECTOR_BACK}/24`, 'dev', 'br0']);
-    this.exec(director, ['ip', 'link', 'set', 'br0', 'up']);
+    this.exec(director, ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
     this.exec(director, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
   }
 
@@ -140,15 +132,11 @@ export class LvsLab {
 
   destroy(): void {
     for (const name of [...this.procs.keys()]) this.stop(name);
-    for (const n of this.created) {
-      // Processes we did not track (a daemon that outlived its stop) are ours too.
-      try {
-        const pids = sh(['ip', 'netns', 'pids', n]).split('\n').filter(Boolean);
-        for (const pid of pids) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
-      } catch { /* namespace gone */ }
-      try { sh(['ip', 'netns', 'del', n]); } catch { /* already gone */ }
+    try {
+      const left = this.lab?.downSync() ?? [];
+      if (left.length > 0) throw new Error(`LVS lab down left traces: ${left.join('; ')}`);
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
     }
-    this.created = [];
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }

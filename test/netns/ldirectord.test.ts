@@ -45,7 +45,7 @@ const SOURCES = Array.from({ length: 8 }, (_, i) => `192.168.71.${50 + i}`);
 
 beforeAll(async () => {
   if (!existsSync(join(ROOT, 'dist/daemon/ldirectord.js'))) throw new Error('dist/ is not built: run `npm run build` first');
-  lab.create();
+  await lab.create();
   lab.addClientAddresses(SOURCES);
   lab.startHttp('rs1', lab.ns.rs1, 8080, 'page-of-rs1');
   lab.startHttp('rs2', lab.ns.rs2, 8080, 'page-of-rs2');
