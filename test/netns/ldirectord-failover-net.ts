@@ -1,13 +1,16 @@
 /**
  * Network pieces of the two-director ldirectord failover test
- * (ldirectord-failover.test.ts), added to a harness Lab of two nodes:
+ * (ldirectord-failover.test.ts), on a lab of four nodes and two LANs:
  *
- *   client c ──┐ front LAN (the Lab's bridge)  VIP 10.77.0.100 floats
+ *   client c ──┐ LAN 0 (front)                 VIP 10.77.0.100 floats
  *   node1 eth0 ┤                               between the directors
  *   node2 eth0 ┘
- *   node1 eth1 ┐ back LAN (BackLan's bridge)   gateway 10.77.1.1 floats
+ *   node1 eth1 ┐ LAN 1 (back)                  gateway 10.77.1.1 floats
  *   node2 eth1 ┤                               with the VIP (same group)
- *   rs1 / rs2 ─┘ default route via 10.77.1.1
+ *   node3/4 ───┘ real servers, default route via 10.77.1.1
+ *
+ * The client's back cable and the real servers' front cables are
+ * unplugged inside those nodes, so the only way between them is a director.
  *
  * With masq the real servers' replies must pass the director whose
  * conntrack holds the DNAT binding; routing them through a gateway address
@@ -19,14 +22,18 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ipOf } from '../../devtools/lab/state.js';
 import type { Lab } from './harness/lab.js';
 import { sh } from './ldirectord-net.js';
 
-export const BACK_NET = '10.77.1';
-export const GATEWAY = `${BACK_NET}.1`;
-export const REAL_SERVERS = [`${BACK_NET}.21`, `${BACK_NET}.22`] as const;
+/** The lab's subnet (LAN 0); LAN 1 is 10.77.1. */
+export const LAB_SUBNET = '10.77.0';
+export const DIRECTORS = [1, 2] as const;
+const REAL_SERVER_NODES = [3, 4] as const;
+export const GATEWAY = '10.77.1.1';
+export const REAL_SERVERS = [ipOf(LAB_SUBNET, REAL_SERVER_NODES[0], 1), ipOf(LAB_SUBNET, REAL_SERVER_NODES[1], 1)] as const;
 /** A director's own (fixed) address on the back LAN. */
-export const directorBack = (i: number): string => `${BACK_NET}.${10 + i}`;
+export const directorBack = (i: number): string => ipOf(LAB_SUBNET, i, 1);
 
 /** Runs argv in a network namespace, asynchronously; never rejects. */
 export function nsExec(ns: string, argv: string[], timeoutMs = 5000): Promise<{ code: number; out: string }> {
@@ -38,47 +45,27 @@ export function nsExec(ns: string, argv: string[], timeoutMs = 5000): Promise<{ 
   });
 }
 
-/**
- * The back LAN: a bridge in its own switch namespace, an eth1 into each
- * director's namespace and two real-server namespaces serving HTTP.
- */
+/** The back LAN's plumbing and the real servers' web pages. */
 export class BackLan {
-  readonly id = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  readonly sw = `ldfsw-${this.id}`;
-  readonly rs = [`ldfr1-${this.id}`, `ldfr2-${this.id}`] as const;
+  readonly rs: readonly [string, string];
   private readonly dir = mkdtempSync(join(tmpdir(), 'ldfo-'));
   private readonly servers: ChildProcess[] = [];
-  private created: string[] = [];
 
-  constructor(private readonly lab: Lab) {}
+  constructor(private readonly lab: Lab) {
+    this.rs = [lab.netns(REAL_SERVER_NODES[0]), lab.netns(REAL_SERVER_NODES[1])];
+  }
 
   private exec(ns: string, args: string[]): string {
     return sh(['ip', 'netns', 'exec', ns, ...args]);
   }
 
+  /** Client on the front LAN only, real servers on the back LAN only, routed through the gateway. */
   create(): void {
-    for (const n of [this.sw, ...this.rs]) {
-      sh(['ip', 'netns', 'add', n]);
-      this.created.push(n);
-      this.exec(n, ['ip', 'link', 'set', 'lo', 'up']);
-    }
-    this.exec(this.sw, ['ip', 'link', 'add', 'br0', 'type', 'bridge']);
-    this.exec(this.sw, ['ip', 'link', 'set', 'br0', 'up']);
-    // Links are created straight inside the namespaces, never in the host's.
-    for (const i of this.lab.ids()) {
-      const node = this.lab.netns(i);
-      sh(['ip', 'link', 'add', 'eth1', 'netns', node, 'type', 'veth', 'peer', 'name', `d${i}`, 'netns', this.sw]);
-      this.exec(this.sw, ['ip', 'link', 'set', `d${i}`, 'master', 'br0', 'up']);
-      this.exec(node, ['ip', 'addr', 'add', `${directorBack(i)}/24`, 'dev', 'eth1']);
-      this.exec(node, ['ip', 'link', 'set', 'eth1', 'up']);
-    }
-    this.rs.forEach((ns, k) => {
-      sh(['ip', 'link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', `r${k + 1}`, 'netns', this.sw]);
-      this.exec(this.sw, ['ip', 'link', 'set', `r${k + 1}`, 'master', 'br0', 'up']);
-      this.exec(ns, ['ip', 'addr', 'add', `${REAL_SERVERS[k]}/24`, 'dev', 'eth0']);
-      this.exec(ns, ['ip', 'link', 'set', 'eth0', 'up']);
+    this.exec(this.lab.netns('c'), ['ip', 'link', 'set', 'eth1', 'down']);
+    for (const ns of this.rs) {
+      this.exec(ns, ['ip', 'link', 'set', 'eth0', 'down']);
       this.exec(ns, ['ip', 'route', 'add', 'default', 'via', GATEWAY]);
-    });
+    }
   }
 
   /** Each real server serves `page-of-rs<k>` on port 80. */
@@ -100,25 +87,11 @@ export class BackLan {
     }
   }
 
-  /** Pulls director i's back cable (its switch port goes down). */
-  cut(i: number): void {
-    this.exec(this.sw, ['ip', 'link', 'set', `d${i}`, 'down']);
-  }
-
-  /** Kills what we started (by PID) and deletes our namespaces; the directors' eth1 go with the switch. */
+  /** Kills the web servers we started (by PID); the lab takes the namespaces down. */
   destroy(): void {
     for (const p of this.servers) {
       if (p.pid !== undefined) try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
     }
-    for (const n of this.created) {
-      try {
-        for (const pid of sh(['ip', 'netns', 'pids', n]).split('\n').filter(Boolean)) {
-          try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
-        }
-      } catch { /* namespace gone */ }
-      try { sh(['ip', 'netns', 'del', n]); } catch { /* already gone */ }
-    }
-    this.created = [];
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -208,7 +181,7 @@ export class NftMonitor {
 
   async sample(): Promise<number[]> {
     const t = Date.now() - this.t0;
-    const ids = this.lab.ids();
+    const ids = [...DIRECTORS];
     const outs = await Promise.all(ids.map((i) => nsExec(this.lab.netns(i), ['nft', 'list', 'tables'])));
     const holders = ids.filter((_, k) => /^table ip ldirectord$/m.test(outs[k]?.out ?? ''));
     this.samples.push({ t, holders });

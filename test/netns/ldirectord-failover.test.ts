@@ -31,7 +31,7 @@ import { crashOurs, installRepoScripts, Member, stopOurs } from './failover-clus
 import { ExclusivityMonitor, preserveLogs } from './failover-support.js';
 import { authKeys, haCf, ipAddrs, logSize, readLog, waitFor, waitForLog, writeHaConfig } from './harness/heartbeat.js';
 import { Lab, REPO_ROOT } from './harness/lab.js';
-import { BackLan, GATEWAY, nsExec, NftMonitor, Prober, REAL_SERVERS } from './ldirectord-failover-net.js';
+import { BackLan, DIRECTORS, GATEWAY, LAB_SUBNET, nsExec, NftMonitor, Prober, REAL_SERVERS } from './ldirectord-failover-net.js';
 
 const CFG = 'ldirectord.cf';
 const LD_LOG = '/var/log/ldirectord.log';
@@ -107,7 +107,7 @@ async function holds(l: Lab, i: number): Promise<{ vip: boolean; gw: boolean; ta
  */
 async function waitStable(l: Lab): Promise<void> {
   const stable = ['local', 'foreign', 'all', 'none'];
-  await waitFor(() => Promise.all(l.ids().map((i) => new Member(l, i, 'ours').rscstatus())), {
+  await waitFor(() => Promise.all(DIRECTORS.map((i) => new Member(l, i, 'ours').rscstatus())), {
     timeoutMs: 30_000, intervalMs: 300, what: 'both directors stable (cl_status rscstatus)', until: (v) => v.every((x) => stable.includes(x)),
   });
 }
@@ -119,13 +119,13 @@ function noDoubleHolding(): void {
 
 beforeAll(async () => {
   if (!existsSync(`${REPO_ROOT}/dist/daemon/ldirectord.js`)) throw new Error('dist/ is not built: run `npm run build` first');
-  lab = await Lab.up({ nodes: 2 });
+  lab = await Lab.up({ nodes: 4, lans: 2, subnet: LAB_SUBNET });
   const l = lab;
   back = new BackLan(l);
   back.create();
   await back.startHttp();
   const vip = vipOf(l);
-  for (const i of l.ids()) {
+  for (const i of DIRECTORS) {
     writeHaConfig(l, i, {
       hacf: haCf({ media: 'bcast', nodes: ['node1', 'node2'], keepalive: 1, deadtime: DEADTIME, initdead: 10, autoFailback: true }),
       authkeys: authKeys('sha1'),
@@ -231,8 +231,7 @@ describe.sequential('two heartbeat-ts directors with IPaddr + ldirectord (nftabl
     // (which stops hearing node1 either way) must never take over while node1 is
     // still plugged in with the VIP.
     const cutAt = p.now();
-    await l.cut(1, 'link');
-    (back as BackLan).cut(1);
+    await l.cut(1, 'link'); // both LANs: front and back cables
     for (const m of monitors) m.exclude(1);
     nft?.exclude(1);
     await crashOurs(l, 1);
