@@ -143,7 +143,7 @@ export function healFilters(f: LabState['filters'], key?: string): void {
   delete f.loss[key];
 }
 
-/** The switch's view for `status`: port states and the filter table. */
+/** The switch's view for `status`: the state of every node's port, on every LAN. */
 export async function switchStatus(s: LabState): Promise<string> {
-  return inSwitch(s, ['ip', '-br', 'link', 'show', 'master', bridgeOf(0)]);
+  return inSwitch(s, ['ip', '-br', 'link', 'show', 'type', 'veth']);
 }

@@ -4,7 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { switchStatus } from './net.js';
-import { allIds, existingLabNames, hostnameOf, ipOf, labHealth, type LabState, macOf, type NodeId, nodeNs, portOf, readState, stateDirOf } from './state.js';
+import {
+  allIds, existingLabNames, hostnameOf, ifnameOf, ipOf, labHealth, type LabState, lansOf, lanSubnet, macOf, type NodeId, nodeNs, portOf, readState,
+  stateDirOf,
+} from './state.js';
 import { captureProcess } from './teardown.js';
 
 interface NodeView {
@@ -21,13 +24,18 @@ export async function describeLab(lab: NodeView, s: LabState): Promise<string> {
     if (port !== undefined && state !== undefined) links.set(port.replace(/@.*/, ''), state);
   }
   const out = [
-    `lab ${s.name}: ${s.nodes} node(s) + client, bridge br0 in netns ${s.name}-sw, state ${stateDirOf(s.name)}`,
+    `lab ${s.name}: ${s.nodes} node(s) + client, ${lansOf(s)} LAN(s) (bridges br0… in netns ${s.name}-sw), state ${stateDirOf(s.name)}`,
     `owner pid ${s.owner.pid} (${labHealth(s.name)}), made for ${s.purpose} at ${s.created}; private: ${s.private.join(' ')}`,
     row(['ID', 'NETNS', 'HOSTNAME', 'ADDRESS', 'MAC', 'PORT', 'LINK PROCS']),
   ];
   for (const id of allIds(s.nodes)) {
     const procs = (await lab.pids(id)).length;
     out.push(row([String(id), nodeNs(s.name, id), hostnameOf(id), ipOf(s.subnet, id), macOf(s.subnet, id), portOf(id), `${links.get(portOf(id)) ?? '?'} ${procs}`]));
+    // further LANs: one line each, under the node
+    for (let lan = 1; lan < lansOf(s); lan++) {
+      const port = portOf(id, lan);
+      out.push(row(['', `  ${ifnameOf(lan)}`, '', ipOf(s.subnet, id, lan), macOf(lanSubnet(s.subnet, lan), id), port, links.get(port) ?? '?']));
+    }
   }
   const f = s.filters;
   const filters = [
