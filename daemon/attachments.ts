@@ -10,6 +10,7 @@ import { RespawnAttachment } from './respawn.js';
 import { RcHooks, scriptEnvironment } from './resources.js';
 import { VERSION, type Attachment, type RunContext } from './run.js';
 import { SystemdStatus } from './systemd.js';
+import { WatchdogAttachment } from './watchdog.js';
 import { EventRecorder, groupEntries, type GroupEntry } from './overview.js';
 
 /** What the API reports as the version (heartbeat reports `3.0.6 (node: <hg id>)`). */
@@ -19,6 +20,8 @@ export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   const list: Attachment[] = [];
   const resources = ctx.resources;
   const manageResources = resources !== undefined;
+  // First: fed by the node's own statuses from the start, closed after its last one.
+  if (ctx.config.watchdog !== undefined) list.push(new WatchdogAttachment(ctx.config.watchdog, ctx.log));
   if (manageResources) list.push(new RcHooks({ config: ctx.config, groups: ctx.groups, paths: ctx.paths, nodename: ctx.nodename, log: ctx.log }, ctx.clock));
   // Scripts (hb_standby, hb_takeover, rc.d) reach the cluster through the FIFO.
   list.push(new FifoReader({ log: ctx.log, paths: ctx.paths, clock: ctx.clock }));

@@ -16,6 +16,7 @@ import { rsctmpPath, type Paths } from './paths.js';
 import { removePid, runState, writePid } from './pidfile.js';
 import { SdNotifier } from './systemd.js';
 import { EventLog } from './overview.js';
+import { applyRealtime } from './realtime.js';
 
 export const VERSION = '3.0.6';
 
@@ -157,6 +158,7 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
   const claimed = claimPidFile(ctx, log);
   if (claimed !== undefined) return claimed;
   logBanner(ctx.config, log);
+  applyRealtime(ctx.config, options.noRealtime, log);
 
   const systemd = SdNotifier.fromEnv(process.env, log);
   const runtime = makeRuntime(ctx, log, systemd);

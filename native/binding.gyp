@@ -23,6 +23,13 @@
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
     },
+    # Realtime scheduling, locked memory and the realtime run bound (see hb_sched.c).
+    {
+      "target_name": "hb_sched",
+      "sources": ["hb_sched.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
+    },
     # Peer credentials of the daemon's unix sockets at connect time (see hb_peercred.c).
     {
       "target_name": "hb_peercred",

@@ -7,6 +7,14 @@
 
 #include <node_api.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* A small integer result (an errno, a count) as a JavaScript number. */
+static inline napi_value hb_int(napi_env env, int32_t v) {
+  napi_value r;
+  if (napi_create_int32(env, v, &r) != napi_ok) return NULL;
+  return r;
+}
 
 /* One exported method: its JavaScript name and its C function. */
 #define HB_METHOD(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL }

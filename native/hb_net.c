@@ -29,12 +29,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static napi_value int_result(napi_env env, int32_t v) {
-  napi_value r;
-  if (napi_create_int32(env, v, &r) != napi_ok) return NULL;
-  return r;
-}
-
 static int get_fd(napi_env env, napi_value v, int32_t* fd) {
   return napi_get_value_int32(env, v, fd) == napi_ok && *fd >= 0;
 }
@@ -51,15 +45,15 @@ static napi_value BindToDevice(napi_env env, napi_callback_info info) {
     return NULL;
   }
   /* A longer name was truncated by the copy: the kernel would bind to another device. */
-  if (len == 0 || len >= IFNAMSIZ) return int_result(env, ENODEV);
-  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)(len + 1)) < 0) return int_result(env, errno);
-  return int_result(env, 0);
+  if (len == 0 || len >= IFNAMSIZ) return hb_int(env, ENODEV);
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)(len + 1)) < 0) return hb_int(env, errno);
+  return hb_int(env, 0);
 }
 
 static napi_value UnixDgramOpen(napi_env env, napi_callback_info info) {
   (void)info;
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  return int_result(env, fd < 0 ? -errno : fd);
+  return hb_int(env, fd < 0 ? -errno : fd);
 }
 
 static napi_value UnixDgramSend(napi_env env, napi_callback_info info) {
@@ -80,13 +74,13 @@ static napi_value UnixDgramSend(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "HB_NET_ARGS", "unixDgramSend(fd: number, path: string, data: Buffer)");
     return NULL;
   }
-  if (pathlen == 0 || pathlen >= sizeof(to.sun_path) - 1) return int_result(env, ENAMETOOLONG);
+  if (pathlen == 0 || pathlen >= sizeof(to.sun_path) - 1) return hb_int(env, ENAMETOOLONG);
   ssize_t n;
   do {
     n = sendto(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr*)&to, sizeof(to));
   } while (n < 0 && errno == EINTR);
-  if (n < 0) return int_result(env, errno);
-  return int_result(env, (size_t)n == len ? 0 : EMSGSIZE);
+  if (n < 0) return hb_int(env, errno);
+  return hb_int(env, (size_t)n == len ? 0 : EMSGSIZE);
 }
 
 static napi_value CloseFd(napi_env env, napi_callback_info info) {
@@ -97,7 +91,7 @@ static napi_value CloseFd(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "HB_NET_ARGS", "closeFd(fd: number)");
     return NULL;
   }
-  return int_result(env, close(fd) < 0 ? errno : 0);
+  return hb_int(env, close(fd) < 0 ? errno : 0);
 }
 
 HB_ADDON(

@@ -27,12 +27,6 @@
 
 #define NOTIFY_MAX 4096
 
-static napi_value int_result(napi_env env, int32_t v) {
-  napi_value r;
-  if (napi_create_int32(env, v, &r) != napi_ok) return NULL;
-  return r;
-}
-
 /* Fills `sa` from a JS string; returns the address length, or 0 if it is not a usable address. */
 static socklen_t address(napi_env env, napi_value v, struct sockaddr_un* sa) {
   char text[sizeof(sa->sun_path) + 1];
@@ -67,16 +61,16 @@ static napi_value NotifySend(napi_env env, napi_callback_info info) {
     return NULL;
   }
   socklen_t salen = address(env, argv[0], &sa);
-  if (salen == 0) return int_result(env, EINVAL);
+  if (salen == 0) return hb_int(env, EINVAL);
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return int_result(env, errno);
+  if (fd < 0) return hb_int(env, errno);
   ssize_t n;
   do {
     n = sendto(fd, data, len, MSG_NOSIGNAL, (struct sockaddr*)&sa, salen);
   } while (n < 0 && errno == EINTR);
   int err = n < 0 ? errno : ((size_t)n == len ? 0 : EMSGSIZE);
   close(fd);
-  return int_result(env, err);
+  return hb_int(env, err);
 }
 
 static napi_value NotifyBind(napi_env env, napi_callback_info info) {
@@ -88,15 +82,15 @@ static napi_value NotifyBind(napi_env env, napi_callback_info info) {
     return NULL;
   }
   socklen_t salen = address(env, argv[0], &sa);
-  if (salen == 0) return int_result(env, -EINVAL);
+  if (salen == 0) return hb_int(env, -EINVAL);
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return int_result(env, -errno);
+  if (fd < 0) return hb_int(env, -errno);
   if (bind(fd, (struct sockaddr*)&sa, salen) < 0) {
     int err = errno;
     close(fd);
-    return int_result(env, -err);
+    return hb_int(env, -err);
   }
-  return int_result(env, fd);
+  return hb_int(env, fd);
 }
 
 static napi_value NotifyRecv(napi_env env, napi_callback_info info) {

@@ -137,7 +137,7 @@ export const setWatchdog: Apply = (v, ctx) => {
     return false;
   }
   ctx.watchdogSet = true;
-  report(ctx, 'info', 'HACF_IGNORED', `watchdog ${v} is checked and recorded but heartbeat-ts does not drive a watchdog device`);
+  ctx.cfg.watchdog = v;
   return true;
 };
 

@@ -66,6 +66,12 @@ export interface HaConfig {
   logBadpack: boolean;
   debug: number;
   realtime: boolean;
+  /** rtprio: the realtime priority; undefined = the policy's lowest (3.0.6: sched_get_priority_min). */
+  rtprio: number | undefined;
+  /** memreserve, KiB of stack and heap touched and locked at start. */
+  memreserveKb: number;
+  /** watchdog: the device fed every keepalive; undefined = none. */
+  watchdog: string | undefined;
   coredumps: boolean;
   hbgenmethod: 'file' | 'time';
   uuidfrom: 'file' | 'nodename';

@@ -237,6 +237,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       .add(F.DEADTIME, this.advertisedDeadtimeMs.toString(16));
     if (this.flowControl) m.add(F.PROTOCOL, '1');
     this.send(m);
+    this.emit('statusSent');
   }
 
   /**

@@ -36,6 +36,8 @@ export interface ClusterEvents {
    * handler), after sequencing; `local` is true for our own loopback copy.
    */
   message: [msg: HaMsg, from: string, local: boolean];
+  /** Our own status (a heartbeat) went out: the watchdog is fed from here, in step with the heartbeats. */
+  statusSent: [];
   /** Our own `shutdone` came back: the graceful shutdown may finish. */
   shutdownComplete: [];
 }

@@ -28,6 +28,8 @@ export interface Attachment {
   rebind?(node: NodeHandle): void;
   /** The configuration changed (reload): take what applies at run time (apiauth, parameters). */
   reconfigure?(config: HaConfig): void;
+  /** The node has fallen silent (its last status sent): release what must outlive the shutdown. */
+  silenced?(): void;
 }
 
 export interface RuntimeOptions {
@@ -167,6 +169,7 @@ export class NodeRuntime {
     c.sendLocalStatus();
     c.sendLocalStatus();
     await node.messaging.stop();
+    for (const a of this.attachments) a.silenced?.();
     this.node = null;
     this.attachments = [];
   }

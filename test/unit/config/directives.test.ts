@@ -108,8 +108,15 @@ describe('directive table', () => {
   });
 
   it('notes ignored directives with an info and still records them', () => {
-    const p = parseWith('rtprio 50\nmemreserve 100\n');
+    const p = parseWith('coredumps off\nconn_logd_time 30\n');
     expect(p.problems.filter((x) => x.code === 'HACF_IGNORED').map((x) => [x.line, x.severity])).toEqual([[6, 'info'], [7, 'info']]);
+    expect(p.cfg.raw).toMatchObject({ coredumps: 'off', conn_logd_time: '30' });
+  });
+
+  it('records the realtime knobs and the watchdog device', () => {
+    const p = parseWith('rtprio 50\nmemreserve 100\nrealtime off\nwatchdog /dev/watchdog\n');
+    expect(errors(p)).toEqual([]);
+    expect(p.cfg).toMatchObject({ rtprio: 50, memreserveKb: 100, realtime: false, watchdog: '/dev/watchdog' });
     expect(p.cfg.raw).toMatchObject({ rtprio: '50', memreserve: '100' });
   });
 
