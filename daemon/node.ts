@@ -15,6 +15,7 @@ import { HbError, NODE_ERRORS } from '../lib/util/errors.js';
 import type { Logger } from '../lib/util/log.js';
 import type { Paths } from './paths.js';
 import { realScripts, stopRetryMaxFromEnv, unstoppable } from './resources.js';
+import { StonithCommandFencer } from './stonith.js';
 
 /** What attachments receive (kept under this name for the daemon's attachments). */
 export type HeartbeatNode = NodeHandle;
@@ -76,5 +77,6 @@ export function realParts(i: RealPartsInput): NodeParts {
     rejectReportMs: REJECT_REPORT_MS,
     stopRetryMax: stopRetryMaxFromEnv(),
     onUnstoppable: unstoppable(log),
+    ...(i.config.stonith.length > 0 ? { fencer: new StonithCommandFencer(i.config.stonith, { log }) } : {}),
   };
 }

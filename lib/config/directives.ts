@@ -139,8 +139,8 @@ export const DIRECTIVES: readonly Directive[] = [
   opt({ name: 'quorum_server', description: 'the name or ip of quorum server', status: 'unimplemented',
     apply: setQuorumServer }),
 
-  line('stonith', stonith, 'unimplemented'),
-  line('stonith_host', stonithHost, 'unimplemented'),
+  line('stonith', stonith, 'implemented'),
+  line('stonith_host', stonithHost, 'implemented'),
   line('apiauth', apiauth, 'implemented', 'apiauth'),
   line('respawn', respawn, 'implemented', 'respawn'),
   line('failfast', failfast, 'unimplemented'),

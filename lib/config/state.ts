@@ -103,6 +103,7 @@ function baseConfig(localNode: string): HaConfig {
     rtprio: undefined,
     memreserveKb: 6500,
     watchdog: undefined,
+    stonith: [],
     coredumps: true,
     hbgenmethod: 'file',
     uuidfrom: 'file',

@@ -41,6 +41,14 @@ export interface RespawnLine {
   line: number;
 }
 
+/** A STONITH device: cluster-glue's plugin `type`, with its parameters inline (`stonith_host`) or in a file (`stonith`). */
+export interface StonithDevice {
+  type: string;
+  params?: string;
+  configFile?: string;
+  line: number;
+}
+
 /** A directive heartbeat-ts accepts and records but does not act on (stonith, failfast, hbaping …). */
 export interface UnimplementedLine { directive: string; value: string; line: number }
 export interface ApiAuthLine { client: string; uids: string[]; gids: string[]; line: number }
@@ -70,6 +78,8 @@ export interface HaConfig {
   rtprio: number | undefined;
   /** memreserve, KiB of stack and heap touched and locked at start. */
   memreserveKb: number;
+  /** STONITH devices for this node (`stonith` lines, and `stonith_host` lines for us or `*`), in file order. */
+  stonith: StonithDevice[];
   /** watchdog: the device fed every keepalive; undefined = none. */
   watchdog: string | undefined;
   coredumps: boolean;

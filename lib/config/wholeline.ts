@@ -111,7 +111,8 @@ export function stonith(rest: string, ctx: ParseContext): boolean {
     report(ctx, 'error', 'HACF_BAD_VALUE', 'No Stonith type given: use stonith <type> <config file>');
     return false;
   }
-  unimplemented(ctx, 'stonith', rest.trim(), 'no STONITH device will be used to fence dead nodes');
+  const configFile = rest.trim().slice(type.length).trim();
+  ctx.cfg.stonith.push({ type, ...(configFile !== '' ? { configFile } : {}), line: ctx.line });
   return true;
 }
 
@@ -128,6 +129,9 @@ export function stonithHost(rest: string, ctx: ParseContext): boolean {
     report(ctx, 'error', 'HACF_BAD_VALUE', 'No Stonith type given: use stonith_host <host|*> <type> <params…>');
     return false;
   }
-  unimplemented(ctx, 'stonith_host', rest.trim(), 'no STONITH device will be used to fence dead nodes');
+  if (forUs && type !== undefined) {
+    const params = rest.trim().slice(host.length).trim().slice(type.length).trim();
+    ctx.cfg.stonith.push({ type, ...(params !== '' ? { params } : {}), line: ctx.line });
+  }
   return true;
 }

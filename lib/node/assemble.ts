@@ -8,6 +8,7 @@ import type { AuthKeys, HaConfig, ResourceGroup } from '../config/types.js';
 import type { Medium } from '../media/medium.js';
 import type { Signer } from '../membership/reliability.js';
 import type { StateStore } from '../membership/state-files.js';
+import type { Fencer } from '../resources/fencing.js';
 import type { ResourceScripts } from '../resources/script-runner.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -35,6 +36,8 @@ export interface NodeParts {
   onUnstoppable?: (spec: string) => void;
   /** RQSTDELAY override (tests). */
   requestDelayMs?: number;
+  /** STONITH devices; undefined: none configured (3.0.6's `No STONITH device configured.`). */
+  fencer?: Fencer;
 }
 
 export interface AssembledNode {
@@ -73,6 +76,7 @@ export function assembleNode(p: NodeParts): AssembledNode {
     stopRetryMax: p.stopRetryMax ?? 10,
     onUnstoppable: p.onUnstoppable ?? ((spec) => p.log.crit(`Resource ${spec} could not be stopped.`)),
     ...(p.requestDelayMs !== undefined ? { requestDelayMs: p.requestDelayMs } : {}),
+    ...(p.fencer !== undefined ? { fencer: p.fencer } : {}),
   });
   resources?.bind(messaging.cluster);
   return { messaging, resources };

@@ -7,6 +7,7 @@
 import type { HaConfig, ResourceGroup } from '../config/types.js';
 import type { Cluster } from '../membership/cluster.js';
 import { ResourceController } from '../resources/controller.js';
+import type { Fencer } from '../resources/fencing.js';
 import { GroupManager } from '../resources/group-manager.js';
 import type { ResourceScripts } from '../resources/script-runner.js';
 import type { Clock } from '../util/clock.js';
@@ -26,6 +27,8 @@ export interface ResourceParts {
   onUnstoppable: (spec: string) => void;
   /** RQSTDELAY (both nodes starting), normally 10 s. */
   requestDelayMs?: number;
+  /** STONITH devices (ha.cf stonith/stonith_host). */
+  fencer?: Fencer;
 }
 
 export class NodeResources {
@@ -57,6 +60,7 @@ export class NodeResources {
       log: p.log,
       scriptLog: (tag) => p.log.script(tag),
       ...(p.requestDelayMs !== undefined ? { requestDelayMs: p.requestDelayMs } : {}),
+      ...(p.fencer !== undefined ? { fencer: p.fencer } : {}),
     });
   }
 

@@ -15,6 +15,7 @@ import { Acquisition } from './acquire.js';
 import { ShutdownGate, StartupReport } from './gates.js';
 import { Negotiation, type NegotiationHost } from './negotiation.js';
 import { auditHoldings, mirror, RSC, rscName, type RscName, type RscSet } from './sets.js';
+import { Fencing } from './fencing.js';
 import { StandbyProtocol, type StandbyHost } from './standby.js';
 import type { ControllerOptions, ResourceState } from './types.js';
 import { Work } from './work.js';
@@ -39,6 +40,8 @@ export class ResourceController {
   private readonly me: string;
   /** Peers that announced a graceful shutdown (legacy: no fencing needed). */
   private readonly shutdone = new Set<string>();
+  /** STONITH before takeover, when devices are configured. */
+  private readonly fencing: Fencing | undefined;
 
   constructor(private readonly o: ControllerOptions) {
     this.nice = o.autoFailback !== 'legacy';
@@ -64,6 +67,12 @@ export class ResourceController {
       nice: this.nice,
       standbyAfterFailedStart: (set) => this.work.later(o.failedStartStandbyDelayMs ?? 30_000, () => this.requestStandby(set)),
       sendHeld: (stable, comment) => this.sendHeld(stable, comment),
+    });
+    this.fencing = o.fencer === undefined ? undefined : new Fencing({
+      fencer: o.fencer, clock: o.clock, log: o.log,
+      report: (node, result) => this.sendStonith(node, result),
+      stillDead: (node) => o.cluster.normalNodes().find((n) => n.name === node)?.status === 'dead',
+      takeover: (node) => this.takeoverFromNode(node),
     });
   }
 
@@ -213,6 +222,10 @@ export class ResourceController {
     }
     this.rscNeedsFailback = true;
     const needFencing = !(anyPacketsYet && (this.nice ? this.otherHolds === RSC.NONE : this.shutdone.has(node)));
+    if (needFencing && this.fencing) {
+      this.fencing.fenceThenTakeover(node);
+      return;
+    }
     if (needFencing) {
       this.sendStonith(node, 'n_stnth');
       this.o.log.warn('No STONITH device configured.');
@@ -375,6 +388,7 @@ export class ResourceController {
   }
 
   stop(): void {
+    this.fencing?.stop();
     this.negotiation.stop();
     this.work.stop();
     this.standby.cancel();

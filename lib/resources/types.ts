@@ -3,6 +3,7 @@ import type { AutoFailback } from '../config/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { HaMsg } from '../wire/message.js';
+import type { Fencer } from './fencing.js';
 import type { GroupManager } from './group-manager.js';
 
 export type ResourceState = 'init' | 'starting' | 'bothstarting' | 'rscrcvd' | 'stable' | 'shutdown';
@@ -31,6 +32,8 @@ export interface ControllerOptions {
   requestDelayMs?: number;
   /** Delay before a failed group start asks for standby (heartbeat: 30 s). */
   failedStartStandbyDelayMs?: number;
+  /** STONITH devices: a dead node that may hold resources is reset before its groups are taken. */
+  fencer?: Fencer;
   /** Legacy: longest wait at comm-up for heard peers to tell their status (about two keepalives). */
   peerStatusWaitMs?: number;
 }

@@ -122,11 +122,22 @@ describe('ping nodes', () => {
   });
 });
 
+describe('STONITH devices', () => {
+  it('records stonith lines and the stonith_host lines for this node or *, in order; others are skipped', () => {
+    const p = parseWith('stonith baytech /etc/ha.d/conf/stonith.baytech\nstonith_host node2 baytech 10.0.0.3\n'
+      + 'stonith_host * external/ssh node1 node2\nstonith_host node1 meatware node2\n');
+    expect(errors(p)).toEqual([]);
+    expect(p.problems.filter((x) => x.code === 'HACF_UNIMPLEMENTED')).toEqual([]);
+    expect(p.cfg.stonith).toEqual([
+      { type: 'baytech', configFile: '/etc/ha.d/conf/stonith.baytech', line: 6 },
+      { type: 'external/ssh', params: 'node1 node2', line: 8 },
+      { type: 'meatware', params: 'node2', line: 9 },
+    ]);
+  });
+});
+
 describe('accepted but not implemented', () => {
   it.each([
-    ['stonith baytech /etc/ha.d/conf/stonith.baytech', 'stonith'],
-    ['stonith_host * baytech 10.0.0.3 admin secret', 'stonith_host'],
-    ['stonith_host node2 baytech 10.0.0.3', 'stonith_host'],
     ['failfast hacluster /bin/true', 'failfast'],
     ['quorum_server q.example.com', 'quorum_server'],
     ['hbaping fc0', 'hbaping'],
