@@ -2,14 +2,12 @@
  * `realtime`, `rtprio` and `memreserve` of ha.cf, and `-l`, as Heartbeat
  * 3.0.6 applies them at start: the daemon's main thread (the one that sends
  * heartbeats and judges deadlines) runs SCHED_RR at `rtprio` (default: the
- * lowest realtime priority, 1, as 3.0.6), `memreserve` KiB are touched and
- * the memory mapped at start is locked, so neither CPU-bound neighbours nor
- * paging delay a heartbeat. Differences:
- * - 3.0.6 also locks future pages (MCL_FUTURE); V8 cannot live with that (it
- *   fails to change the permissions of locked pages: measured, it aborts),
- *   so only what is mapped at start is locked, page by page as it is used
- *   (MCL_ONFAULT: the GiB of address space V8 reserves costs no memory), and
- *   unlocked at exit, where V8 releases its code pages;
+ * lowest realtime priority, 1, as 3.0.6), so CPU-bound neighbours do not
+ * delay a heartbeat. Differences:
+ * - memory is not locked (3.0.6: mlockall after touching `memreserve` KiB):
+ *   V8 aborts when it changes the permissions of locked pages (measured with
+ *   MCL_FUTURE, and with MCL_CURRENT|MCL_ONFAULT during a GC); `memreserve`
+ *   is checked and reported, nothing more;
  * - children never inherit the policy (SCHED_RESET_ON_FORK): resource
  *   scripts and respawned clients run as normal processes, as 3.0.6 makes
  *   them explicitly;
@@ -28,8 +26,6 @@ export const RT_RUN_LIMIT_US = 10_000_000;
 export interface SchedAddon {
   makeRealtime(priority: number): number;
   priorityMin(): number;
-  lockMemory(reserveKb: number): number;
-  unlockMemory(): number;
   limitRealtimeRun(usec: number): number;
 }
 
@@ -39,7 +35,6 @@ const schedAddon = (): SchedAddon => loadAddon<SchedAddon>('hb_sched', 'SCHED', 
 export interface RealtimeOutcome {
   realtime: boolean;
   priority?: number;
-  memoryLocked?: boolean;
 }
 
 /** Applies the realtime settings; never fails the start (3.0.6 logs and runs on). */
@@ -60,8 +55,5 @@ export function applyRealtime(config: HaConfig, noRealtimeFlag: boolean, log: Lo
   }
   const limit = a.limitRealtimeRun(RT_RUN_LIMIT_US);
   if (limit !== 0) log.warn(`Cannot bound the realtime run time (RLIMIT_RTTIME): ${errnoName(limit)}`);
-  const lock = a.lockMemory(config.memreserveKb);
-  if (lock !== 0) log.warn(`Unable to lock heartbeat's memory (mlockall): ${errnoName(lock)}`);
-  else process.once('exit', () => a.unlockMemory());
-  return { realtime: true, priority, memoryLocked: lock === 0 };
+  return { realtime: true, priority };
 }

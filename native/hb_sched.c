@@ -1,9 +1,10 @@
 /*
  * The realtime knobs of ha.cf (`realtime`, `rtprio`, `memreserve`), as
  * Heartbeat 3.0.6 applies them through cluster-glue: round-robin realtime
- * scheduling for the daemon's main thread (the one that sends heartbeats),
- * memory locked so a page-in never delays a heartbeat, and a bound on how
- * long a realtime thread may run without blocking.
+ * scheduling for the daemon's main thread (the one that sends heartbeats)
+ * and a bound on how long a realtime thread may run without blocking.
+ * Memory is not locked: V8 aborts when it changes the permissions of locked
+ * pages (measured, with MCL_FUTURE and with MCL_CURRENT|MCL_ONFAULT).
  *
  * Children must not inherit the realtime policy (3.0.6 resets it in every
  * child it forks; Node forks from the main thread), so the policy is set
@@ -16,9 +17,7 @@
 
 #include <errno.h>
 #include <sched.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 
 static int32_t int_arg(napi_env env, napi_callback_info info, size_t i, int32_t fallback) {
@@ -45,30 +44,6 @@ static napi_value PriorityMin(napi_env env, napi_callback_info info) {
   return hb_int(env, sched_get_priority_min(SCHED_RR));
 }
 
-/*
- * lockMemory(reserveKb): touches reserveKb of heap so it is mapped, then locks what is mapped now, page by
- * page as it is used (MCL_ONFAULT). Not MCL_FUTURE: V8 aborts when it changes the permissions of locked pages.
- */
-static napi_value LockMemory(napi_env env, napi_callback_info info) {
-  int32_t kb = int_arg(env, info, 0, 0);
-  if (kb > 0 && kb <= 1024 * 1024) {
-    char* p = malloc((size_t)kb * 1024);
-    if (p != NULL) {
-      memset(p, 0, (size_t)kb * 1024);
-      free(p);
-    }
-  }
-  if (mlockall(MCL_CURRENT | MCL_ONFAULT) < 0) return hb_int(env, errno);
-  return hb_int(env, 0);
-}
-
-/* unlockMemory(): before exit: V8 cannot release locked code pages when it tears down. */
-static napi_value UnlockMemory(napi_env env, napi_callback_info info) {
-  (void)info;
-  if (munlockall() < 0) return hb_int(env, errno);
-  return hb_int(env, 0);
-}
-
 /* limitRealtimeRun(usec): RLIMIT_RTTIME, the CPU time a realtime thread may use without blocking. */
 static napi_value LimitRealtimeRun(napi_env env, napi_callback_info info) {
   int32_t usec = int_arg(env, info, 0, 0);
@@ -81,6 +56,4 @@ static napi_value LimitRealtimeRun(napi_env env, napi_callback_info info) {
 HB_ADDON(
   HB_METHOD("makeRealtime", MakeRealtime),
   HB_METHOD("priorityMin", PriorityMin),
-  HB_METHOD("lockMemory", LockMemory),
-  HB_METHOD("unlockMemory", UnlockMemory),
   HB_METHOD("limitRealtimeRun", LimitRealtimeRun));

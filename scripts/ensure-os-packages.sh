@@ -10,7 +10,7 @@ set -euo pipefail
 # package  command-that-must-exist-afterwards ("-" = package check only)
 PACKAGES=(
   "heartbeat       /usr/libexec/heartbeat/heartbeat"
-  "cluster-glue    -"
+  "cluster-glue    stonith"     # STONITH: the stonith command, its plugins and meatclient
   "resource-agents -"
   "net-tools       ifconfig"   # IPaddr runs ifconfig; a Recommends we do not install blindly
   "socat           socat"

@@ -134,8 +134,9 @@ export const DIRECTIVES: readonly Directive[] = [
   ...(['record_config_changes', 'record_pengine_inputs', 'enable_config_writes'] as const).map((name) =>
     opt({ name, default: 'on', description: PCMK_DESCRIPTIONS[name], status: 'ignored',
       apply: ignored(boolOption(name, undefined, (v) => `Invalid directive value ${v}`), name) })),
-  opt({ name: 'memreserve', default: '6500', description: 'number of kbytes to preallocate in heartbeat', key: 'memreserveKb',
-    apply: intOption('memreserve', positive, 'an integer number of KiB greater than 0', (n, c) => { c.memreserveKb = n; }) }),
+  // Checked and reported; nothing to reserve: memory is not locked (daemon/realtime.ts says why).
+  opt({ name: 'memreserve', default: '6500', description: 'number of kbytes to preallocate in heartbeat', key: 'memreserveKb', status: 'ignored',
+    apply: ignored(intOption('memreserve', positive, 'an integer number of KiB greater than 0', (n, c) => { c.memreserveKb = n; }), 'memreserve') }),
   opt({ name: 'quorum_server', description: 'the name or ip of quorum server', status: 'unimplemented',
     apply: setQuorumServer }),
 

@@ -2,8 +2,8 @@
  * Issue 18, watchdog and realtime: heartbeat-ts next to Heartbeat 3.0.6 with
  * the same ha.cf in a two-node lab.
  * - realtime (the default): the daemon's scheduling policy and priority as
- *   `chrt -p` shows them equal 3.0.6's (SCHED_RR, priority 1), memory locked
- *   (VmLck); `rtprio 7` gives priority 7; `realtime off` and `-l` leave it a
+ *   `chrt -p` shows them equal 3.0.6's (SCHED_RR, priority 1); memory is not
+ *   locked (V8 cannot run with locked pages: README); `rtprio 7` gives 7; `realtime off` and `-l` leave it a
  *   normal process. Ours adds SCHED_RESET_ON_FORK (children run normally).
  * - watchdog: this kernel has no softdog, so the device is a FIFO the test
  *   reads. A byte per heartbeat while the daemon runs, none while it is
@@ -65,7 +65,7 @@ async function runOurs(l: Lab, extra: string[], args: string[] = []): Promise<nu
 }
 
 describe('realtime and watchdog, heartbeat-ts next to Heartbeat 3.0.6', () => {
-  it('realtime: SCHED_RR at 3.0.6\'s priority with locked memory; rtprio, realtime off and -l honoured', async () => {
+  it('realtime: SCHED_RR at 3.0.6\'s priority; rtprio, realtime off and -l honoured', async () => {
     const l = labUp(lab);
     configure(l, []);
     await startReal(l, REAL);
@@ -76,12 +76,10 @@ describe('realtime and watchdog, heartbeat-ts next to Heartbeat 3.0.6', () => {
     const master = realSched[0] as { policy: string; priority: number };
     expect(master.policy).toBe('SCHED_RR');
     expect(sched(ours)).toEqual({ policy: 'SCHED_RR|SCHED_RESET_ON_FORK', priority: master.priority });
-    expect(lockedKb(ours)).toBeGreaterThan(0);
 
     expect(sched(await runOurs(l, ['rtprio 7']))).toEqual({ policy: 'SCHED_RR|SCHED_RESET_ON_FORK', priority: 7 });
     const off = await runOurs(l, ['realtime off']);
     expect(sched(off)).toEqual({ policy: 'SCHED_OTHER', priority: 0 });
-    expect(lockedKb(off)).toBe(0);
     expect(sched(await runOurs(l, [], ['-l']))).toEqual({ policy: 'SCHED_OTHER', priority: 0 });
   }, 240_000);
 

@@ -23,25 +23,23 @@ function fakeAddon(errnos: Partial<Record<keyof SchedAddon, number>> = {}): Sche
     calls,
     makeRealtime: (p) => call('makeRealtime', p),
     priorityMin: () => 1,
-    lockMemory: (kb) => call('lockMemory', kb),
-    unlockMemory: () => call('unlockMemory'),
     limitRealtimeRun: (us) => call('limitRealtimeRun', us),
   };
 }
 
 describe('realtime (ha.cf realtime, rtprio, memreserve; -l)', () => {
-  it('by default: SCHED_RR at the lowest priority, the run bound, memreserve touched and locked', () => {
+  it('by default: SCHED_RR at the lowest priority and the run bound', () => {
     const a = fakeAddon();
     const log = memoryLogger();
-    expect(applyRealtime(config('')!, false, log, () => a)).toEqual({ realtime: true, priority: 1, memoryLocked: true });
-    expect(a.calls).toEqual(['makeRealtime(1)', `limitRealtimeRun(${RT_RUN_LIMIT_US})`, 'lockMemory(6500)']);
+    expect(applyRealtime(config('')!, false, log, () => a)).toEqual({ realtime: true, priority: 1 });
+    expect(a.calls).toEqual(['makeRealtime(1)', `limitRealtimeRun(${RT_RUN_LIMIT_US})`]);
     expect(log.lines).toEqual([]);
   });
 
-  it('takes rtprio and memreserve; does nothing with realtime off or -l', () => {
+  it('takes rtprio; does nothing with realtime off or -l', () => {
     const a = fakeAddon();
-    expect(applyRealtime(config('rtprio 7\nmemreserve 100\n')!, false, memoryLogger(), () => a).priority).toBe(7);
-    expect(a.calls).toContain('lockMemory(100)');
+    expect(applyRealtime(config('rtprio 7\n')!, false, memoryLogger(), () => a).priority).toBe(7);
+    expect(a.calls).toContain('makeRealtime(7)');
     const b = fakeAddon();
     expect(applyRealtime(config('realtime off\n')!, false, memoryLogger(), () => b)).toEqual({ realtime: false });
     expect(applyRealtime(config('')!, true, memoryLogger(), () => b)).toEqual({ realtime: false });
@@ -52,9 +50,6 @@ describe('realtime (ha.cf realtime, rtprio, memreserve; -l)', () => {
     const log = memoryLogger();
     expect(applyRealtime(config('')!, false, log, () => fakeAddon({ makeRealtime: 1 }))).toEqual({ realtime: false });
     expect(log.lines).toEqual(['ERROR: Unable to set scheduler parameters. (SCHED_RR priority 1: EPERM)']);
-    const log2 = memoryLogger();
-    expect(applyRealtime(config('')!, false, log2, () => fakeAddon({ lockMemory: 12 })).memoryLocked).toBe(false);
-    expect(log2.lines).toEqual(["WARN: Unable to lock heartbeat's memory (mlockall): ENOMEM"]);
   });
 });
 
