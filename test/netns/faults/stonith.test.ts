@@ -7,7 +7,8 @@
  * first request (the asker of the second is off by then, like a real
  * machine), so one node survives and takes the group only after the reset.
  * The disk and the VIP are never on two nodes at once (sampled every 50 ms),
- * for heartbeat-ts and for Heartbeat 3.0.6 with the same ha.cf.
+ * for heartbeat-ts, for Heartbeat 3.0.6 with the same ha.cf, and for the two
+ * mixed pairs (either one can be the survivor).
  * Also: `meatware` waits for the operator (`meatclient -c`), and a device
  * that always fails makes the survivor retry every 5 s and never take over.
  */
@@ -103,14 +104,14 @@ class PowerSwitch {
   }
 }
 
-async function fencedCluster(impl: Impl, device: (sw: PowerSwitch) => string): Promise<{ c: FaultCluster; sw: PowerSwitch; disk: LoopDisk }> {
+async function fencedCluster(impl: Impl | readonly Impl[], device: (sw: PowerSwitch) => string | string[]): Promise<{ c: FaultCluster; sw: PowerSwitch; disk: LoopDisk }> {
   const disk = createLoopDisk();
   disks.push(disk);
   const sw = new PowerSwitch();
   switches.push(sw);
   const c = await FaultCluster.create({
     impl, nodes: 2, lab: { private: ['/srv:empty', `${PLUGIN_DIR}:copy`] },
-    hacf: { deadtime: 5, initdead: 10, extra: [device(sw)] },
+    hacf: { deadtime: 5, initdead: 10, extra: [device(sw)].flat() },
     haresources: (lab) => `node1 IPaddr::${lab.subnet}.100/24/eth0 Filesystem::${disk.device}::${MNT}::ext4\n`,
   });
   clusters.push(c);
@@ -125,9 +126,19 @@ async function fencedCluster(impl: Impl, device: (sw: PowerSwitch) => string): P
 const hblab = (sw: PowerSwitch, mode = 'ok'): string => `stonith_host * external/hblab node1,node2 ${sw.dir} ${mode}`;
 
 describe.concurrent('STONITH: partition with a shared disk, fenced', () => {
-  for (const impl of ['ours', 'real'] as Impl[]) {
-    it(`${impl}: one node is reset, the other takes the group after the reset; disk and VIP never on both`, async ({ expect }) => {
-      const { c, sw } = await fencedCluster(impl, (s) => hblab(s));
+  // Mixed pairs: node1's device fails, so node2 is the one that fences: 3.0.6 fences heartbeat-ts,
+  // then heartbeat-ts fences 3.0.6. Same-implementation pairs race (the switch serves the first).
+  const pairs: Array<{ impl: Impl | readonly Impl[]; label: string }> = [
+    { impl: 'ours', label: 'ours' }, { impl: 'real', label: 'real' },
+    { impl: ['ours', 'real'], label: '3.0.6 (node2) fences heartbeat-ts (node1)' },
+    { impl: ['real', 'ours'], label: 'heartbeat-ts (node2) fences 3.0.6 (node1)' },
+  ];
+  for (const { impl, label } of pairs) {
+    const device = (sw: PowerSwitch): string[] => (typeof impl === 'string'
+      ? [hblab(sw)]
+      : [hblab(sw, 'fail').replace('stonith_host *', 'stonith_host node1'), hblab(sw).replace('stonith_host *', 'stonith_host node2')]);
+    it(`${label}: one node is reset, the other takes the group after the reset; disk and VIP never on both`, async ({ expect }) => {
+      const { c, sw } = await fencedCluster(impl, device);
       const m = new HoldingMonitor(c.lab, { vip: vipProbe(`${c.lab.subnet}.100`), fs: mountProbe(MNT) }, 50).start();
       await c.startAll();
       await waitHolding(m, 'node1 holds VIP and disk', (h) => h['vip']?.join() === '1' && h['fs']?.join() === '1', 60_000)
@@ -149,6 +160,7 @@ describe.concurrent('STONITH: partition with a shared disk, fenced', () => {
       expect(log).toMatch(new RegExp(`node ${victim} now reset\\.`));
       expect(log).not.toMatch(/No STONITH device configured/);
       expect(m.current()['fs']).toEqual([survivor]);
+      if (typeof impl !== 'string') expect(survivor).toBe(2);
     }, 240_000);
   }
 

@@ -21,7 +21,8 @@ export const FAULTRES = join(REPO_ROOT, 'test/netns/fixtures/FaultRes');
 export const HB_GENERATION = '/var/lib/heartbeat/hb_generation';
 
 export interface ClusterSpec {
-  impl: Impl;
+  /** One implementation for every node, or one per node (mixed clusters: index 0 is node1). */
+  impl: Impl | readonly Impl[];
   nodes: number;
   hacf?: Partial<HaCfOptions>;
   auth?: AuthMethod;
@@ -51,8 +52,15 @@ export class FaultCluster {
     return c;
   }
 
-  get impl(): Impl {
-    return this.spec.impl;
+  /** For labels: `ours`, `real`, or per node (`ours+real`). */
+  get impl(): string {
+    return typeof this.spec.impl === 'string' ? this.spec.impl : this.spec.impl.join('+');
+  }
+
+  /** What runs on node i. */
+  implOf(i: number): Impl {
+    const impl = this.spec.impl;
+    return typeof impl === 'string' ? impl : impl[i - 1] ?? 'ours';
   }
 
   names(): string[] {
@@ -75,7 +83,7 @@ export class FaultCluster {
 
   /** Starts node i's daemon (heartbeat-ts in the foreground, or the real one via its init script). */
   async start(i: number, env: Record<string, string> = {}): Promise<void> {
-    if (this.impl === 'real') {
+    if (this.implOf(i) === 'real') {
       await startReal(this.lab, i);
       return;
     }
@@ -128,7 +136,7 @@ export class FaultCluster {
 
   /** Host PIDs of node i's daemon processes. */
   async pids(i: number): Promise<number[]> {
-    return this.impl === 'real' ? realPids(this.lab, i) : oursPids(this.lab, i);
+    return this.implOf(i) === 'real' ? realPids(this.lab, i) : oursPids(this.lab, i);
   }
 
   async running(i: number): Promise<boolean> {
@@ -137,13 +145,13 @@ export class FaultCluster {
 
   /** A crash: SIGKILL to every daemon process of node i, resources stay as they are. */
   async kill9(i: number): Promise<void> {
-    const pids = this.impl === 'real' ? await killReal(this.lab, i, 'SIGKILL') : await killOurs(this.lab, i, 'SIGKILL');
+    const pids = this.implOf(i) === 'real' ? await killReal(this.lab, i, 'SIGKILL') : await killOurs(this.lab, i, 'SIGKILL');
     await waitFor(() => pids.filter(isRunning), { timeoutMs: 10_000, what: `node ${i}'s daemon to die`, until: (l) => l.length === 0 });
   }
 
   /** Graceful stop (SIGTERM / init script stop): resources are given up first. */
   async stop(i: number, timeoutMs = 90_000): Promise<void> {
-    if (this.impl === 'real') {
+    if (this.implOf(i) === 'real') {
       await stopReal(this.lab, i, timeoutMs);
       return;
     }
