@@ -24,8 +24,8 @@ export interface BenchOptions {
   reps4: number;
   only: readonly string[];
   outDir: string;
-  /** experiment: run heartbeat-ts under SCHED_RR priority 1 (chrt), as Heartbeat runs itself */
-  oursRealtime: boolean;
+  /** experiment: heartbeat-ts moved back to SCHED_OTHER (chrt), as it ran before it applied `realtime` itself */
+  oursNormalPriority: boolean;
 }
 
 export class BenchContext {
@@ -72,11 +72,11 @@ export function serviceSpec(lab: Lab, keepaliveMs: number, deadtimeMs: number, a
 }
 
 /** Every thread of every heartbeat-ts daemon of the lab to SCHED_RR 1 (what Heartbeat does to itself). */
-async function realtime(lab: Lab): Promise<void> {
+async function normalPriority(lab: Lab): Promise<void> {
   for (const i of lab.ids()) {
     for (const pid of await daemonPids(lab, i, 'ours')) {
-      const r = spawnSync('chrt', ['-a', '-r', '-p', '1', String(pid)], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`chrt -a -r -p 1 ${pid}: ${r.stderr.trim()}`);
+      const r = spawnSync('chrt', ['-a', '-o', '-p', '0', String(pid)], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`chrt -a -o -p 0 ${pid}: ${r.stderr.trim()}`);
     }
   }
 }
@@ -164,7 +164,7 @@ export class BenchCluster {
         if (c.tripped !== undefined) throw new Error(c.tripped);
         await Promise.all(ids.slice(k, k + batch).map((i) => startDaemon(lab, i, kind)));
       }
-      if (kind === 'ours' && ctx.opts.oursRealtime) await realtime(lab);
+      if (kind === 'ours' && ctx.opts.oursNormalPriority) await normalPriority(lab);
       return c;
     } catch (err) {
       if (c !== undefined) c.destroy();

@@ -56,7 +56,7 @@ export async function sustainedDeadtime(ctx: BenchContext): Promise<void> {
   const windowMs = ctx.opts.quick ? 30_000 : 300_000;
   const runs = ctx.opts.quick ? 1 : Math.max(1, ctx.opts.reps4);
   for (const load of ['idle', 'both cores loaded'] as const) {
-    const rt = ctx.opts.oursRealtime ? ', heartbeat-ts under chrt -r 1' : '';
+    const rt = ctx.opts.oursNormalPriority ? ', heartbeat-ts at normal priority (chrt -o)' : '';
     const setting = `${load}, ${fmt(windowMs, 'ms')} per run, keepalive = deadtime/4${rt}`;
     for (let run = 1; run <= runs; run++) {
       ctx.say(`[4] sustained deadtime, ${load}, run ${run}/${runs}: ladder ${ladder.join(' ')} ms, ${windowMs / 1000} s`);

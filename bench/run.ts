@@ -32,7 +32,7 @@ const SCENARIOS: Array<{ name: string; title: string; run: (ctx: Ctx) => Promise
   { name: 'messaging', title: '6. Messaging path per core (status heartbeat)', run: messagingPath },
 ];
 
-const USAGE = `usage: node dist/bench/run.js [--quick] [--only NAME[,NAME…]] [--reps N] [--reps4 N] [--out DIR] [--ours-realtime]
+const USAGE = `usage: node dist/bench/run.js [--quick] [--only NAME[,NAME…]] [--reps N] [--reps4 N] [--out DIR] [--ours-normal-priority]
        node dist/bench/run.js --markdown results/bench-…/results.json
   scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}
   --quick   fewer repetitions, sizes and settings, short windows (a sanity run)
@@ -41,8 +41,8 @@ const USAGE = `usage: node dist/bench/run.js [--quick] [--only NAME[,NAME…]] [
   --out     results directory (default results/bench-<timestamp>)
   --markdown FILE[,FILE…]  print results.json files as Markdown tables (runs nothing);
                    with --out DIR, also write them merged as DIR/results.json and DIR/chart.svg
-  --ours-realtime  experiment: heartbeat-ts daemons moved to SCHED_RR 1 with chrt, as Heartbeat
-                   runs itself (\`realtime on\`); the settings column says so`;
+  --ours-normal-priority  experiment: heartbeat-ts daemons moved back to SCHED_OTHER with chrt
+                   (they run SCHED_RR as Heartbeat does, \`realtime on\`); the settings column says so`;
 
 function parse(argv: string[]): BenchOptions | { markdown: string; out?: string } | string {
   let quick = false;
@@ -50,7 +50,7 @@ function parse(argv: string[]): BenchOptions | { markdown: string; out?: string 
   let reps4 = 1;
   let only: string[] = [];
   let out: string | undefined;
-  let oursRealtime = false;
+  let oursNormalPriority = false;
   let report: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -65,7 +65,7 @@ function parse(argv: string[]): BenchOptions | { markdown: string; out?: string 
       else if (a === '--reps') reps = Number(value());
       else if (a === '--reps4') reps4 = Number(value());
       else if (a === '--out') out = value();
-      else if (a === '--ours-realtime') oursRealtime = true;
+      else if (a === '--ours-normal-priority') oursNormalPriority = true;
       else if (a === '--markdown') report = value();
       else if (a === '-h' || a === '--help') return USAGE;
       else return `unknown argument ${a}\n${USAGE}`;
@@ -78,7 +78,7 @@ function parse(argv: string[]): BenchOptions | { markdown: string; out?: string 
   if (!Number.isInteger(r) || r < 1 || !Number.isInteger(reps4) || reps4 < 1) return `--reps/--reps4 need a positive integer\n${USAGE}`;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   if (report !== undefined) return out === undefined ? { markdown: report } : { markdown: report, out };
-  return { quick, reps: r, reps4, only, outDir: out ?? join(REPO_ROOT, 'results', `bench-${stamp}`), oursRealtime };
+  return { quick, reps: r, reps4, only, outDir: out ?? join(REPO_ROOT, 'results', `bench-${stamp}`), oursNormalPriority };
 }
 
 function hostInfo(): ConstructorParameters<typeof Recorder>[0] {
