@@ -31,6 +31,11 @@ export interface LoadOptions {
   servicesFile?: string;
   /** false = `heartbeat -M`: haresources is not read. Default true. */
   manageResources?: boolean;
+  /**
+   * Reading a configuration for another machine (hb2pcmk): nothing is checked
+   * against this one (serial devices, respawn programs, resource scripts).
+   */
+  offline?: boolean;
 }
 
 export interface LoadResult {
@@ -118,7 +123,7 @@ export function loadConfiguration(opts: LoadOptions = {}): LoadResult {
     problems.push(...parsed.problems);
     if (parsed.value !== undefined) {
       result.config = parsed.value;
-      checkSystem(parsed.value, files.haCf, problem);
+      if (opts.offline !== true) checkSystem(parsed.value, files.haCf, problem);
     }
   } else {
     problem(files.haCf, 0, 'error', 'HACF_FILE_MISSING', `Cannot open config file [${files.haCf}]: ${cf.error}`);
@@ -144,7 +149,8 @@ export function loadConfiguration(opts: LoadOptions = {}): LoadResult {
       }
     } else if ('text' in hr) {
       const dirs = opts.resourceDirs ?? [join(haDir, 'resource.d'), '/etc/init.d'];
-      const parsed = parseHaResources(hr.text, { file: files.haresources, nodes: config.nodes, inspectScript: (name, spec) => inspectScript(dirs, name, spec).findings });
+      const inspect = opts.offline === true ? () => [] : (name: string, spec: string) => inspectScript(dirs, name, spec).findings;
+      const parsed = parseHaResources(hr.text, { file: files.haresources, nodes: config.nodes, inspectScript: inspect });
       problems.push(...parsed.problems);
       if (parsed.value !== undefined) result.groups = parsed.value;
     } else {
