@@ -4,6 +4,7 @@
  * tests and the simulator pass in-memory ones. Nothing here does I/O of its
  * own: every file, socket and process goes through a part.
  */
+import type { MonitorSpec } from '../config/hbts-cf.js';
 import type { AuthKeys, HaConfig, ResourceGroup } from '../config/types.js';
 import type { Medium } from '../media/medium.js';
 import type { Signer } from '../membership/reliability.js';
@@ -35,6 +36,8 @@ export interface NodeParts {
   onUnstoppable?: (spec: string) => void;
   /** RQSTDELAY override (tests). */
   requestDelayMs?: number;
+  /** heartbeat-ts.cf `monitor` lines. */
+  monitors?: readonly MonitorSpec[];
 }
 
 export interface AssembledNode {
@@ -73,6 +76,7 @@ export function assembleNode(p: NodeParts): AssembledNode {
     stopRetryMax: p.stopRetryMax ?? 10,
     onUnstoppable: p.onUnstoppable ?? ((spec) => p.log.crit(`Resource ${spec} could not be stopped.`)),
     ...(p.requestDelayMs !== undefined ? { requestDelayMs: p.requestDelayMs } : {}),
+    ...(p.monitors !== undefined ? { monitors: p.monitors } : {}),
   });
   resources?.bind(messaging.cluster);
   return { messaging, resources };

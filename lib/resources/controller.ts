@@ -116,6 +116,7 @@ export class ResourceController {
       },
       finished: () => this.sendHeld(true),
       track: (w) => this.work.track(w),
+      vetoAcquire: (keys) => this.o.acquireVeto?.(keys),
       takeGroup: (key) => this.acquire.takeGroup(key),
       giveGroup: (key) => this.o.groups.giveGroup(key).then(() => undefined),
     };
@@ -337,6 +338,24 @@ export class ResourceController {
     const hold = msg.get(F.RSC_HOLD);
     const set = hold === 'local' ? RSC.FOREIGN : hold === 'foreign' ? RSC.LOCAL : RSC.ALL;
     this.requestStandby(set);
+  }
+
+  /** Groups held here while everything is stable (what a monitor checks). */
+  heldKeys(): string[] {
+    if (!this.isStable() || this.shutdownInProgress) return [];
+    const g = this.o.groups;
+    // Legacy mode tracks no holdings: nothing to monitor (documented).
+    if (!this.nice) return [];
+    return [...(this.iHold & RSC.LOCAL ? g.ourKeys() : []), ...(this.iHold & RSC.FOREIGN ? g.otherKeys() : [])];
+  }
+
+  /** A monitor's move: standby of the set holding `key`; a reason when it cannot go now. */
+  moveAway(key: string): string | undefined {
+    if (!this.nice) return 'standby needs nice_failback (auto_failback on or off)';
+    if (!this.o.cluster.normalNodes().some((n) => n.name !== this.me && n.status !== 'dead')) return 'no other node is up';
+    if (!this.standby.idle) return 'a standby is already in progress';
+    this.requestStandby(this.o.groups.group(key)?.node === this.me ? RSC.LOCAL : RSC.FOREIGN);
+    return undefined;
   }
 
   /** hb_standby: sends the standby request of the 3-phase protocol. */

@@ -31,6 +31,11 @@ export interface ControllerOptions {
   requestDelayMs?: number;
   /** Delay before a failed group start asks for standby (heartbeat: 30 s). */
   failedStartStandbyDelayMs?: number;
+  /**
+   * heartbeat-ts.cf monitoring: a reason to refuse taking these groups in a
+   * standby exchange (one failed here within its failure window).
+   */
+  acquireVeto?: (keys: string[]) => string | undefined;
   /** Legacy: longest wait at comm-up for heard peers to tell their status (about two keepalives). */
   peerStatusWaitMs?: number;
 }
