@@ -8,7 +8,7 @@
  */
 import type { HbApiClient, SignonResult } from '../api/client.js';
 import type { LinkEntry, NodeEntry } from '../api/types.js';
-import type { MonitorEntry } from '../../lib/resources/monitor.js';
+import { monitorLine } from './cl-status-monitors.js';
 import { getopt, type GetoptItem } from './getopt.js';
 import { stderrLogLine, type ToolIO } from './common.js';
 import { jsonLine } from './cl-status-json.js';
@@ -306,19 +306,6 @@ const clientstatus: Command = {
     return CSTATUS_CODES[r.value] ?? UNKNOWN_ERROR;
   },
 };
-
-/** One monitored resource, for people (`rscstatus -v`). Names come from our own config; still bounded. */
-function monitorLine(m: MonitorEntry): string {
-  const s = (ms: number): string => `${ms / 1000}s`;
-  const last = m.lastFailure === null ? 'never failed'
-    : `last failure ${new Date(m.lastFailure.atMs).toISOString()}: ${clip(m.lastFailure.reason)}`;
-  return `monitor ${clip(m.resource)} (group ${clip(m.group)}): ${m.failures} of ${m.maxFailures} failures within ${s(m.failureWindowMs)}`
-    + ` (interval ${s(m.intervalMs)}, timeout ${s(m.timeoutMs)}, on-fail ${m.onFail}); ${last}`;
-}
-
-function clip(text: unknown): string {
-  return String(text).slice(0, 200).replace(/[\x00-\x1f\x7f]/g, '?');
-}
 
 const rscstatus: Command = {
   optstring: 'mv',

@@ -118,6 +118,12 @@ export class NodeResources {
     };
   }
 
+  /** The process dies (simulated kill -9): every timer stops, nothing is released. */
+  halt(): void {
+    this.monitor?.stop();
+    this.controller.stop();
+  }
+
   /** Gives up every group (after any transition in flight) and stops the controller's timers. */
   async shutdown(): Promise<void> {
     this.monitor?.stop();

@@ -110,10 +110,8 @@ export class GroupManager {
       if (!g) return true;
       const tail = g.resources.slice(index);
       for (const r of [...tail].reverse()) if (!await this.stopOne(r)) return false;
-      for (const r of tail) {
-        if (await this.isRunning(r)) continue;
-        if (await this.runOp(r, 'start') !== 0) return false;
-      }
+      // Just stopped: started without the takeover's status check (a hung status would delay it).
+      for (const r of tail) if (await this.runOp(r, 'start') !== 0) return false;
       return true;
     });
   }

@@ -67,6 +67,8 @@ interface Watch {
   /** Monotonic times of the failures within the window. */
   failures: number[];
   last: { atMs: number; reason: string } | null;
+  /** Monotonic time of our last standby request for this group, if any. */
+  movedAt: number | null;
   timer: TimerHandle | null;
 }
 
@@ -92,7 +94,7 @@ export class ResourceMonitor {
         continue;
       }
       const prev = old.find((w) => w.spec.resource === spec.resource);
-      this.watches.push({ spec, ...found, failures: prev?.failures ?? [], last: prev?.last ?? null, timer: null });
+      this.watches.push({ spec, ...found, failures: prev?.failures ?? [], last: prev?.last ?? null, movedAt: prev?.movedAt ?? null, timer: null });
     }
     if (!this.stopped) for (const w of this.watches) this.schedule(w);
   }
@@ -174,7 +176,14 @@ export class ResourceMonitor {
     this.o.log.warn(`Monitor: resource ${spec.resource} failed: ${reason} (failure ${n} of ${spec.maxFailures} within ${spec.failureWindowMs / 1000} s, on-fail=${spec.onFail})`);
     if (spec.onFail === 'ignore') return;
     if (spec.onFail === 'standby' || n >= spec.maxFailures) {
-      if (this.move(w, 'restarting it here')) return;
+      // Still here after our request within the window: the other node refused or
+      // could not take it (it failed there too); serve it here rather than ask again.
+      const now = this.o.clock.nowMs();
+      if (w.movedAt !== null && now - w.movedAt < spec.failureWindowMs) {
+        this.o.log.warn(`Monitor: resource group ${w.key} was not taken by another node; restarting it here.`);
+      } else if (this.move(w, 'restarting it here')) {
+        return;
+      }
     }
     await this.restart(w);
   }
@@ -183,7 +192,10 @@ export class ResourceMonitor {
   private move(w: Watch, otherwise: string): boolean {
     this.o.log.warn(`Monitor: moving resource group ${w.key} to another node (standby).`);
     const refused = this.o.host.moveAway(w.key);
-    if (refused === undefined) return true;
+    if (refused === undefined) {
+      w.movedAt = this.o.clock.nowMs();
+      return true;
+    }
     this.o.log.error(`Monitor: cannot move resource group ${w.key}: ${refused}; ${otherwise}.`);
     return false;
   }
