@@ -213,7 +213,7 @@ describe.sequential('kill the web server repeatedly: heartbeat-ts pair (node2 + 
     await killUntilMoved(F(), 'heartbeat-ts pair', 3);
   });
 
-  it('no ping-pong: it stays on node3, which restarts it in place there', async () => {
+  it('no ping-pong: it stays on node3, which restarts it in place; node2 refuses it back within the window', async () => {
     const f = F();
     await f.waitStable(60_000);
     await f.keepsServing(3, 8000);
@@ -223,6 +223,19 @@ describe.sequential('kill the web server repeatedly: heartbeat-ts pair (node2 + 
     await f.waitServedBy(3, 60_000);
     measured.push(`heartbeat-ts pair: kill on node3 -> served again by node3 after ${(Date.now() - t0) / 1000} s`);
     await f.expectSoleHolder(3);
+    // Two more: node3 asks node2 to take it; node2 refuses (it failed there), node3 restarts it itself.
+    const size2 = logSize(f.lab, 2);
+    for (let n = 2; n <= 3; n++) {
+      await f.waitStable(60_000);
+      await killWebServer(f.lab, 3);
+      await waitFor(() => failuresOn(f.lab, 3), { timeoutMs: 30_000, what: `failure count ${n} on node3`, until: (c) => c !== undefined && c >= n });
+    }
+    const t1 = Date.now();
+    await waitForLog(f.lab, 2, /standby message \[me\] from node3 refused: resource httpd::\S+ of group \S+ failed here/, { timeoutMs: 30_000, after: size2 });
+    await f.waitServedBy(3, 90_000);
+    measured.push(`heartbeat-ts pair: 3rd kill on node3, node2 refuses it back -> served again by node3 after ${(Date.now() - t1) / 1000} s (standby timeout 10 s)`);
+    await f.expectSoleHolder(3);
+    expect((exclusivity as ExclusivityMonitor).sawVipOn(2, (exclusivity as ExclusivityMonitor).now() - (Date.now() - t0))).toBe(false);
     f.expectNoDoubleHolding();
   });
 
