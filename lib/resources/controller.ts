@@ -340,18 +340,15 @@ export class ResourceController {
     this.requestStandby(set);
   }
 
-  /** Groups held here while everything is stable (what a monitor checks). */
+  /** Groups held here while everything is stable (what a monitor checks); none in legacy mode (no holdings kept). */
   heldKeys(): string[] {
-    if (!this.isStable() || this.shutdownInProgress) return [];
+    if (!this.nice || !this.isStable() || this.shutdownInProgress) return [];
     const g = this.o.groups;
-    // Legacy mode tracks no holdings: nothing to monitor (documented).
-    if (!this.nice) return [];
     return [...(this.iHold & RSC.LOCAL ? g.ourKeys() : []), ...(this.iHold & RSC.FOREIGN ? g.otherKeys() : [])];
   }
 
-  /** A monitor's move: standby of the set holding `key`; a reason when it cannot go now. */
+  /** A monitor's move (only ever asked with nice_failback): standby of the set holding `key`; a reason when it cannot go now. */
   moveAway(key: string): string | undefined {
-    if (!this.nice) return 'standby needs nice_failback (auto_failback on or off)';
     if (!this.o.cluster.normalNodes().some((n) => n.name !== this.me && n.status !== 'dead')) return 'no other node is up';
     if (!this.standby.idle) return 'a standby is already in progress';
     this.requestStandby(this.o.groups.group(key)?.node === this.me ? RSC.LOCAL : RSC.FOREIGN);
