@@ -30,7 +30,7 @@ export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   const groups = (cluster: Cluster): GroupEntry[] => (manageResources ? groupEntries(ctx.groups, resources, cluster.views(), ctx.nodename) : []);
   const api = new ApiServer({
     log: ctx.log, config: ctx.config, paths: ctx.paths, manageResources, version: API_VERSION, clock: ctx.clock,
-    ...(resources ? { resources } : {}),
+    ...(resources ? { resources: { rscstatus: () => resources.rscstatus(), monitors: ctx.monitors } } : {}),
     overview: (cluster) => ({ groups: groups(cluster), events: ctx.events.recent() }),
   });
   list.push(api);

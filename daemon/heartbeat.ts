@@ -182,6 +182,7 @@ async function main(argv: string[]): Promise<number> {
     config: loaded.config,
     keys: loaded.keys,
     groups: loaded.groups ?? [],
+    hbts: loaded.hbts,
     notifyReady,
     makeAttachments,
   });

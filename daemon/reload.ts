@@ -8,6 +8,7 @@
  * log says so, with what changed; a restart applies it.
  */
 import { statSync } from 'node:fs';
+import { HBTS_CF_NAME, type MonitorSpec } from '../lib/config/hbts-cf.js';
 import { loadConfiguration } from '../lib/config/load.js';
 import { formatProblem } from '../lib/config/problems.js';
 import type { AuthKeys, HaConfig, ResourceGroup } from '../lib/config/types.js';
@@ -30,6 +31,8 @@ export interface Reloadable {
   readonly groups: readonly ResourceGroup[];
   reloadMessaging(config: HaConfig, keys: AuthKeys): Promise<void>;
   setKeys(keys: AuthKeys): void;
+  /** heartbeat-ts.cf `monitor` lines, applied at once. */
+  setMonitors(specs: readonly MonitorSpec[]): void;
 }
 
 export interface ReloaderOptions {
@@ -49,11 +52,13 @@ export class Reloader {
   private hacfMtime: number;
   private authMtime: number;
   private haresMtime: number;
+  private hbtsMtime: number;
 
   constructor(private readonly o: ReloaderOptions, private readonly target: Reloadable) {
     this.hacfMtime = mtime(`${o.haDir}/ha.cf`);
     this.authMtime = mtime(`${o.haDir}/authkeys`);
     this.haresMtime = mtime(`${o.haDir}/haresources`);
+    this.hbtsMtime = mtime(`${o.haDir}/${HBTS_CF_NAME}`);
   }
 
   async reload(): Promise<void> {
@@ -63,9 +68,11 @@ export class Reloader {
       const hacfNow = mtime(`${haDir}/ha.cf`);
       const authNow = mtime(`${haDir}/authkeys`);
       const haresNow = mtime(`${haDir}/haresources`);
+      const hbtsNow = mtime(`${haDir}/${HBTS_CF_NAME}`);
       this.o.reopenLogs();
       const haresChanged = haresNow !== this.haresMtime && this.o.manageResources;
-      if (hacfNow === this.hacfMtime && authNow === this.authMtime && !haresChanged) {
+      const hbtsChanged = hbtsNow !== this.hbtsMtime;
+      if (hacfNow === this.hacfMtime && authNow === this.authMtime && !haresChanged && !hbtsChanged) {
         log.info('Configuration unchanged.');
         return;
       }
@@ -78,7 +85,13 @@ export class Reloader {
       this.haresMtime = haresNow;
       const refused = haresChanged && this.refuseGroups(loaded.groups ?? []);
       const applied = await this.apply(hacfNow, authNow, loaded.config, loaded.keys);
-      if (!refused && !applied) log.info('Configuration unchanged.');
+      if (hbtsChanged) {
+        // A resource the running groups lack is logged and skipped (ResourceMonitor.configure).
+        this.hbtsMtime = hbtsNow;
+        log.info(`${haDir}/${HBTS_CF_NAME} changed: ${loaded.hbts.monitors.length} monitored resource(s) now.`);
+        this.target.setMonitors(loaded.hbts.monitors);
+      }
+      if (!refused && !applied && !hbtsChanged) log.info('Configuration unchanged.');
     } catch (err) {
       log.error(`Reload failed: ${describeError(err)}; keeping the running configuration.`);
     }

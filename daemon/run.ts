@@ -2,7 +2,9 @@
  * The daemon process itself (after option handling): pid file, logging,
  * the node, signals, graceful shutdown and reload.
  */
+import type { HbtsConfig } from '../lib/config/hbts-cf.js';
 import type { AuthKeys, HaConfig, ResourceGroup } from '../lib/config/types.js';
+import type { MonitorEntry } from '../lib/resources/monitor.js';
 import { NodeRuntime, type Attachment } from '../lib/node/runtime.js';
 import type { Clock } from '../lib/util/clock.js';
 import type { ResourceController } from '../lib/resources/controller.js';
@@ -32,6 +34,8 @@ export interface AttachmentContext {
   options: DaemonOptions;
   /** The node's resource controller, when it manages resources. */
   resources: ResourceController | undefined;
+  /** heartbeat-ts.cf monitored resources with their failure counts (`rscstatus -v`). */
+  monitors: () => MonitorEntry[];
   /** The node's one clock: attachments time their work on it too. */
   clock: Clock;
   /** systemd's notify socket, when the daemon runs under a Type=notify unit. */
@@ -49,6 +53,8 @@ export interface RunContext {
   config: HaConfig;
   keys: AuthKeys;
   groups: ResourceGroup[];
+  /** heartbeat-ts.cf (absent: `present` false, 3.0.6's behaviour). */
+  hbts?: HbtsConfig;
   /** Called once the node runs (or failed to start) so a detaching parent can exit. */
   notifyReady: (error?: { code: number; message: string }) => void;
   makeAttachments: (ctx: AttachmentContext) => Attachment[];
@@ -139,12 +145,13 @@ function makeRuntime(ctx: RunContext, log: Logger, systemd: SdNotifier | undefin
   const { options, paths, nodename } = ctx;
   // -M, or a crm/pacemaker cluster: no v1 resource management.
   const manageResources = !options.noResources && !ctx.config.crm;
-  const parts = realParts({ config: ctx.config, keys: ctx.keys, groups: ctx.groups, nodename, paths, log, manageResources });
+  const parts = { ...realParts({ config: ctx.config, keys: ctx.keys, groups: ctx.groups, nodename, paths, log, manageResources }), monitors: ctx.hbts?.monitors ?? [] };
   const runtime: NodeRuntime = new NodeRuntime({
     parts,
     pid: process.pid,
     attachments: (node, config) => ctx.makeAttachments({
       log, config, groups: ctx.groups, paths, nodename, options, resources: node.resources?.controller, clock: parts.clock,
+      monitors: () => node.resources?.monitors() ?? [],
       systemd, stopping: () => runtime.phase === 'stopping', events,
     }),
   });
@@ -204,6 +211,7 @@ class SignalHandlers {
       groups: ctx.groups,
       reloadMessaging: (config, keys) => runtime.reloadMessaging(config, keys),
       setKeys: (keys) => runtime.setKeys(keys),
+      setMonitors: (specs) => runtime.setMonitors(specs),
     });
     this.handlers = [
       ['SIGTERM', () => runtime.shutdown()],

@@ -8,6 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
+import type { MonitorEntry } from '../../lib/resources/monitor.js';
 import { HbError } from '../../lib/util/errors.js';
 import type { ClusterEvent, GroupEntry } from '../overview.js';
 import {
@@ -147,6 +148,10 @@ export class HbApiClient extends EventEmitter<ClientEvents> {
   }
   rscStatus(): Promise<ApiResult<string>> {
     return this.value({ op: 'rscstatus' }, (r) => (isString(r['status']) ? r['status'] : undefined));
+  }
+  /** heartbeat-ts.cf monitored resources with their failure counts. */
+  monitors(): Promise<ApiResult<MonitorEntry[]>> {
+    return this.value({ op: 'monitors' }, (r) => (Array.isArray(r['monitors']) ? r['monitors'] as MonitorEntry[] : undefined));
   }
   /** Groups with their holders and the daemon's recent events (heartbeat-ts only; ../overview.ts). */
   overview(): Promise<ApiResult<{ groups: GroupEntry[]; events: ClusterEvent[] }>> {

@@ -65,6 +65,11 @@ export function rscStatus(manageResources: boolean, source: ResourceStatusSource
   return ok({ status: source.rscstatus() });
 }
 
+export function monitorStatus(manageResources: boolean, source: ResourceStatusSource): QueryResult {
+  if (!manageResources) return { ok: false, code: 'NO_RESOURCES', error: 'Resource is managed by crm. Use crm tool to query resource' };
+  return ok({ monitors: source.monitors?.() ?? [] });
+}
+
 /** The syslog facility as heartbeat hands it to clients (LOG_DAEMON = 24), -1 for none. */
 export function facilityNumber(config: HaConfig): number {
   const f = config.logfacility === undefined ? undefined : SYSLOG_FACILITIES[config.logfacility];

@@ -29,7 +29,7 @@ import { clientText, ConnectionGate, DEFAULT_API_LIMITS, LogThrottle, privileged
 import { peerCredUnavailable, readPeerCred } from './peercred.js';
 import { Refusals } from './refusals.js';
 import type { ApiServerOptions } from './server-options.js';
-import { facilityNumber, ifStatus, nodeList, nodeQuery, parameter, rscStatus } from './queries.js';
+import { facilityNumber, ifStatus, monitorStatus, nodeList, nodeQuery, parameter, rscStatus } from './queries.js';
 import { admit, writeBounded, type AdmitDeps, type Session } from './session.js';
 import {
   LineSplitter, NO_RESOURCES, parseRequest,
@@ -352,6 +352,8 @@ export class ApiServer {
       }
       case 'rscstatus':
         return answer(rscStatus(this.o.manageResources, this.resources));
+      case 'monitors':
+        return answer(monitorStatus(this.o.manageResources, this.resources));
       case 'clientstatus': {
         const r = await (this.side as ClusterSide).clientStatus(s, req.node, req.client, req.timeoutMs);
         return r.ok ? this.reply(s, req.id, { status: r.status }) : this.fail(s, req.id, r.code, r.error);

@@ -32,6 +32,7 @@
  *                asked with `query-cstatus` (spec 4.4); no answer within
  *                timeoutMs (0: none awaited, < 0: no limit) -> code TIMEOUT.
  *   rscstatus    -> {status: none|local|foreign|all|transition}
+ *   monitors     -> {monitors: MonitorEntry[]} (heartbeat-ts.cf monitoring; rscstatus -v)
  *   parameter    {name} -> {value?: string} (absent: not set)
  *   numnodes     -> {count} (normal nodes)
  *   overview     -> {groups: GroupEntry[], events: ClusterEvent[]} (../overview.ts; hb_status)
@@ -43,6 +44,7 @@
  * Server -> client events (no id): see ApiEvent.
  */
 
+import type { MonitorEntry } from '../../lib/resources/monitor.js';
 import { clientText } from './limits.js';
 
 /** Resource holdings as `cl_status rscstatus` reports them. */
@@ -51,6 +53,8 @@ export type RscStatus = 'none' | 'local' | 'foreign' | 'all' | 'transition';
 /** Provided by the resource manager; the API asks it for `rscstatus`. */
 export interface ResourceStatusSource {
   rscstatus(): RscStatus;
+  /** heartbeat-ts.cf monitored resources and their failure counts (none without the file). */
+  monitors?(): MonitorEntry[];
 }
 
 /** Used until the resource manager provides holdings. */
@@ -64,7 +68,7 @@ export type StringFields = [string, string][];
 
 export type ApiRequest =
   | { id: number; op: 'signon'; client?: string }
-  | { id: number; op: 'signoff' | 'nodelist' | 'rscstatus' | 'numnodes' | 'subscribe' | 'overview' }
+  | { id: number; op: 'signoff' | 'nodelist' | 'rscstatus' | 'monitors' | 'numnodes' | 'subscribe' | 'overview' }
   | { id: number; op: 'nodestatus' | 'nodetype' | 'nodeweight' | 'nodesite' | 'iflist'; node: string }
   | { id: number; op: 'ifstatus'; node: string; link: string }
   | { id: number; op: 'clientstatus'; node: string; client: string; timeoutMs: number }
@@ -170,6 +174,7 @@ export function parseRequest(line: string): { ok: true; req: ApiRequest } | { ok
     case 'signoff':
     case 'nodelist':
     case 'rscstatus':
+    case 'monitors':
     case 'numnodes':
     case 'subscribe':
     case 'overview':

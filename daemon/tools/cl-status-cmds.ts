@@ -8,6 +8,7 @@
  */
 import type { HbApiClient, SignonResult } from '../api/client.js';
 import type { LinkEntry, NodeEntry } from '../api/types.js';
+import { monitorLine } from './cl-status-monitors.js';
 import { getopt, type GetoptItem } from './getopt.js';
 import { stderrLogLine, type ToolIO } from './common.js';
 import { jsonLine } from './cl-status-json.js';
@@ -307,10 +308,13 @@ const clientstatus: Command = {
 };
 
 const rscstatus: Command = {
-  optstring: 'm',
+  optstring: 'mv',
   needsSignon: true,
   async run(ctx, args) {
-    if (!simple(ctx, args, 'm')) return PARAMETER_ERROR;
+    // -v (heartbeat-ts): also the monitored resources of heartbeat-ts.cf and their failure counts.
+    const o = options(ctx, args, 'mv', true, 'character');
+    if (!o.ok) return PARAMETER_ERROR;
+    const verbose = o.items.some((i) => i.option === 'v');
     const pcmk = await ctx.api!.parameter('pacemaker');
     if (pacemakerEnabled(pcmk.ok ? pcmk.value : undefined)) {
       logError(ctx, 'Cannot get cluster resource status of a pacemaker cluster; try crm_mon');
@@ -322,8 +326,15 @@ const rscstatus: Command = {
       logError(ctx, `REASON: ${r.error}`);
       return UNKNOWN_ERROR;
     }
-    if (ctx.json) ctx.io.out(`${JSON.stringify({ resources: r.value })}\n`);
+    const monitors = verbose ? await ctx.api!.monitors() : undefined;
+    if (monitors !== undefined && !monitors.ok) {
+      logError(ctx, 'Cannot get monitored resource status');
+      logError(ctx, `REASON: ${monitors.error}`);
+      return UNKNOWN_ERROR;
+    }
+    if (ctx.json) ctx.io.out(jsonLine(monitors === undefined ? { resources: r.value } : { resources: r.value, monitors: monitors.value }));
     else ctx.io.out(ctx.human ? `This node is holding ${r.value} resources.\n` : `${r.value}\n`);
+    if (!ctx.json && monitors !== undefined) for (const m of monitors.value) ctx.io.out(`${monitorLine(m)}\n`);
     return OK;
   },
 };

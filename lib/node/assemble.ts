@@ -4,6 +4,7 @@
  * tests and the simulator pass in-memory ones. Nothing here does I/O of its
  * own: every file, socket and process goes through a part.
  */
+import type { MonitorSpec } from '../config/hbts-cf.js';
 import type { AuthKeys, HaConfig, ResourceGroup } from '../config/types.js';
 import type { Medium } from '../media/medium.js';
 import type { Signer } from '../membership/reliability.js';
@@ -38,6 +39,8 @@ export interface NodeParts {
   requestDelayMs?: number;
   /** STONITH devices; undefined: none configured (3.0.6's `No STONITH device configured.`). */
   fencer?: Fencer;
+  /** heartbeat-ts.cf `monitor` lines. */
+  monitors?: readonly MonitorSpec[];
 }
 
 export interface AssembledNode {
@@ -77,6 +80,7 @@ export function assembleNode(p: NodeParts): AssembledNode {
     onUnstoppable: p.onUnstoppable ?? ((spec) => p.log.crit(`Resource ${spec} could not be stopped.`)),
     ...(p.requestDelayMs !== undefined ? { requestDelayMs: p.requestDelayMs } : {}),
     ...(p.fencer !== undefined ? { fencer: p.fencer } : {}),
+    ...(p.monitors !== undefined ? { monitors: p.monitors } : {}),
   });
   resources?.bind(messaging.cluster);
   return { messaging, resources };

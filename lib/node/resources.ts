@@ -4,11 +4,13 @@
  * rebinds it to a new one; the controller keeps its holdings, as heartbeat
  * -R does). This wiring is the only place membership meets resources.
  */
+import type { MonitorSpec } from '../config/hbts-cf.js';
 import type { HaConfig, ResourceGroup } from '../config/types.js';
 import type { Cluster } from '../membership/cluster.js';
 import { ResourceController } from '../resources/controller.js';
 import type { Fencer } from '../resources/fencing.js';
 import { GroupManager } from '../resources/group-manager.js';
+import { ResourceMonitor, type MonitorEntry } from '../resources/monitor.js';
 import type { ResourceScripts } from '../resources/script-runner.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -29,11 +31,14 @@ export interface ResourceParts {
   requestDelayMs?: number;
   /** STONITH devices (ha.cf stonith/stonith_host). */
   fencer?: Fencer;
+  /** heartbeat-ts.cf `monitor` lines (none without the file: 3.0.6's behaviour). */
+  monitors?: readonly MonitorSpec[];
 }
 
 export class NodeResources {
   readonly groupManager: GroupManager;
   readonly controller: ResourceController;
+  private monitor: ResourceMonitor | null = null;
   private cluster: Cluster | null = null;
   private unbind: (() => void) | null = null;
 
@@ -61,7 +66,27 @@ export class NodeResources {
       scriptLog: (tag) => p.log.script(tag),
       ...(p.requestDelayMs !== undefined ? { requestDelayMs: p.requestDelayMs } : {}),
       ...(p.fencer !== undefined ? { fencer: p.fencer } : {}),
+      acquireVeto: (keys) => this.monitor?.veto(keys),
     });
+    this.setMonitors(p.monitors ?? []);
+  }
+
+  /** (Re)configures monitoring (start, reload of heartbeat-ts.cf); none: no monitor at all. */
+  setMonitors(specs: readonly MonitorSpec[]): void {
+    if (this.monitor) {
+      this.monitor.configure(specs);
+      return;
+    }
+    if (specs.length === 0) return;
+    this.monitor = new ResourceMonitor({
+      specs, groups: this.groupManager, clock: this.p.clock, log: this.p.log,
+      host: { heldKeys: () => this.controller.heldKeys(), moveAway: (key) => this.controller.moveAway(key) },
+    });
+  }
+
+  /** Monitored resources with their failure counts (`cl_status rscstatus -v`). */
+  monitors(): MonitorEntry[] {
+    return this.monitor?.report() ?? [];
   }
 
   /** Follows `cluster` from now on (and no longer the previous one). */
@@ -97,8 +122,15 @@ export class NodeResources {
     };
   }
 
+  /** The process dies (simulated kill -9): every timer stops, nothing is released. */
+  halt(): void {
+    this.monitor?.stop();
+    this.controller.stop();
+  }
+
   /** Gives up every group (after any transition in flight) and stops the controller's timers. */
   async shutdown(): Promise<void> {
+    this.monitor?.stop();
     await this.controller.giveUpAll();
     this.controller.stop();
   }

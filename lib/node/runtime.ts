@@ -6,6 +6,7 @@
  * Operations run one after another on a queue; the phase says what the
  * node is doing, and a later request sees it.
  */
+import type { MonitorSpec } from '../config/hbts-cf.js';
 import type { AuthKeys, HaConfig } from '../config/types.js';
 import type { Cluster } from '../membership/cluster.js';
 import { sleep } from '../util/clock.js';
@@ -107,6 +108,12 @@ export class NodeRuntime {
         this.finish(1);
       }
     });
+  }
+
+  /** A changed heartbeat-ts.cf: new monitors now and after any restart. */
+  setMonitors(specs: readonly MonitorSpec[]): void {
+    this.parts = { ...this.parts, monitors: specs };
+    this.node?.resources?.setMonitors(specs);
   }
 
   /** A changed ha.cf: messaging restarts with it, resources keep what they hold. */

@@ -125,6 +125,7 @@ export class ResourceController {
       },
       finished: () => this.sendHeld(true),
       track: (w) => this.work.track(w),
+      vetoAcquire: (keys) => this.o.acquireVeto?.(keys),
       takeGroup: (key) => this.acquire.takeGroup(key),
       giveGroup: (key) => this.o.groups.giveGroup(key).then(() => undefined),
     };
@@ -350,6 +351,21 @@ export class ResourceController {
     const hold = msg.get(F.RSC_HOLD);
     const set = hold === 'local' ? RSC.FOREIGN : hold === 'foreign' ? RSC.LOCAL : RSC.ALL;
     this.requestStandby(set);
+  }
+
+  /** Groups held here while everything is stable (what a monitor checks); none in legacy mode (no holdings kept). */
+  heldKeys(): string[] {
+    if (!this.nice || !this.isStable() || this.shutdownInProgress) return [];
+    const g = this.o.groups;
+    return [...(this.iHold & RSC.LOCAL ? g.ourKeys() : []), ...(this.iHold & RSC.FOREIGN ? g.otherKeys() : [])];
+  }
+
+  /** A monitor's move (only ever asked with nice_failback): standby of the set holding `key`; a reason when it cannot go now. */
+  moveAway(key: string): string | undefined {
+    if (!this.o.cluster.normalNodes().some((n) => n.name !== this.me && n.status !== 'dead')) return 'no other node is up';
+    if (!this.standby.idle) return 'a standby is already in progress';
+    this.requestStandby(this.o.groups.group(key)?.node === this.me ? RSC.LOCAL : RSC.FOREIGN);
+    return undefined;
   }
 
   /** hb_standby: sends the standby request of the 3-phase protocol. */

@@ -24,6 +24,12 @@ export interface GroupManagerOptions {
   onUnstoppable: (resource: Resource) => void;
 }
 
+/** A monitor's status check: running, or why not. */
+export interface StatusVerdict {
+  running: boolean;
+  reason: string;
+}
+
 export interface TakeResult {
   ok: boolean;
   /** The resource whose start failed, when ok is false. */
@@ -77,6 +83,37 @@ export class GroupManager {
       return false;
     }
     return statusSaysRunning(res.stdout);
+  }
+
+  /**
+   * A monitor's check (lib/resources/monitor.ts): the same `status` call and
+   * "running" rule as at takeover, with the monitor's own deadline.
+   */
+  async checkStatus(r: Resource, timeoutMs: number): Promise<StatusVerdict> {
+    const path = this.o.runner.locate(r.script);
+    if (!path) return { running: false, reason: `cannot locate resource script ${r.script}` };
+    const res = await this.o.runner.run(path, r, 'status', undefined, timeoutMs);
+    if (res.timedOut) return { running: false, reason: `status timed out after ${res.durationMs} ms (killed)` };
+    if (res.spawnError !== undefined) return { running: false, reason: `cannot run ${path}: ${res.spawnError}` };
+    return statusSaysRunning(res.stdout) ? { running: true, reason: '' } : { running: false, reason: 'status says not running' };
+  }
+
+  /**
+   * Restart in place: stops the resources of `key` from `index` on (right to
+   * left), then starts them again (left to right), with a takeover's log
+   * lines. False when a start failed (what started stays up; the caller moves
+   * the group).
+   */
+  restartFrom(key: string, index: number): Promise<boolean> {
+    return this.enqueue(async () => {
+      const g = this.group(key);
+      if (!g) return true;
+      const tail = g.resources.slice(index);
+      for (const r of [...tail].reverse()) if (!await this.stopOne(r)) return false;
+      // Just stopped: started without the takeover's status check (a hung status would delay it).
+      for (const r of tail) if (await this.runOp(r, 'start') !== 0) return false;
+      return true;
+    });
   }
 
   takeGroup(key: string): Promise<TakeResult> {
@@ -151,25 +188,28 @@ export class GroupManager {
     if (!g) return true;
     this.o.log.info(`Releasing resource group: ${this.line(g)}`);
     let allStopped = true;
-    for (const r of [...g.resources].reverse()) {
-      let rc = await this.runOp(r, 'stop');
-      for (let retry = 0; rc !== 0 && (this.o.stopRetryMax <= 0 || retry < this.o.stopRetryMax); retry++) {
-        await sleep(this.o.clock, 1000);
-        this.o.log.info(`Retrying failed stop operation [${r.spec}]`);
-        rc = await this.runOp(r, 'stop');
-      }
-      if (rc === 0) continue;
-      if (await this.isRunning(r)) {
-        allStopped = false;
-        this.o.log.crit('Resource STOP failure. Reboot required!');
-        this.o.log.crit('Killing heartbeat ungracefully!');
-        this.o.onUnstoppable(r);
-      } else {
-        this.o.log.error(`Resource script for ${r.spec} probably not LSB-compliant.`);
-        this.o.log.warn(`it (${r.spec}) MUST succeed on a stop when already stopped`);
-        this.o.log.warn('Machine reboot narrowly avoided!');
-      }
-    }
+    for (const r of [...g.resources].reverse()) if (!await this.stopOne(r)) allStopped = false;
     return allStopped;
+  }
+
+  /** Stops one resource with heartbeat's retries; false when it still runs. */
+  private async stopOne(r: Resource): Promise<boolean> {
+    let rc = await this.runOp(r, 'stop');
+    for (let retry = 0; rc !== 0 && (this.o.stopRetryMax <= 0 || retry < this.o.stopRetryMax); retry++) {
+      await sleep(this.o.clock, 1000);
+      this.o.log.info(`Retrying failed stop operation [${r.spec}]`);
+      rc = await this.runOp(r, 'stop');
+    }
+    if (rc === 0) return true;
+    if (await this.isRunning(r)) {
+      this.o.log.crit('Resource STOP failure. Reboot required!');
+      this.o.log.crit('Killing heartbeat ungracefully!');
+      this.o.onUnstoppable(r);
+      return false;
+    }
+    this.o.log.error(`Resource script for ${r.spec} probably not LSB-compliant.`);
+    this.o.log.warn(`it (${r.spec}) MUST succeed on a stop when already stopped`);
+    this.o.log.warn('Machine reboot narrowly avoided!');
+    return true;
   }
 }

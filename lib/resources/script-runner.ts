@@ -30,7 +30,8 @@ export interface ResourceScripts {
   locate(script: string): string | undefined;
   /** The command line as heartbeat logs it. */
   describe(path: string, r: Resource, op: Operation): string;
-  run(path: string, r: Resource, op: Operation): Promise<ScriptResult>;
+  /** `timeoutMs` overrides the operation's deadline (a monitor's `timeout=`). */
+  run(path: string, r: Resource, op: Operation, extraEnv?: Record<string, string>, timeoutMs?: number): Promise<ScriptResult>;
 }
 
 export interface ScriptRunnerOptions {
@@ -77,10 +78,10 @@ export class ScriptRunner implements ResourceScripts {
     return `${path} ${r.args.join(' ')} ${op}`;
   }
 
-  run(path: string, r: Resource, op: Operation, extraEnv: Record<string, string> = {}): Promise<ScriptResult> {
+  run(path: string, r: Resource, op: Operation, extraEnv: Record<string, string> = {}, deadlineMs?: number): Promise<ScriptResult> {
     const clock = this.opts.clock;
     const started = clock.nowMs();
-    const timeoutMs = this.opts.timeoutMs[op];
+    const timeoutMs = deadlineMs ?? this.opts.timeoutMs[op];
     return new Promise((resolve) => {
       let stdout = '';
       let stderr = '';

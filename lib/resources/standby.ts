@@ -49,6 +49,8 @@ export interface StandbyHost {
   /** The exchange ended on this side: holdings announced as stable. */
   finished(): void;
   track(work: () => Promise<void>): Promise<void>;
+  /** A reason to refuse acquiring these groups (heartbeat-ts.cf monitoring), if any. */
+  vetoAcquire(keys: string[]): string | undefined;
   takeGroup(key: string): Promise<void>;
   giveGroup(key: string): Promise<void>;
 }
@@ -155,6 +157,12 @@ export class StandbyProtocol {
     }
     this.rsctype = m.rtype;
     if (m.info.toLowerCase() !== 'me') return 'ignored';
+    const veto = m.fromMe ? undefined : this.host.vetoAcquire(this.keysOf(mirror(m.rtype)));
+    if (veto !== undefined) {
+      // No `other` reply: the requester's standby times out and it keeps the group.
+      this.log.warn(`standby message [${m.info}] from ${m.from} refused: ${veto}.`);
+      return 'refused';
+    }
     this.host.standbyBegan();
     this.log.info(`${m.from} wants to go standby [${rscName(m.rtype)}]`);
     if (m.fromMe) {
@@ -215,10 +223,16 @@ export class StandbyProtocol {
     return 'ok';
   }
 
+  /** The group keys of a set, in this node's terms. */
+  private keysOf(set: RscSet): string[] {
+    const g = this.deps.groups;
+    return set === RSC.FOREIGN ? g.otherKeys() : set === RSC.LOCAL ? g.ourKeys() : g.allKeys();
+  }
+
   /** go_standby(ME): release our share of `set` and say `done`. */
   private giveUp(set: RscSet): void {
     this.host.givingUp(set);
-    const keys = set === RSC.FOREIGN ? this.deps.groups.otherKeys() : set === RSC.LOCAL ? this.deps.groups.ourKeys() : this.deps.groups.allKeys();
+    const keys = this.keysOf(set);
     const name = rscName(set);
     void this.host.track(async () => {
       this.log.info(`give up ${name} HA resources (standby).`);
@@ -231,7 +245,7 @@ export class StandbyProtocol {
   /** go_standby(OTHER): acquire the complement of what the requester gives up. */
   private acquire(set: RscSet, reply: Phase): void {
     const act = mirror(set);
-    const keys = act === RSC.FOREIGN ? this.deps.groups.otherKeys() : act === RSC.LOCAL ? this.deps.groups.ourKeys() : this.deps.groups.allKeys();
+    const keys = this.keysOf(act);
     const name = rscName(act);
     void this.host.track(async () => {
       this.log.info(`acquire ${name} HA resources (standby).`);

@@ -34,6 +34,11 @@ export interface ControllerOptions {
   failedStartStandbyDelayMs?: number;
   /** STONITH devices: a dead node that may hold resources is reset before its groups are taken. */
   fencer?: Fencer;
+  /**
+   * heartbeat-ts.cf monitoring: a reason to refuse taking these groups in a
+   * standby exchange (one failed here within its failure window).
+   */
+  acquireVeto?: (keys: string[]) => string | undefined;
   /** Legacy: longest wait at comm-up for heard peers to tell their status (about two keepalives). */
   peerStatusWaitMs?: number;
 }

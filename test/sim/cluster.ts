@@ -8,6 +8,7 @@
 import { parseAuthKeys } from '../../lib/config/authkeys.js';
 import { parseHaCf } from '../../lib/config/hacf.js';
 import { parseHaResources } from '../../lib/config/haresources.js';
+import type { MonitorSpec } from '../../lib/config/hbts-cf.js';
 import type { AuthKeys, HaConfig, ResourceGroup } from '../../lib/config/types.js';
 import type { Cluster } from '../../lib/membership/cluster.js';
 import { MemoryStateStore } from '../../lib/membership/state-files.js';
@@ -26,6 +27,8 @@ export interface SimOptions {
   /** Extra ha.cf lines. */
   hacfExtra?: string;
   seed?: number;
+  /** heartbeat-ts.cf monitor lines (every node has the same); absent: no file, 3.0.6's behaviour. */
+  monitors?: MonitorSpec[];
 }
 
 export interface LogEntry {
@@ -117,7 +120,8 @@ export class SimCluster {
         clock: this.clock,
         log: simLogger(this.clock, name, this.timeline),
         store,
-        scripts: new SimScripts(machine),
+        scripts: new SimScripts(machine, this.clock),
+        ...(this.o.monitors ? { monitors: this.o.monitors } : {}),
         random: seededRandom(this.seed * 31 + this.o.nodes.indexOf(name)),
       },
       attachments: () => [],
@@ -132,7 +136,7 @@ export class SimCluster {
     const node = this.running.get(name);
     if (!node) return;
     this.running.delete(name);
-    node.runtime.current?.resources?.controller.stop();
+    node.runtime.current?.resources?.halt();
     await node.runtime.current?.messaging.stop();
   }
 

@@ -48,6 +48,7 @@ function setup() {
       return Promise.resolve();
     },
     setKeys: () => void calls.push('keys'),
+    setMonitors: (specs) => void calls.push(`monitors ${specs.map((m) => `${m.resource}@${m.intervalMs}`).join(',')}`),
   };
   const log = memoryLogger();
   const reloader = new Reloader({
@@ -107,5 +108,25 @@ describe('reload (SIGHUP)', () => {
     await reloader.reload();
     expect(log.lines).toContain('info: Rereading authentication file.');
     expect(calls).toEqual(['messaging keepalive=2000', 'keys']);
+  });
+
+  it('applies a changed heartbeat-ts.cf: the new monitors at once', async () => {
+    const { dir, reloader, log, calls } = setup();
+    write(join(dir, 'heartbeat-ts.cf'), 'monitor dummy::web interval=5s\n');
+    await reloader.reload();
+    expect(calls).toEqual(['monitors dummy::web@5000']);
+    expect(log.lines).toContain(`info: ${dir}/heartbeat-ts.cf changed: 1 monitored resource(s) now.`);
+    log.lines.length = 0;
+    await reloader.reload();
+    expect(log.lines).toEqual(['info: Configuration unchanged.']);
+  });
+
+  it('keeps the running monitors when the new heartbeat-ts.cf is wrong, with file:line', async () => {
+    const { dir, reloader, log, calls } = setup();
+    write(join(dir, 'heartbeat-ts.cf'), '# web\nmonitor dummy::nosuch interval=5s\n');
+    await reloader.reload();
+    expect(log.lines.some((l) => l.startsWith('ERROR: Reload: ') && l.includes(`${dir}/heartbeat-ts.cf:2`))).toBe(true);
+    expect(log.lines).toContain('ERROR: Configuration error on reload: keeping the running configuration.');
+    expect(calls).toEqual([]);
   });
 });
