@@ -1,21 +1,17 @@
 /**
- * v1 resource management (spec 6): who holds which haresources groups.
- * The nice_failback negotiation (`starting` / `resource`), the standby
- * 3-phase protocol (`ask_resources`), takeover when a peer dies, the legacy
- * `ip-request` exchange and the audits — heartbeat's hb_resource.c and its
- * rc.d/mach_down scripts, as one event-driven state machine. This object
- * alone owns the resource state and holdings; the standby protocol, the
- * work tracker and the legacy exchange report to it through narrow
- * interfaces. Group work runs in-process through GroupManager; membership
- * only feeds events in.
+ * v1 resource management (spec 6; heartbeat's hb_resource.c and mach_down)
+ * as one event-driven state machine: negotiation, standby, takeover (after
+ * fencing where configured), the legacy `ip-request` exchange, the audits.
+ * It alone owns the holdings; its helpers report through narrow interfaces,
+ * and membership only feeds events in.
  */
 import { F, T } from '../wire/fields.js';
 import { HaMsg } from '../wire/message.js';
 import { Acquisition } from './acquire.js';
 import { ShutdownGate, StartupReport } from './gates.js';
 import { Negotiation, type NegotiationHost } from './negotiation.js';
-import { auditHoldings, mirror, RSC, rscName, type RscName, type RscSet } from './sets.js';
-import { Fencing } from './fencing.js';
+import { auditHoldings, mirror, mirrorOfHeld, RSC, rscName, type RscName, type RscSet } from './sets.js';
+import { type Fencing, fencingFor } from './fencing.js';
 import { StandbyProtocol, type StandbyHost } from './standby.js';
 import type { ControllerOptions, ResourceState } from './types.js';
 import { Work } from './work.js';
@@ -68,12 +64,7 @@ export class ResourceController {
       standbyAfterFailedStart: (set) => this.work.later(o.failedStartStandbyDelayMs ?? 30_000, () => this.requestStandby(set)),
       sendHeld: (stable, comment) => this.sendHeld(stable, comment),
     });
-    this.fencing = o.fencer === undefined ? undefined : new Fencing({
-      fencer: o.fencer, clock: o.clock, log: o.log,
-      report: (node, result) => this.sendStonith(node, result),
-      stillDead: (node) => o.cluster.normalNodes().find((n) => n.name === node)?.status === 'dead',
-      takeover: (node) => this.takeoverFromNode(node),
-    });
+    this.fencing = fencingFor(o, (node, result) => this.sendStonith(node, result), (node) => this.takeoverFromNode(node));
   }
 
   /** The negotiation's view of this controller: the holdings it reads and changes. */
@@ -203,7 +194,8 @@ export class ResourceController {
         if (msg.get(F.TO) === this.me) void this.acquire.legacy.onResponse(msg);
         break;
       case T.HB_TAKEOVER:
-        if (!fromMe) this.onHbTakeover(msg);
+        // a peer ran hb_takeover: we go standby for the mirrored set (rc.d/hb_takeover)
+        if (!fromMe) this.requestStandby(mirrorOfHeld(msg.get(F.RSC_HOLD)));
         break;
       default:
         void local;
@@ -344,13 +336,6 @@ export class ResourceController {
     }
     this.acquire.takeover(node);
     this.reqOurResources(true);
-  }
-
-  /** A peer ran hb_takeover: we go standby for the mirrored set (rc.d/hb_takeover). */
-  private onHbTakeover(msg: HaMsg): void {
-    const hold = msg.get(F.RSC_HOLD);
-    const set = hold === 'local' ? RSC.FOREIGN : hold === 'foreign' ? RSC.LOCAL : RSC.ALL;
-    this.requestStandby(set);
   }
 
   /** Groups held here while everything is stable (what a monitor checks); none in legacy mode (no holdings kept). */

@@ -34,6 +34,16 @@ export interface FencingOptions {
   takeover: (node: string) => void;
 }
 
+/** The controller's fencing, when devices are configured (none: 3.0.6's unfenced takeover). */
+export function fencingFor(
+  o: { fencer?: Fencer; clock: Clock; log: Logger; cluster: { normalNodes(): Array<{ name: string; status: string }> } },
+  report: FencingOptions['report'], takeover: FencingOptions['takeover'],
+): Fencing | undefined {
+  if (o.fencer === undefined) return undefined;
+  const stillDead = (node: string): boolean => o.cluster.normalNodes().find((n) => n.name === node)?.status === 'dead';
+  return new Fencing({ fencer: o.fencer, clock: o.clock, log: o.log, report, stillDead, takeover });
+}
+
 export class Fencing {
   /** Nodes being fenced, with their retry timer. */
   private readonly pending = new Map<string, TimerHandle | undefined>();

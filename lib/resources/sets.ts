@@ -24,6 +24,11 @@ export function mirror(set: RscSet): RscSet {
   return set;
 }
 
+/** The set to give up when a peer announces it holds `held` (hb_takeover's rsc_hold): the mirror, all when unknown. */
+export function mirrorOfHeld(held: string | undefined): RscSet {
+  return held === 'local' ? RSC.FOREIGN : held === 'foreign' ? RSC.LOCAL : RSC.ALL;
+}
+
 /** The holdings the audits of spec 6.3 look at. */
 export interface Holdings {
   iHold: RscSet;
