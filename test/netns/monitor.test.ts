@@ -15,7 +15,6 @@
  * Group: `node2 IPaddr::<vip>/24/eth0 httpd::/srv/www::80`, monitor
  * interval 2 s, timeout 5 s, max-failures 3. Measured times are printed.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, installRepoScripts, Member, OURS_CL_STATUS } from './failover-cluster.js';
 import { Failover } from './failover-scenario.js';
 import { ExclusivityMonitor, keepLogsAndDown } from './failover-support.js';
-import { authKeys, haCf, OURS, waitFor, waitForLog, logSize, writeHaConfig } from './harness/heartbeat.js';
+import { authKeys, haCf, runOursIn, waitFor, waitForLog, logSize, writeHaConfig } from './harness/heartbeat.js';
 import { Lab } from './harness/lab.js';
 import { signalAll } from './harness/proc.js';
 
@@ -36,24 +35,9 @@ const MONITOR = `monitor ${HTTPD} interval=2s timeout=5s on-fail=restart max-fai
 
 const scratch = mkdtempSync(join(tmpdir(), `hbts-monitor-${process.pid}-`));
 
-function runCli(dir: string, args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [OURS, ...args], {
-      env: {
-        PATH: process.env['PATH'] ?? '/usr/bin:/bin', HA_DIR: join(dir, 'ha.d'), HA_VARLIB: join(dir, 'lib'),
-        HA_VARRUN: join(dir, 'run'), HA_PIDFILE: join(dir, 'run.pid'), HA_INITDIR: join(dir, 'init.d'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+async function runCli(dir: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  const r = await runOursIn(dir, args);
+  return { code: r.code, out: `${r.stdout}${r.stderr}` };
 }
 
 function configDir(name: string, hbts: string): string {

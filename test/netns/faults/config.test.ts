@@ -11,48 +11,17 @@
  * scratch directory (no network is opened: every start here is refused);
  * the start and reload scenarios run in a lab.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIRECTIVES } from '../../../lib/config/directives.js';
-import { OURS, waitFor } from '../harness/heartbeat.js';
+import { OURS, runOursIn, waitFor } from '../harness/heartbeat.js';
 import { FaultCluster } from './support.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'hbts-faults-config-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(dir: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [OURS, ...args], {
-      env: {
-        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-        HA_DIR: join(dir, 'ha.d'),
-        HA_VARLIB: join(dir, 'lib'),
-        HA_VARRUN: join(dir, 'run'),
-        HA_PIDFILE: join(dir, 'run.pid'),
-        HA_INITDIR: join(dir, 'init.d'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** A valid two-node ha.cf with `bad` inserted as its first lines. */
 function haCfWith(bad: readonly string[]): string {
@@ -153,13 +122,13 @@ describe('every ha.cf directive with a bad value', () => {
   it.each(errorCases)('%s: `heartbeat -t` exits 6 with ha.cf:LINE, and a start stops there', async (name, c) => {
     const dir = makeDir(name, haCfWith(c.lines));
     const line = c.lines.length;
-    const check = await runCli(dir, ['-t']);
+    const check = await runOursIn(dir, ['-t']);
     expect(check.code, check.stderr).toBe(6);
     const at = check.stderr.split('\n').find((l) => l.startsWith(`${join(dir, 'ha.d/ha.cf')}:${line}: error: `));
     expect(at, check.stderr).toBeDefined();
     expect(at).toMatch(c.error);
     // a real start: same verdict, and nothing was touched
-    const start = await runCli(dir, ['-f']);
+    const start = await runOursIn(dir, ['-f']);
     expect(start.code, start.stderr).toBe(6);
     expect(start.stderr).toContain(`ha.cf:${line}: error: `);
     expect(start.stderr).toMatch(/Configuration error, heartbeat not started\./);
@@ -170,7 +139,7 @@ describe('every ha.cf directive with a bad value', () => {
   const freeCases = Object.entries(CASES).filter((e): e is [string, Extract<Case, { free: string }>] => 'free' in e[1]);
   it.each(freeCases)('%s accepts any text at parse time', async (name, c) => {
     const dir = makeDir(name, haCfWith(c.lines));
-    const check = await runCli(dir, ['-t']);
+    const check = await runOursIn(dir, ['-t']);
     expect(check.code, check.stderr).toBe(0);
     expect(check.stderr).not.toMatch(/: error: /);
   });

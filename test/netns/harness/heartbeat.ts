@@ -4,6 +4,7 @@
  * (dist/daemon/heartbeat.js in the foreground), plus probes: cl_status, logs,
  * addresses, mounts, ping and HTTP from the client namespace.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ExecResult, type Lab, type NodeId, type NodeProcess, REPO_ROOT } from './lab.js';
@@ -262,4 +263,40 @@ export async function httpGet(lab: Lab, from: NodeId, url: string, timeoutMs = 5
   const body = at >= 0 ? r.stdout.slice(0, at) : r.stdout;
   const status = at >= 0 ? Number(r.stdout.slice(at + marker.length)) || 0 : 0;
   return { code: r.code, status, body, stderr: r.stderr };
+}
+
+/** What a command-line run of heartbeat-ts gave. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * heartbeat-ts's command line (`-t`, `-f`, …) on the host with every path
+ * under `dir` (ha.d, lib, run, init.d): configuration checks need no lab.
+ */
+export function runOursIn(dir: string, args: string[]): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [OURS, ...args], {
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HA_DIR: join(dir, 'ha.d'),
+        HA_VARLIB: join(dir, 'lib'),
+        HA_VARRUN: join(dir, 'run'),
+        HA_PIDFILE: join(dir, 'run.pid'),
+        HA_INITDIR: join(dir, 'init.d'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
