@@ -32,6 +32,8 @@ PACKAGES=(
   "dpkg-dev        dpkg-shlibdeps"   # npm run package: the .deb's shared-library Depends
   "binutils        strip"       # npm run package: strips the native addons
   "lintian         lintian"     # package.test.ts checks the .deb
+  "corosync        corosync"    # hb2pcmk's output run for real (pcmk-migration.test.ts)
+  "pacemaker       pacemakerd"
 )
 
 log() { echo "ensure-os-packages: $*" >&2; }

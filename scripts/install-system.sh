@@ -12,7 +12,7 @@
 #   /etc/init.d/heartbeat              LSB init script        (same rule)
 #   /etc/systemd/system/heartbeat.service  systemd unit       (same rule)
 #   /usr/sbin/heartbeat                the daemon             (same rule)
-#   /usr/bin/{cl_status,hb_status,hb_standby,hb_takeover,hb_rsctest}   (same rule)
+#   /usr/bin/{cl_status,hb_status,hb_standby,hb_takeover,hb_rsctest,hb2pcmk}   (same rule)
 #   /usr/share/heartbeat/{hb_standby,hb_takeover}  links, only where absent
 #   /usr/lib/heartbeat-ts/             the application: dist/, the production
 #                                      node_modules, package.json, bin/
@@ -169,7 +169,8 @@ ensure_dir "$LIB"
 (cd "$REPO" && { find dist -type f ! -name '*.map'; find native/build/Release -maxdepth 1 -type f -name '*.node' 2>/dev/null; } | sort) > "$STAGE/dist-files"
 install_program_tree "$STAGE/dist-files"
 install_file "$REPO/package.json" "$LIB/package.json" 644 program
-for t in heartbeat cl_status hb_status hb_standby hb_takeover hb_rsctest ipfail; do install_file "$REPO/bin/$t" "$LIB/bin/$t" 755 program; done
+for t in heartbeat cl_status hb_status hb_standby hb_takeover hb_rsctest hb2pcmk ipfail; do install_file "$REPO/bin/$t" "$LIB/bin/$t" 755 program; done
+install_file "$REPO/packaging/ocf/hbscript" "$LIB/packaging/ocf/hbscript" 755 program
 install_file "$REPO/scripts/uninstall-system.sh" "$LIB/uninstall-system.sh" 755 program
 # Production dependencies only (no compilers or test runners).
 (cd "$REPO" && npm ls --omit=dev --parseable --all 2>/dev/null | sed -n "s|^$REPO/||p" | grep '^node_modules/' | sort -u) > "$STAGE/deps" || true
@@ -203,11 +204,11 @@ wrapper() {   # wrapper TOOL: the script put on PATH
 }
 wrapper heartbeat
 install_file "$STAGE/heartbeat" /usr/sbin/heartbeat 755 script
-for t in cl_status hb_status hb_standby hb_takeover hb_rsctest; do
+for t in cl_status hb_status hb_standby hb_takeover hb_rsctest hb2pcmk; do
   wrapper $t
   install_file "$STAGE/$t" "/usr/bin/$t" 755 script
   # Where Heartbeat keeps hb_standby/hb_takeover ($HA_NOARCHBIN), for users' rc.d scripts.
-  [ $t = cl_status ] || [ $t = hb_status ] || [ $t = hb_rsctest ] || install_link "$FINAL/usr/bin/$t" "/usr/share/heartbeat/$t"
+  [ $t = cl_status ] || [ $t = hb_status ] || [ $t = hb_rsctest ] || [ $t = hb2pcmk ] || install_link "$FINAL/usr/bin/$t" "/usr/share/heartbeat/$t"
 done
 
 # ---------------------------------------------------------------- init script, unit

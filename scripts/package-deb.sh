@@ -6,7 +6,7 @@
 # replaces it in place (README.md, section "Debian package"):
 #   /usr/lib/heartbeat-ts/            dist/, bin/, package.json, the production
 #                                     node_modules, the native addon
-#   /usr/sbin/heartbeat, /usr/bin/{cl_status,hb_status,hb_standby,hb_takeover}
+#   /usr/sbin/heartbeat, /usr/bin/{cl_status,hb_status,hb_standby,hb_takeover,hb_rsctest,hb2pcmk}
 #   /usr/share/heartbeat/{hb_standby,hb_takeover}, /usr/libexec/heartbeat/{heartbeat,ipfail},
 #   /usr/lib/heartbeat/{heartbeat,hb_standby,hb_takeover,ipfail}
 #                                     where 3.0.6 and older Heartbeat packages keep them
@@ -65,7 +65,8 @@ mkdir -p "$APP/bin" "$APP/native/build/Release"
 (cd "$REPO" && find dist/daemon dist/lib -type f ! -name '*.map' -print0 |
   tar -cf - --null -T -) | tar -xf - -C "$APP"
 install -m 644 "$REPO/package.json" "$REPO/package-lock.json" "$APP/"
-install -m 755 "$REPO"/bin/{heartbeat,cl_status,hb_status,hb_standby,hb_takeover,hb_rsctest} "$APP/bin/"
+install -m 755 "$REPO"/bin/{heartbeat,cl_status,hb_status,hb_standby,hb_takeover,hb_rsctest,hb2pcmk} "$APP/bin/"
+install -D -m 755 "$REPO/packaging/ocf/hbscript" "$APP/packaging/ocf/hbscript"
 say "building the native addon (node-gyp, dpkg-buildflags hardening=+all)"
 mkdir "$STAGE/native" && cp "$REPO"/native/{binding.gyp,build.mjs} "$REPO"/native/*.c "$REPO"/native/*.h "$STAGE/native/"
 (
@@ -140,7 +141,7 @@ wrapper() {   # wrapper PATH TOOL
 }
 mkdir -p "$ROOT/usr/sbin" "$ROOT/usr/bin" "$ROOT/usr/share/heartbeat" "$ROOT/usr/libexec/heartbeat"
 wrapper /usr/sbin/heartbeat heartbeat
-for t in cl_status hb_status hb_standby hb_takeover hb_rsctest; do wrapper "/usr/bin/$t" "$t"; done
+for t in cl_status hb_status hb_standby hb_takeover hb_rsctest hb2pcmk; do wrapper "/usr/bin/$t" "$t"; done
 # Where Heartbeat 3.0.6 (Debian) has them: users' rc.d scripts and ha.cf call these.
 ln -s ../../bin/hb_standby "$ROOT/usr/share/heartbeat/hb_standby"
 ln -s ../../bin/hb_takeover "$ROOT/usr/share/heartbeat/hb_takeover"
