@@ -199,7 +199,11 @@ describe('Debian package', () => {
 
   it('on an unconfigured node: creates hacluster/haclient, does not start the daemon', async () => {
     const l = lab!;
-    await shInRoot(l, 1, root, 'mv /etc/ha.d/authkeys /etc/ha.d/authkeys.off; userdel hacluster; groupdel haclient');
+    // A machine without the accounts has no dpkg overrides naming them either (pacemaker's, when
+    // the host has it installed, would make dpkg refuse to run once the user is gone).
+    await shInRoot(l, 1, root, 'mv /etc/ha.d/authkeys /etc/ha.d/authkeys.off; '
+      + "dpkg-statoverride --list | awk '$1 == \"hacluster\" || $2 == \"haclient\" { print $4 }' | xargs -r -n1 dpkg-statoverride --remove; "
+      + 'userdel hacluster; groupdel haclient');
     const out = await dpkg(l, ['-i', `${PKG_MOUNT}/${deb}`]);
     expect(out).toContain('heartbeat-ts: not started: /etc/ha.d/ha.cf and /etc/ha.d/authkeys are needed');
     expect(await shInRoot(l, 1, root, 'test -e /var/run/heartbeat.pid && echo running || echo stopped')).toBe('stopped\n');
