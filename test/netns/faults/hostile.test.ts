@@ -194,23 +194,35 @@ describe('hostile input against a live daemon', () => {
     await setKeys(k, `auth 2\n2 sha1 ${K2}\n`);
     await new Promise((r) => setTimeout(r, 3000));
     const before = totals(k, 1);
+    const drops0 = udpDrops(k, 1);
     const res = await send(k, {
-      count: 3000, rate: 1000, seed: 7, captured,
+      count: 3000, rate: 500, seed: 7, captured,
       signers: [{ name: 'retired', num: 1, method: 'sha1', key: K1 }, { name: 'wrong', num: 2, method: 'sha1', key: WRONG }],
       categories: ['retired', 'wrong', 'replay'],
     });
-    await new Promise((r) => setTimeout(r, (REPORT_S + 2) * 1000));
-    const after = totals(k, 1);
+    // until a report adds nothing: a loaded daemon may still be draining its socket when one is printed
+    let last = '';
+    const after = await waitFor(async () => {
+      await new Promise((r) => setTimeout(r, (REPORT_S + 1) * 1000));
+      const t = totals(k, 1);
+      const seen = String(rejected(t)); // accepted keeps growing with the peer's heartbeats
+      const same = seen === last;
+      last = seen;
+      return same ? t : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 0, what: 'the reject totals to settle', until: (t) => t !== undefined }) as Totals;
     const unknown = after['unknown-key'] - before['unknown-key'];
     const bad = after['bad-digest'] - before['bad-digest'];
-    k.note(`keys: ${JSON.stringify(res.byCategory)} -> unknown-key +${unknown}, bad-digest +${bad}`);
+    // what the kernel dropped (receive buffer full on a loaded machine) never reached the daemon
+    const dropped = udpDrops(k, 1) - drops0;
+    k.note(`keys: ${JSON.stringify(res.byCategory)} -> unknown-key +${unknown}, bad-digest +${bad}, dropped by the kernel ${dropped}`);
     // key 1 is no longer known: messages signed with it, and replays of old traffic, name an unknown key
-    expect(unknown).toBeGreaterThanOrEqual(0.9 * ((res.byCategory['retired'] ?? 0) + (res.byCategory['replay'] ?? 0)));
-    expect(bad).toBeGreaterThanOrEqual(0.9 * (res.byCategory['wrong'] ?? 0));
+    expect(unknown).toBeGreaterThanOrEqual(0.9 * ((res.byCategory['retired'] ?? 0) + (res.byCategory['replay'] ?? 0)) - dropped);
+    expect(bad).toBeGreaterThanOrEqual(0.9 * (res.byCategory['wrong'] ?? 0) - dropped);
+    expect(unknown + bad + dropped).toBeGreaterThanOrEqual(0.9 * res.sent);
     // the nodes themselves moved to key 2 together and never lost each other
     expect(after.accepted).toBeGreaterThan(before.accepted);
     for (const [n, i] of [1, 2].entries()) expect(k.log(i).slice(at[n])).not.toMatch(/is dead|returning after partition/);
-  }, 120_000);
+  }, 180_000);
 
   it('a reload to crc, and a start with crc, warn that crc authenticates nothing', async () => {
     const k = cl();
