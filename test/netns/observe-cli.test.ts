@@ -119,7 +119,9 @@ describe('systemd notify and hb_status against real daemons', () => {
     }, { timeoutMs: 120_000, what: 'node1 holding both groups', until: (d) => d.groups.every((g) => g.holder === 'node1') });
     expect(doc.nodes.find((n) => n.name === 'node2')?.status).toBe('dead');
     expect(doc.events).toContainEqual(expect.objectContaining({ kind: 'node', node: 'node2', status: 'dead' }));
-    expect(doc.events).toContainEqual(expect.objectContaining({ kind: 'holder', status: 'node1', previous: 'node2' }));
+    // node2's group: from node2 to node1, possibly through "nobody" if a poll fell inside the takeover
+    expect(doc.events).toContainEqual(expect.objectContaining({ kind: 'holder', status: 'node1' }));
+    expect(doc.events.some((e) => e.kind === 'holder' && (e as { previous?: string | null }).previous === 'node2')).toBe(true);
   }, 180_000);
 
   it('STOPPING=1 on SIGTERM, before the daemon exits', async () => {
