@@ -183,7 +183,9 @@ async function watchLeftovers(ctx: StepContext, scriptPid: number | undefined, r
     leftInSession = scriptPid === undefined ? [] : ours.filter((p) => p.sid === scriptPid);
     const waited = Date.now() - exitedAt;
     if (waited > EXIT_SLACK_MS) for (const p of [...pipeHolders, ...leftInSession]) seen.set(p.pid, p);
-    if ((pipeHolders.length === 0 && leftInSession.length === 0) || waited >= ctx.lingerMs) break;
+    // an output still open with no holder found yet: a helper just starting (setsid forks), look again
+    const outputOpen = reader !== undefined && outPath !== undefined && !reader.ended;
+    if ((pipeHolders.length === 0 && leftInSession.length === 0 && !outputOpen) || waited >= ctx.lingerMs) break;
     await sleep(100);
   }
   const stillThere = new Set([...pipeHolders, ...leftInSession].map((p) => p.pid));
