@@ -12,6 +12,7 @@ import { VERSION, type Attachment, type RunContext } from './run.js';
 import { SystemdStatus } from './systemd.js';
 import { WatchdogAttachment } from './watchdog.js';
 import { EventRecorder, groupEntries, type GroupEntry } from './overview.js';
+import { ObservedFeed } from './http/feed.js';
 
 /** What the API reports as the version (heartbeat reports `3.0.6 (node: <hg id>)`). */
 export const API_VERSION = `${VERSION} (heartbeat-ts 0.1.0)`;
@@ -35,6 +36,7 @@ export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   });
   list.push(api);
   list.push(new EventRecorder({ log: ctx.events, clock: ctx.clock, groups }));
+  list.push(new ObservedFeed(ctx.observed));
   // Last, so that respawned clients (ipfail) stop before the API closes.
   const env = scriptEnvironment({ config: ctx.config, groups: ctx.groups, paths: ctx.paths, nodename: ctx.nodename, log: ctx.log });
   // Clients sign on as soon as they start: they start once the API sockets listen.

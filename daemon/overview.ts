@@ -29,7 +29,7 @@ export interface GroupEntry {
   state: 'stable' | 'transition';
 }
 
-export type EventKind = 'node' | 'link' | 'restart' | 'partition-heal' | 'stalled' | 'holder';
+export type EventKind = 'node' | 'link' | 'restart' | 'partition-heal' | 'stalled' | 'holder' | 'late' | 'standby' | 'failover';
 
 export interface ClusterEvent {
   /** Wall-clock time, ISO 8601 UTC. */

@@ -8,7 +8,7 @@
  * log says so, with what changed; a restart applies it.
  */
 import { statSync } from 'node:fs';
-import { HBTS_CF_NAME, type MonitorSpec } from '../lib/config/hbts-cf.js';
+import { HBTS_CF_NAME, type HttpListen, type MonitorSpec } from '../lib/config/hbts-cf.js';
 import { loadConfiguration } from '../lib/config/load.js';
 import { formatProblem } from '../lib/config/problems.js';
 import type { AuthKeys, HaConfig, ResourceGroup } from '../lib/config/types.js';
@@ -33,6 +33,8 @@ export interface Reloadable {
   setKeys(keys: AuthKeys): void;
   /** heartbeat-ts.cf `monitor` lines, applied at once. */
   setMonitors(specs: readonly MonitorSpec[]): void;
+  /** heartbeat-ts.cf `http_listen` now (undefined: none). */
+  setHttpListen(where: HttpListen | undefined): void;
 }
 
 export interface ReloaderOptions {
@@ -90,6 +92,7 @@ export class Reloader {
         this.hbtsMtime = hbtsNow;
         log.info(`${haDir}/${HBTS_CF_NAME} changed: ${loaded.hbts.monitors.length} monitored resource(s) now.`);
         this.target.setMonitors(loaded.hbts.monitors);
+        this.target.setHttpListen(loaded.hbts.httpListen);
       }
       if (!refused && !applied && !hbtsChanged) log.info('Configuration unchanged.');
     } catch (err) {

@@ -2,7 +2,7 @@
  * The daemon process itself (after option handling): pid file, logging,
  * the node, signals, graceful shutdown and reload.
  */
-import type { HbtsConfig } from '../lib/config/hbts-cf.js';
+import type { HbtsConfig, HttpListen } from '../lib/config/hbts-cf.js';
 import type { AuthKeys, HaConfig, ResourceGroup } from '../lib/config/types.js';
 import type { MonitorEntry } from '../lib/resources/monitor.js';
 import { NodeRuntime, type Attachment } from '../lib/node/runtime.js';
@@ -19,6 +19,9 @@ import { removePid, runState, writePid } from './pidfile.js';
 import { SdNotifier } from './systemd.js';
 import { EventLog } from './overview.js';
 import { applyRealtime } from './realtime.js';
+import { observe, startHttp } from './http/setup.js';
+import type { ObservedState } from './http/observed.js';
+import { hostname } from 'node:os';
 
 export const VERSION = '3.0.6';
 
@@ -44,6 +47,8 @@ export interface AttachmentContext {
   stopping: () => boolean;
   /** Recent cluster events, kept across restarts (hb_status). */
   events: EventLog;
+  /** What /metrics and the status page show, kept across restarts. */
+  observed: ObservedState;
 }
 
 export interface RunContext {
@@ -140,22 +145,26 @@ function logBanner(config: HaConfig, log: Logger): void {
   log.info(`heartbeat: version ${VERSION}`);
 }
 
-function makeRuntime(ctx: RunContext, log: Logger, systemd: SdNotifier | undefined): NodeRuntime {
+function makeRuntime(ctx: RunContext, log: Logger, systemd: SdNotifier | undefined): { runtime: NodeRuntime; observed: ObservedState } {
   const events = new EventLog();
   const { options, paths, nodename } = ctx;
   // -M, or a crm/pacemaker cluster: no v1 resource management.
   const manageResources = !options.noResources && !ctx.config.crm;
-  const parts = { ...realParts({ config: ctx.config, keys: ctx.keys, groups: ctx.groups, nodename, paths, log, manageResources }), monitors: ctx.hbts?.monitors ?? [] };
-  const runtime: NodeRuntime = new NodeRuntime({
+  let runtime: NodeRuntime | undefined;
+  const { state: observed, parts } = observe({
+    parts: { ...realParts({ config: ctx.config, keys: ctx.keys, groups: ctx.groups, nodename, paths, log, manageResources }), monitors: ctx.hbts?.monitors ?? [] },
+    groups: ctx.groups, events, version: VERSION, runtime: () => runtime,
+  });
+  runtime = new NodeRuntime({
     parts,
     pid: process.pid,
     attachments: (node, config) => ctx.makeAttachments({
       log, config, groups: ctx.groups, paths, nodename, options, resources: node.resources?.controller, clock: parts.clock,
       monitors: () => node.resources?.monitors() ?? [],
-      systemd, stopping: () => runtime.phase === 'stopping', events,
+      systemd, stopping: () => runtime?.phase === 'stopping', events, observed,
     }),
   });
-  return runtime;
+  return { runtime, observed };
 }
 
 export async function runDaemon(ctx: RunContext): Promise<number> {
@@ -168,7 +177,7 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
   applyRealtime(ctx.config, options.noRealtime, log);
 
   const systemd = SdNotifier.fromEnv(process.env, log);
-  const runtime = makeRuntime(ctx, log, systemd);
+  const { runtime, observed } = makeRuntime(ctx, log, systemd);
   try {
     await runtime.start();
   } catch (err) {
@@ -179,9 +188,11 @@ export async function runDaemon(ctx: RunContext): Promise<number> {
     return 1;
   }
   ctx.notifyReady();
-  const signals = new SignalHandlers(ctx, runtime, logRoot);
+  const http = await startHttp(observed, ctx.hbts?.httpListen, log, [ctx.nodename, hostname()]);
+  const signals = new SignalHandlers(ctx, runtime, logRoot, (where) => void http.configure(where));
   signals.install();
   const exitCode = await runtime.exited;
+  await http.close();
   systemd?.close();
   signals.remove();
   removePid(paths.pidFile, process.pid);
@@ -196,7 +207,8 @@ class SignalHandlers {
   private readonly reloader: Reloader;
   private readonly handlers: [NodeJS.Signals, () => void][];
 
-  constructor(private readonly ctx: RunContext, private readonly runtime: NodeRuntime, private readonly logRoot: LogRoot) {
+  constructor(private readonly ctx: RunContext, private readonly runtime: NodeRuntime, private readonly logRoot: LogRoot,
+    setHttpListen: (where: HttpListen | undefined) => void) {
     this.debugBoost = ctx.options.debug;
     this.reloader = new Reloader({
       haDir: ctx.paths.haDir,
@@ -212,6 +224,7 @@ class SignalHandlers {
       reloadMessaging: (config, keys) => runtime.reloadMessaging(config, keys),
       setKeys: (keys) => runtime.setKeys(keys),
       setMonitors: (specs) => runtime.setMonitors(specs),
+      setHttpListen,
     });
     this.handlers = [
       ['SIGTERM', () => runtime.shutdown()],

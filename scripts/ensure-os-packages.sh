@@ -34,6 +34,8 @@ PACKAGES=(
   "lintian         lintian"     # package.test.ts checks the .deb
   "corosync        corosync"    # hb2pcmk's output run for real (pcmk-migration.test.ts)
   "pacemaker       pacemakerd"
+  "prometheus      prometheus"  # scrapes the daemon's /metrics (test/netns/http-metrics.test.ts)
+  "chromium        chromium"    # the live status page in a real headless browser (test/netns/http-page.test.ts)
 )
 
 log() { echo "ensure-os-packages: $*" >&2; }

@@ -193,6 +193,10 @@ function applyHttpListen(ctx: HbtsContext, args: string[]): void {
     return;
   }
   ctx.cfg.httpListen = { host, port, line: ctx.line };
+  if (!/^127\./.test(host) && host !== '::1') {
+    hbtsProblem(ctx, 'warning', 'HBTS_HTTP_EXPOSED',
+      `http_listen: ${printable(text)} is not a loopback address: anyone who reaches it reads the cluster's state (there is no authentication); keep it on a management network`);
+  }
 }
 
 /** The one table of heartbeat-ts.cf directives. */

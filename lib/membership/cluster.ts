@@ -17,6 +17,7 @@ import type { Logger } from '../util/log.js';
 import { F, T, isUnsequencedType } from '../wire/fields.js';
 import { HaMsg } from '../wire/message.js';
 import { CommUp } from './comm-up.js';
+import { MembershipCounters } from './counters.js';
 import type { ClusterEvents } from './events.js';
 import { Liveness } from './liveness.js';
 import { NodeTable } from './node-table.js';
@@ -59,6 +60,8 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   /** Our own messages, waiting for the next turn to reach our receive path. */
   private readonly loopback: HaMsg[] = [];
   readonly startedAtMs: number;
+  /** Totals for observers (/metrics); membership itself never reads them. */
+  readonly counters = new MembershipCounters();
 
   constructor(private readonly opts: ClusterOptions) {
     super();
@@ -122,6 +125,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       generation: opts.generation,
       peerRestart: (name) => this.emit('peerRestart', name),
       partitionHealed: (name) => this.partitionHealed(name),
+      counters: this.counters,
     });
     this.comm = new CommUp({
       nodes: () => this.table.all(),
@@ -237,6 +241,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       .add(F.DEADTIME, this.advertisedDeadtimeMs.toString(16));
     if (this.flowControl) m.add(F.PROTOCOL, '1');
     this.send(m);
+    this.counters.heartbeatsSent++;
     this.emit('statusSent');
   }
 
@@ -347,8 +352,10 @@ export class Cluster extends EventEmitter<ClusterEvents> {
       this.flowControl = false;
     }
     const interval = this.liveness.sinceStatus(node.name);
+    if (node !== this.me) this.counters.peer(node.name).heartbeats++;
     if (interval !== undefined && node !== this.me) {
       const ms = Math.round(interval);
+      if (ms > this.cfg.warntimeMs) this.counters.peer(node.name).late++;
       if (ms > this.cfg.deadtimeMs) {
         this.log.crit(`Late heartbeat: Node ${node.name}: interval ${ms} ms (> deadtime)`);
         this.markDead(node.name);

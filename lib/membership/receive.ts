@@ -10,6 +10,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { F, T, isUnsequencedType } from '../wire/fields.js';
 import type { HaMsg } from '../wire/message.js';
+import type { MembershipCounters } from './counters.js';
 import type { Liveness } from './liveness.js';
 import type { NodeTable } from './node-table.js';
 import type { NodeInfo } from './nodes.js';
@@ -50,6 +51,8 @@ export interface ReceiveOptions {
   peerRestart(name: string): void;
   /** A peer we had declared dead came back with the same generation. */
   partitionHealed(name: string): void;
+  /** Totals for observers. */
+  counters: MembershipCounters;
 }
 
 export class ReceivePath {
@@ -163,10 +166,12 @@ export class ReceivePath {
     if (decision.heal) this.o.partitionHealed(from);
     if (decision.lostALot) {
       this.o.log.error('lost a lot of packets!');
+      this.o.counters.peer(from).lostALot++;
       this.o.reliability.cancelRexmits(from);
     }
     if (decision.lost) {
       const n = decision.lost.to - decision.lost.from + 1;
+      this.o.counters.peer(from).lost += n;
       this.o.log.warn(`${n} lost packet(s) for [${from}] [${decision.lost.from - 1}:${decision.lost.to + 1}]`);
       this.o.reliability.requestRexmit(from, decision.lost.from, decision.lost.to);
     }

@@ -6,6 +6,7 @@
  * Operations run one after another on a queue; the phase says what the
  * node is doing, and a later request sees it.
  */
+import type { AuthCounters } from '../auth/authenticator.js';
 import type { MonitorSpec } from '../config/hbts-cf.js';
 import type { AuthKeys, HaConfig } from '../config/types.js';
 import type { Cluster } from '../membership/cluster.js';
@@ -17,6 +18,8 @@ import type { Messaging } from './messaging.js';
 /** What attachments see of the running node. */
 export interface NodeHandle {
   readonly cluster: Cluster;
+  /** Packets accepted and rejected per reason (observers: /metrics). */
+  readonly auth?: { snapshot(): AuthCounters };
 }
 
 /** Something that runs on top of the node (API server, FIFO, respawned clients, rc.d hooks). */
