@@ -53,6 +53,13 @@ describe('heartbeat-ts.cf parser', () => {
     expect(r.problems.map((p) => [p.code, p.line, p.file, p.severity])).toEqual([[code, 2, FILE, 'error']]);
   });
 
+  it('warns when http_listen is not on loopback (no authentication)', () => {
+    expect(parse('http_listen 127.0.0.2:9694\n').problems).toEqual([]);
+    const r = parse('# lan\nhttp_listen 10.0.0.1:9694\n');
+    expect(r.problems.map((p) => [p.code, p.line, p.severity])).toEqual([['HBTS_HTTP_EXPOSED', 2, 'warning']]);
+    expect(r.value?.httpListen).toEqual({ host: '10.0.0.1', port: 9694, line: 2 });
+  });
+
   it('refuses a second quorum line and a second monitor of one resource', () => {
     const r = parse('quorum off\nquorum majority\nmonitor a interval=1\nmonitor a interval=2\n');
     expect(r.problems.map((p) => [p.code, p.line])).toEqual([['HBTS_DUPLICATE', 2], ['HBTS_DUPLICATE', 4]]);

@@ -56,6 +56,7 @@ function setup() {
     },
     setKeys: () => void calls.push('keys'),
     setMonitors: (specs) => void calls.push(`monitors ${specs.map((m) => `${m.resource}@${m.intervalMs}`).join(',')}`),
+    setHttpListen: (w) => void calls.push(`http ${w ? `${w.host}:${w.port}` : 'off'}`),
   };
   const log = memoryLogger();
   const reloader = new Reloader({
@@ -119,9 +120,16 @@ describe('reload (SIGHUP)', () => {
     const { dir, reloader, log, calls } = setup();
     write(join(dir, 'heartbeat-ts.cf'), 'monitor dummy::web interval=5s\n');
     await reloader.reload();
-    expect(calls).toEqual(['monitors dummy::web@5000']);
+    expect(calls).toEqual(['monitors dummy::web@5000', 'http off']);
     expect(log.lines).toContain(`info: ${dir}/heartbeat-ts.cf changed: 1 monitored resource(s) now.`);
     await expectQuietReload(reloader, log);
+  });
+
+  it('applies a changed http_listen (the server re-listens; removed: closed)', async () => {
+    const { dir, reloader, calls } = setup();
+    write(join(dir, 'heartbeat-ts.cf'), 'http_listen 127.0.0.1:9694\n');
+    await reloader.reload();
+    expect(calls).toEqual(['monitors ', 'http 127.0.0.1:9694']);
   });
 
   it('keeps the running monitors when the new heartbeat-ts.cf is wrong, with file:line', async () => {
