@@ -33,6 +33,8 @@ export interface Reloadable {
   setKeys(keys: AuthKeys): void;
   /** heartbeat-ts.cf `monitor` lines, applied at once. */
   setMonitors(specs: readonly MonitorSpec[]): void;
+  /** heartbeat-ts.cf `quorum` now. */
+  setQuorum(mode: 'off' | 'majority'): void;
   /** heartbeat-ts.cf `http_listen` now (undefined: none). */
   setHttpListen(where: HttpListen | undefined): void;
 }
@@ -92,6 +94,7 @@ export class Reloader {
         this.hbtsMtime = hbtsNow;
         log.info(`${haDir}/${HBTS_CF_NAME} changed: ${loaded.hbts.monitors.length} monitored resource(s) now.`);
         this.target.setMonitors(loaded.hbts.monitors);
+        this.target.setQuorum(loaded.hbts.quorum);
         this.target.setHttpListen(loaded.hbts.httpListen);
       }
       if (!refused && !applied && !hbtsChanged) log.info('Configuration unchanged.');

@@ -152,7 +152,7 @@ function makeRuntime(ctx: RunContext, log: Logger, systemd: SdNotifier | undefin
   const manageResources = !options.noResources && !ctx.config.crm;
   let runtime: NodeRuntime | undefined;
   const { state: observed, parts } = observe({
-    parts: { ...realParts({ config: ctx.config, keys: ctx.keys, groups: ctx.groups, nodename, paths, log, manageResources }), monitors: ctx.hbts?.monitors ?? [] },
+    parts: { ...realParts({ config: ctx.config, keys: ctx.keys, groups: ctx.groups, nodename, paths, log, manageResources }), monitors: ctx.hbts?.monitors ?? [], quorum: ctx.hbts?.quorum ?? 'off' },
     groups: ctx.groups, events, version: VERSION, runtime: () => runtime,
   });
   runtime = new NodeRuntime({
@@ -224,6 +224,7 @@ class SignalHandlers {
       reloadMessaging: (config, keys) => runtime.reloadMessaging(config, keys),
       setKeys: (keys) => runtime.setKeys(keys),
       setMonitors: (specs) => runtime.setMonitors(specs),
+      setQuorum: (mode) => runtime.setQuorum(mode),
       setHttpListen,
     });
     this.handlers = [

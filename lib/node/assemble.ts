@@ -10,6 +10,7 @@ import type { Medium } from '../media/medium.js';
 import type { Signer } from '../membership/reliability.js';
 import type { StateStore } from '../membership/state-files.js';
 import type { Fencer } from '../resources/fencing.js';
+import type { QuorumMode } from '../resources/quorum.js';
 import type { ResourceScripts } from '../resources/script-runner.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -41,6 +42,8 @@ export interface NodeParts {
   fencer?: Fencer;
   /** heartbeat-ts.cf `monitor` lines. */
   monitors?: readonly MonitorSpec[];
+  /** heartbeat-ts.cf `quorum` (absent or off: 3.0.6's behaviour). */
+  quorum?: QuorumMode;
 }
 
 export interface AssembledNode {
@@ -81,6 +84,7 @@ export function assembleNode(p: NodeParts): AssembledNode {
     ...(p.requestDelayMs !== undefined ? { requestDelayMs: p.requestDelayMs } : {}),
     ...(p.fencer !== undefined ? { fencer: p.fencer } : {}),
     ...(p.monitors !== undefined ? { monitors: p.monitors } : {}),
+    ...(p.quorum !== undefined ? { quorum: p.quorum } : {}),
   });
   resources?.bind(messaging.cluster);
   return { messaging, resources };

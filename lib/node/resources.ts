@@ -11,6 +11,8 @@ import { ResourceController } from '../resources/controller.js';
 import type { Fencer } from '../resources/fencing.js';
 import { GroupManager } from '../resources/group-manager.js';
 import { ResourceMonitor, type MonitorEntry } from '../resources/monitor.js';
+import { QuorumRules, type QuorumMode } from '../resources/quorum.js';
+import { QuorumGate } from './quorum-gate.js';
 import type { ResourceScripts } from '../resources/script-runner.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -33,6 +35,8 @@ export interface ResourceParts {
   fencer?: Fencer;
   /** heartbeat-ts.cf `monitor` lines (none without the file: 3.0.6's behaviour). */
   monitors?: readonly MonitorSpec[];
+  /** heartbeat-ts.cf `quorum` (off without the file: 3.0.6's behaviour). */
+  quorum?: QuorumMode;
 }
 
 export class NodeResources {
@@ -93,6 +97,16 @@ export class NodeResources {
   bind(c: Cluster): void {
     this.unbind?.();
     this.cluster = c;
+    if (this.p.quorum === 'majority') {
+      const gate = new QuorumGate({
+        rules: new QuorumRules(this.p.config.nodes, this.p.nodename), controller: this.controller, clock: this.p.clock, log: this.p.log,
+        graceMs: QuorumRules.graceMs(this.p.config.deadtimeMs, this.p.config.keepaliveMs),
+        hasOwnGroups: this.groupManager.ourKeys().length > 0,
+        nodesWithGroups: new Set(this.p.groups.map((g) => g.node.toLowerCase())),
+      });
+      this.unbind = gate.bind(c);
+      return;
+    }
     const onCommUp = (): void => this.controller.commUp();
     const onMessage = (msg: HaMsg, from: string, local: boolean): void => {
       // As in heartbeat, resource handlers exist only once comm is up:

@@ -10,6 +10,7 @@ import type { AuthCounters } from '../auth/authenticator.js';
 import type { MonitorSpec } from '../config/hbts-cf.js';
 import type { AuthKeys, HaConfig } from '../config/types.js';
 import type { Cluster } from '../membership/cluster.js';
+import { describeQuorum, QuorumRules, type QuorumMode } from '../resources/quorum.js';
 import { sleep } from '../util/clock.js';
 import { describeError } from '../util/errors.js';
 import { assembleMessaging, assembleNode, type AssembledNode, type NodeParts } from './assemble.js';
@@ -113,6 +114,13 @@ export class NodeRuntime {
     });
   }
 
+  /** A changed `quorum`: it governs resources from the next start of the node (a running gate is not swapped). */
+  setQuorum(mode: QuorumMode): void {
+    if ((this.parts.quorum ?? 'off') === mode) return;
+    this.parts = { ...this.parts, quorum: mode };
+    this.log.warn(`quorum ${mode}: takes effect when heartbeat next starts (or restarts).`);
+  }
+
   /** A changed heartbeat-ts.cf: new monitors now and after any restart. */
   setMonitors(specs: readonly MonitorSpec[]): void {
     this.parts = { ...this.parts, monitors: specs };
@@ -162,6 +170,27 @@ export class NodeRuntime {
     });
     c.on('nodeDead', (name) => {
       if (name === this.parts.nodename && this.node?.messaging === m) this.restart('no local heartbeat');
+    });
+    if (this.parts.quorum === 'majority') this.watchQuorum(m);
+  }
+
+  /**
+   * quorum majority: a node whose partition loses quorum gives everything
+   * up and rejoins as a new generation (the restart below), so that the
+   * majority sees a restarted peer on heal, not a partition to restart for.
+   */
+  private watchQuorum(m: Messaging): void {
+    const c = m.cluster;
+    const rules = new QuorumRules(this.parts.config.nodes, this.parts.nodename);
+    let had = false;
+    c.on('nodeStatus', () => {
+      const q = rules.evaluate(c.normalNodes());
+      if (q.has) {
+        had = true;
+      } else if (had && this.phase_ === 'running' && this.node?.messaging === m) {
+        this.log.crit(`Quorum lost: ${describeQuorum(q)} seen.`);
+        this.restart('quorum lost; giving up resources and rejoining as a new generation');
+      }
     });
   }
 

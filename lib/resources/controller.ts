@@ -124,12 +124,8 @@ export class ResourceController {
 
   // ------------------------------------------------------------------ status
 
-  get state(): ResourceState {
-    return this.negotiation.state;
-  }
-  get otherIsStable(): boolean {
-    return this.otherStable;
-  }
+  get state(): ResourceState { return this.negotiation.state; }
+  get otherIsStable(): boolean { return this.otherStable; }
   /** Group operations in flight (heartbeat's ResourceMgmt_child_count). */
   get busy(): number {
     return this.work.busy;
@@ -336,6 +332,12 @@ export class ResourceController {
     }
     this.acquire.takeover(node);
     this.reqOurResources(true);
+  }
+
+  /** quorum majority: this node is the one member taking `node`'s groups (2-node holdings aside), after fencing. */
+  takeoverAsQuorumTaker(node: string): void {
+    if (this.fencing) this.fencing.fenceThenTakeover(node);
+    else this.takeoverFromNode(node);
   }
 
   /** Groups held here while everything is stable (what a monitor checks); none in legacy mode (no holdings kept). */

@@ -29,6 +29,8 @@ export interface SimOptions {
   seed?: number;
   /** heartbeat-ts.cf monitor lines (every node has the same); absent: no file, 3.0.6's behaviour. */
   monitors?: MonitorSpec[];
+  /** heartbeat-ts.cf `quorum` (every node the same); absent: off. */
+  quorum?: 'off' | 'majority';
 }
 
 export interface LogEntry {
@@ -122,6 +124,7 @@ export class SimCluster {
         store,
         scripts: new SimScripts(machine, this.clock),
         ...(this.o.monitors ? { monitors: this.o.monitors } : {}),
+        ...(this.o.quorum ? { quorum: this.o.quorum } : {}),
         random: seededRandom(this.seed * 31 + this.o.nodes.indexOf(name)),
       },
       attachments: () => [],

@@ -56,6 +56,7 @@ function setup() {
     },
     setKeys: () => void calls.push('keys'),
     setMonitors: (specs) => void calls.push(`monitors ${specs.map((m) => `${m.resource}@${m.intervalMs}`).join(',')}`),
+    setQuorum: (q) => void calls.push(`quorum ${q}`),
     setHttpListen: (w) => void calls.push(`http ${w ? `${w.host}:${w.port}` : 'off'}`),
   };
   const log = memoryLogger();
@@ -120,7 +121,7 @@ describe('reload (SIGHUP)', () => {
     const { dir, reloader, log, calls } = setup();
     write(join(dir, 'heartbeat-ts.cf'), 'monitor dummy::web interval=5s\n');
     await reloader.reload();
-    expect(calls).toEqual(['monitors dummy::web@5000', 'http off']);
+    expect(calls).toEqual(['monitors dummy::web@5000', 'quorum off', 'http off']);
     expect(log.lines).toContain(`info: ${dir}/heartbeat-ts.cf changed: 1 monitored resource(s) now.`);
     await expectQuietReload(reloader, log);
   });
@@ -129,7 +130,7 @@ describe('reload (SIGHUP)', () => {
     const { dir, reloader, calls } = setup();
     write(join(dir, 'heartbeat-ts.cf'), 'http_listen 127.0.0.1:9694\n');
     await reloader.reload();
-    expect(calls).toEqual(['monitors ', 'http 127.0.0.1:9694']);
+    expect(calls).toEqual(['monitors ', 'quorum off', 'http 127.0.0.1:9694']);
   });
 
   it('keeps the running monitors when the new heartbeat-ts.cf is wrong, with file:line', async () => {
