@@ -63,7 +63,7 @@ describe('quorum majority, three nodes, partition {node1} / {node2, node3}', () 
   });
 
   it('without quorum (3.0.6): ra on all three nodes while apart, and every node restarts on heal', async () => {
-    const { s, sample } = await started({ ...o, quorum: undefined }, ['ra', 'rb']);
+    const { s, sample } = await started({ ...o, quorum: 'off' }, ['ra', 'rb']);
     s.net.partition(['node1'], ['node2', 'node3']);
     await sample('ra on three nodes', () => s.holders('ra').length === 3, 60_000);
     s.net.heal();
@@ -105,7 +105,7 @@ describe('quorum majority, five nodes, partition {node1, node2} / {node3, node4,
   });
 
   it('without quorum (3.0.6): the minority\'s groups run on every node of the majority', async () => {
-    const { s, sample } = await started({ ...o, quorum: undefined }, ['ra', 'rb', 'rc']);
+    const { s, sample } = await started({ ...o, quorum: 'off' }, ['ra', 'rb', 'rc']);
     s.net.partition(['node1', 'node2'], ['node3', 'node4', 'node5']);
     await sample('ra on node1 and the three of the majority', () => s.holders('ra').length >= 4, 60_000);
   });
