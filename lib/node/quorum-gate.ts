@@ -27,6 +27,8 @@ export interface QuorumGateOptions {
   hasOwnGroups: boolean;
   /** Nodes (lower case) that haresources gives groups. */
   nodesWithGroups: ReadonlySet<string>;
+  /** Longest wait for every live peer's holdings while negotiating. */
+  answerWaitMs: number;
 }
 
 export class QuorumGate {
@@ -35,6 +37,10 @@ export class QuorumGate {
   /** Each live peer's last full `resource` announcement. */
   private readonly peerHolds = new Map<string, RscSet>();
   private readonly timers = new Set<TimerHandle>();
+  /** Peers that announced their holdings since we activated. */
+  private readonly answered = new Set<string>();
+  private pending: { msg: HaMsg; from: string } | undefined;
+  private waitForAnswers: TimerHandle | undefined;
 
   constructor(private readonly o: QuorumGateOptions) {}
 
@@ -61,6 +67,7 @@ export class QuorumGate {
   stop(): void {
     for (const t of this.timers) t.cancel();
     this.timers.clear();
+    this.waitForAnswers?.cancel();
   }
 
   private maybeActivate(c: Cluster): void {
@@ -82,11 +89,31 @@ export class QuorumGate {
         const key = from.toLowerCase();
         const before = this.peerHolds.get(key) ?? RSC.NONE;
         this.peerHolds.set(key, msg.get(F.RTYPE) === 'full' || held === RSC.NONE ? held : ((before | held) as RscSet));
-        this.o.controller.message(msg.clone().mod(F.RSC_HOLD, rscName(this.merged())).mod(F.RTYPE, 'full'), from, local);
+        this.answered.add(key);
+        this.pending = { msg, from };
+        if (this.o.controller.state === 'stable' || this.everyPeerAnswered(c)) this.flush();
+        else this.waitForAnswers ??= this.o.clock.setTimer(() => this.flush(), this.o.answerWaitMs);
         return;
       }
     }
     this.o.controller.message(msg, from, local);
+  }
+
+  /**
+   * While we negotiate, the v1 controller decides on the first stable
+   * answer; with more peers it waits for all live ones (or answerWaitMs),
+   * then sees one announcement carrying what all of them hold.
+   */
+  private everyPeerAnswered(c: Cluster): boolean {
+    return this.o.rules.evaluate(c.normalNodes()).live.every((n) => this.o.rules.isMe(n) || this.answered.has(n));
+  }
+
+  private flush(): void {
+    this.waitForAnswers?.cancel();
+    this.waitForAnswers = undefined;
+    const p = this.pending;
+    this.pending = undefined;
+    if (p) this.o.controller.message(p.msg.clone().mod(F.RSC_HOLD, rscName(this.merged())).mod(F.RTYPE, 'full'), p.from, false);
   }
 
   /**

@@ -103,6 +103,7 @@ export class NodeResources {
         graceMs: QuorumRules.graceMs(this.p.config.deadtimeMs, this.p.config.keepaliveMs),
         hasOwnGroups: this.groupManager.ourKeys().length > 0,
         nodesWithGroups: new Set(this.p.groups.map((g) => g.node.toLowerCase())),
+        answerWaitMs: this.p.config.deadtimeMs,
       });
       this.unbind = gate.bind(c);
       return;
