@@ -262,3 +262,22 @@ export function checkHbtsAgainstGroups(cfg: HbtsConfig, groups: readonly Resourc
     message: `monitor: ${printable(m.resource)} is not a resource of haresources (write it as it is written there)`,
   }));
 }
+
+/**
+ * What `quorum majority` means for this ha.cf: with two normal nodes a
+ * split leaves neither side with quorum (both release, no failover at all);
+ * legacy auto_failback keeps no holdings for the gate to merge.
+ */
+export function checkHbtsAgainstNodes(cfg: HbtsConfig, normalNodes: number, autoFailback: string, file: string): ConfigProblem[] {
+  if (cfg.quorum !== 'majority') return [];
+  const line = cfg.lineOf['quorum'] ?? 0;
+  const out: ConfigProblem[] = [];
+  if (normalNodes <= 2) {
+    out.push({ file, line, severity: 'warning', code: 'HBTS_QUORUM_TWO_NODES',
+      message: `quorum majority with ${normalNodes} node(s): a node alone never has quorum, so a failure or a split stops every resource instead of moving it (use STONITH for two nodes)` });
+  }
+  if (autoFailback === 'legacy') {
+    out.push({ file, line, severity: 'error', code: 'HBTS_QUORUM_LEGACY', message: 'quorum majority needs auto_failback on or off (legacy mode keeps no holdings)' });
+  }
+  return out;
+}

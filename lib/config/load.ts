@@ -11,7 +11,7 @@ import { findScript } from '../util/files.js';
 import { parseAuthKeys } from './authkeys.js';
 import { parseHaCf } from './hacf.js';
 import { parseHaResources } from './haresources.js';
-import { checkHbtsAgainstGroups, EMPTY_HBTS_CONFIG, HBTS_CF_NAME, parseHbtsCf, type HbtsConfig } from './hbts-cf.js';
+import { checkHbtsAgainstGroups, checkHbtsAgainstNodes, EMPTY_HBTS_CONFIG, HBTS_CF_NAME, parseHbtsCf, type HbtsConfig } from './hbts-cf.js';
 import { inspectScript } from './script-files.js';
 import { hasErrors } from './problems.js';
 import { asciiLower } from './text.js';
@@ -178,6 +178,9 @@ function loadHbts(result: LoadResult, file: string): void {
   if (parsed.value === undefined) return;
   result.hbts = parsed.value;
   if (result.groups !== undefined) result.problems.push(...checkHbtsAgainstGroups(parsed.value, result.groups, file));
+  if (result.config !== undefined) {
+    result.problems.push(...checkHbtsAgainstNodes(parsed.value, result.config.nodes.length, result.config.autoFailback, file));
+  }
 }
 
 type ProblemSink = (file: string, line: number, severity: ConfigProblem['severity'], code: string, message: string) => void;
