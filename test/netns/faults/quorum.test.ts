@@ -27,6 +27,18 @@ const haresources = (k: Case): string => k.groups.map((g, i) => `node${i + 1} Fa
 const probes = (k: Case): Record<string, ReturnType<typeof faultResProbe>> => Object.fromEntries(k.groups.map((g) => [g, faultResProbe(g)]));
 const restartsAfter = (c: FaultCluster, i: number, at: number): number => c.count(i, /Restarting heartbeat:/, at);
 
+/** Waits until every group has one holder for `holdMs` without a break; returns when that began. */
+async function settled(m: HoldingMonitor, groups: readonly string[], holdMs: number, what: string): Promise<number> {
+  let since = 0;
+  await waitHolding(m, what, (h) => {
+    const ok = groups.every((g) => h[g]?.length === 1);
+    if (!ok) since = 0;
+    else if (since === 0) since = m.now();
+    return ok && m.now() - since >= holdMs;
+  }, 180_000);
+  return since;
+}
+
 async function cluster(impl: Impl, k: Case, quorum: boolean): Promise<{ c: FaultCluster; m: HoldingMonitor }> {
   const c = await FaultCluster.create({ impl, nodes: k.nodes, hacf: { deadtime: 5, initdead: 10 }, haresources: () => haresources(k) });
   clusters.push(c);
@@ -53,13 +65,7 @@ describe.concurrent('quorum majority with real daemons (heartbeat-ts), 3.0.6 bes
       for (const i of k.minority) expect(c.log(i).slice(at[i - 1])).toMatch(/CRIT: Quorum lost: \d of \d+ nodes/);
       await c.lab.heal();
       const healed = m.now();
-      let since = 0;
-      await waitHolding(m, 'one holder per group for 15 s after the heal', (h) => {
-        const ok = k.groups.every((g) => h[g]?.length === 1);
-        if (!ok) since = 0;
-        else if (since === 0) since = m.now();
-        return ok && m.now() - since >= 15_000;
-      }, 120_000);
+      await settled(m, k.groups, 15_000, 'one holder per group for 15 s after the heal');
       m.stop();
       c.note(`quorum ${label}: minority's groups on node${taker} ${((moved - cut) / 1000).toFixed(1)} s after the cut; after the heal one holder each (never two)\n${m.timeline(cut)}`);
       expect(m.doubles(cut), m.timeline(cut)).toEqual([]);
@@ -81,13 +87,7 @@ describe.concurrent('quorum majority with real daemons (heartbeat-ts), 3.0.6 bes
     const most = Math.max(...FIVE.groups.map((g) => m.current()[g]?.length ?? 0));
     await c.lab.heal();
     const healed = m.now();
-    let since = 0;
-    await waitHolding(m, 'one holder per group for 10 s', (h) => {
-      const ok = FIVE.groups.every((g) => h[g]?.length === 1);
-      if (!ok) since = 0;
-      else if (since === 0) since = m.now();
-      return ok && m.now() - since >= 10_000;
-    }, 180_000);
+    const since = await settled(m, FIVE.groups, 10_000, 'one holder per group for 10 s');
     m.stop();
     const restarted = c.lab.ids().filter((i) => c.count(i, /Giving up all HA resources/, at[i - 1]) > 0);
     c.note(`3.0.6 5-node ${FIVE.minority}/${FIVE.majority}: a group on up to ${most} nodes while apart; nodes giving everything up on heal: ${restarted.join(',')}; one holder each ${((since - healed) / 1000).toFixed(1)} s after the heal\n${m.timeline(cut)}`);
