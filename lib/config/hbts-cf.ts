@@ -39,12 +39,14 @@ export interface HbtsConfig {
   monitors: MonitorSpec[];
   quorum: 'off' | 'majority';
   httpListen: HttpListen | undefined;
+  /** Skip RQSTDELAY when every node says it does (on by default once the file exists). */
+  fastStart: boolean;
   /** Line of the last occurrence of each directive. */
   lineOf: Record<string, number>;
 }
 
 export const EMPTY_HBTS_CONFIG: HbtsConfig = Object.freeze({
-  present: false, monitors: [], quorum: 'off', httpListen: undefined, lineOf: {},
+  present: false, monitors: [], quorum: 'off', httpListen: undefined, fastStart: false, lineOf: {},
 }) as HbtsConfig;
 
 export const MONITOR_DEFAULTS = Object.freeze({
@@ -182,6 +184,15 @@ function applyQuorum(ctx: HbtsContext, args: string[]): void {
   ctx.cfg.quorum = v;
 }
 
+function applyFastStart(ctx: HbtsContext, args: string[]): void {
+  const v = args[0];
+  if (v !== 'on' && v !== 'off') {
+    hbtsProblem(ctx, 'error', 'HBTS_BAD_VALUE', `fast_start: ${printable(v ?? '')} (expected on or off)`);
+    return;
+  }
+  ctx.cfg.fastStart = v === 'on';
+}
+
 function applyHttpListen(ctx: HbtsContext, args: string[]): void {
   const text = args[0] ?? '';
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(text);
@@ -204,6 +215,7 @@ export const HBTS_DIRECTIVES: readonly HbtsDirective[] = [
   { name: 'monitor', args: [1, 1], once: false, options: true, apply: applyMonitor },
   { name: 'quorum', args: [1, 1], once: true, options: false, apply: applyQuorum },
   { name: 'http_listen', args: [1, 1], once: true, options: false, apply: applyHttpListen },
+  { name: 'fast_start', args: [1, 1], once: true, options: false, apply: applyFastStart },
 ];
 
 /** Number of positional words a directive takes before its name=value options. */
@@ -214,7 +226,7 @@ function positionalCount(d: HbtsDirective, words: readonly string[]): number {
 }
 
 export function parseHbtsCf(text: string, opts: { file: string }): ParseResult<HbtsConfig> {
-  const cfg: HbtsConfig = { present: true, monitors: [], quorum: 'off', httpListen: undefined, lineOf: {} };
+  const cfg: HbtsConfig = { present: true, monitors: [], quorum: 'off', httpListen: undefined, fastStart: true, lineOf: {} };
   const ctx: HbtsContext = { file: opts.file, cfg, problems: [], line: 0 };
   text.split('\n').forEach((physical, i) => {
     ctx.line = i + 1;

@@ -44,6 +44,8 @@ export interface NodeParts {
   monitors?: readonly MonitorSpec[];
   /** heartbeat-ts.cf `quorum` (absent or off: 3.0.6's behaviour). */
   quorum?: QuorumMode;
+  /** heartbeat-ts.cf `fast_start` (absent: 3.0.6's RQSTDELAY). */
+  fastStart?: boolean;
 }
 
 export interface AssembledNode {
@@ -85,6 +87,7 @@ export function assembleNode(p: NodeParts): AssembledNode {
     ...(p.fencer !== undefined ? { fencer: p.fencer } : {}),
     ...(p.monitors !== undefined ? { monitors: p.monitors } : {}),
     ...(p.quorum !== undefined ? { quorum: p.quorum } : {}),
+    ...(p.fastStart !== undefined ? { fastStart: p.fastStart } : {}),
   });
   resources?.bind(messaging.cluster);
   return { messaging, resources };

@@ -12,6 +12,7 @@ import type { Fencer } from '../resources/fencing.js';
 import { GroupManager } from '../resources/group-manager.js';
 import { ResourceMonitor, type MonitorEntry } from '../resources/monitor.js';
 import { QuorumRules, type QuorumMode } from '../resources/quorum.js';
+import { advertiseFastStart, watchFastStart } from './fast-start.js';
 import { QuorumGate } from './quorum-gate.js';
 import type { ResourceScripts } from '../resources/script-runner.js';
 import type { Clock } from '../util/clock.js';
@@ -37,6 +38,8 @@ export interface ResourceParts {
   monitors?: readonly MonitorSpec[];
   /** heartbeat-ts.cf `quorum` (off without the file: 3.0.6's behaviour). */
   quorum?: QuorumMode;
+  /** heartbeat-ts.cf `fast_start` (off without the file: 3.0.6's RQSTDELAY). */
+  fastStart?: boolean;
 }
 
 export class NodeResources {
@@ -59,7 +62,7 @@ export class NodeResources {
     this.controller = new ResourceController({
       cluster: {
         myName: p.nodename,
-        send: (m) => this.cluster?.send(m) ?? 0,
+        send: (m) => this.cluster?.send(p.fastStart === true ? advertiseFastStart(m) : m) ?? 0,
         normalNodes: () => this.cluster?.normalNodes() ?? [],
       },
       groups: this.groupManager,
@@ -97,6 +100,7 @@ export class NodeResources {
   bind(c: Cluster): void {
     this.unbind?.();
     this.cluster = c;
+    const unwatch = this.p.fastStart === true ? watchFastStart(c, { me: this.p.nodename, nodes: this.p.config.nodes, controller: this.controller }) : (): void => undefined;
     if (this.p.quorum === 'majority') {
       const gate = new QuorumGate({
         rules: new QuorumRules(this.p.config.nodes, this.p.nodename), controller: this.controller, clock: this.p.clock, log: this.p.log,
@@ -105,7 +109,8 @@ export class NodeResources {
         nodesWithGroups: new Set(this.p.groups.map((g) => g.node.toLowerCase())),
         answerWaitMs: this.p.config.deadtimeMs,
       });
-      this.unbind = gate.bind(c);
+      const ungate = gate.bind(c);
+      this.unbind = () => { ungate(); unwatch(); };
       return;
     }
     const onCommUp = (): void => this.controller.commUp();
@@ -130,6 +135,7 @@ export class NodeResources {
     c.on('nodeDead', onDead);
     c.on('peerRestart', onPeerRestart);
     this.unbind = () => {
+      unwatch();
       c.off('commUp', onCommUp);
       c.off('message', onMessage);
       c.off('nodeDead', onDead);

@@ -123,13 +123,10 @@ export class ResourceController {
   }
 
   // ------------------------------------------------------------------ status
-
   get state(): ResourceState { return this.negotiation.state; }
   get otherIsStable(): boolean { return this.otherStable; }
   /** Group operations in flight (heartbeat's ResourceMgmt_child_count). */
-  get busy(): number {
-    return this.work.busy;
-  }
+  get busy(): number { return this.work.busy; }
 
   /** hb_rsc_isstable */
   isStable(): boolean {
@@ -333,6 +330,9 @@ export class ResourceController {
     this.acquire.takeover(node);
     this.reqOurResources(true);
   }
+
+  /** heartbeat-ts.cf fast start: every node said it skips RQSTDELAY, so we do too. */
+  expediteStart(): void { this.negotiation.expedite(); }
 
   /** quorum majority: this node is the one member taking `node`'s groups (2-node holdings aside), after fencing. */
   takeoverAsQuorumTaker(node: string): void {

@@ -41,7 +41,7 @@ export class Negotiation {
   /** RQSTDELAY after the first `rscrcvd`. */
   private readonly requestDelay: KeptDeadline;
 
-  constructor(private readonly host: NegotiationHost, clock: Clock, private readonly requestDelayMs = RQSTDELAY_MS) {
+  constructor(private readonly host: NegotiationHost, clock: Clock, private requestDelayMs = RQSTDELAY_MS) {
     this.requestDelay = new KeptDeadline(clock, () => this.requestDelayExpired());
   }
 
@@ -61,6 +61,14 @@ export class Negotiation {
 
   stop(): void {
     this.requestDelay.cancel();
+  }
+
+  /** Every node is heartbeat-ts with fast start: no RQSTDELAY (now, or when `rscrcvd` comes). */
+  expedite(): void {
+    this.requestDelayMs = 0;
+    if (this.state_ !== 'rscrcvd') return;
+    this.requestDelay.cancel();
+    this.requestDelayExpired();
   }
 
   /** A `starting` or `resource` message; false when it was refused. */

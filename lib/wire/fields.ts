@@ -35,6 +35,11 @@ export const F = {
   CLIENTSTATUS: 'cs',
   IFNAME: 'ifname',
   NUM_PING: 'num_ping',
+  /**
+   * heartbeat-ts only, on `starting` and `resource` (3.0.6 ignores unknown
+   * fields): the sender skips RQSTDELAY when every node says the same.
+   */
+  HBTS_FAST_START: 'hbts_fast_start',
 } as const;
 
 export const T = {

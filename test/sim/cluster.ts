@@ -31,6 +31,8 @@ export interface SimOptions {
   monitors?: MonitorSpec[];
   /** heartbeat-ts.cf `quorum` (every node the same); absent: off. */
   quorum?: 'off' | 'majority';
+  /** heartbeat-ts.cf `fast_start` per node (true: the node skips RQSTDELAY when all do). */
+  fastStart?: (name: string) => boolean;
 }
 
 export interface LogEntry {
@@ -125,6 +127,7 @@ export class SimCluster {
         scripts: new SimScripts(machine, this.clock),
         ...(this.o.monitors ? { monitors: this.o.monitors } : {}),
         ...(this.o.quorum ? { quorum: this.o.quorum } : {}),
+        ...(this.o.fastStart ? { fastStart: this.o.fastStart(name) } : {}),
         random: seededRandom(this.seed * 31 + this.o.nodes.indexOf(name)),
       },
       attachments: () => [],
