@@ -34,6 +34,7 @@ PACKAGES=(
   "lintian         lintian"     # package.test.ts checks the .deb
   "corosync        corosync"    # hb2pcmk's output run for real (pcmk-migration.test.ts)
   "pacemaker       pacemakerd"
+  "keepalived      keepalived"  # npm run bench: VRRPv3 column (lab nodes only; the host unit needs /etc/keepalived/keepalived.conf, never written)
 )
 
 log() { echo "ensure-os-packages: $*" >&2; }
