@@ -41,6 +41,15 @@ export interface CrashTiming {
   tReply: number;
   /** keepalived: node2's "Entering MASTER STATE" line */
   tMaster?: number;
+  /** node2's log lines about the takeover, relative to the crash (for the notes) */
+  steps: string;
+}
+
+const STEP_RE = /is dead|Running \S+ .*start|takeover complete|Entering MASTER|gratuitous ARPs/;
+function steps(lines: ReadonlyArray<{ t: number; text: string }>, tCrash: number, tCut: number, tReply: number): string {
+  const rel = (t: number): string => `+${Math.round(t - tCrash)}ms`;
+  const picked = lines.filter((l) => l.t >= tCrash && STEP_RE.test(l.text)).slice(0, 8);
+  return [`${rel(tCut)} cable pulled`, ...picked.map((l) => `${rel(l.t)} ${l.text.replace(/^.*?(info|WARN): |^.*?2\d{3}: /, '')}`), `${rel(tReply)} first echo reply`].join(' | ');
 }
 
 /** Pulls node1's cable (the moment of the crash), then kills its daemon; the client only hears node2 after that. */
@@ -60,7 +69,7 @@ export async function crashHeartbeat(c: BenchCluster, probe: PingProbe, settleMs
   const { tCrash, tCut } = await pullAndKill(c.lab, () => crashDaemon(c.lab, 1, c.kind));
   const dead = await c.log(2).wait(/node node1: is dead/, { from: mark, timeoutMs: deadtimeMs + 30_000 });
   const tReply = await probe.waitReply(tCut, 60_000);
-  return { tCrash, tDead: dead.t, tReply };
+  return { tCrash, tDead: dead.t, tReply, steps: steps(c.log(2).lines.slice(mark), tCrash, tCut, tReply) };
 }
 
 /** A keepalived pair: node1 master and answering, steady state, crash, node2 master, the first reply. */
@@ -73,7 +82,8 @@ export async function crashVrrp(c: KaCluster, probe: PingProbe, settleMs: number
   const { tCrash, tCut } = await pullAndKill(c.lab, () => crashKeepalived(c.lab, 1));
   const master = await waitLine(c.node(2), MASTER_RE, { from, timeoutMs: 60_000 });
   const tReply = await probe.waitReply(tCut, 60_000);
-  return { tCrash, tDead: tCrash + masterDownMs(c.advertS, vrrpPriority(2)), tReply, tMaster: master.t };
+  const tDead = tCrash + masterDownMs(c.advertS, vrrpPriority(2));
+  return { tCrash, tDead, tReply, tMaster: master.t, steps: steps(c.node(2).lines.slice(from), tCrash, tCut, tReply) };
 }
 
 /** Pings the VIP of a started cluster while `run` crashes it; the cluster is removed afterwards. */
@@ -123,8 +133,9 @@ export async function vipPing(ctx: BenchContext): Promise<void> {
           const r = await crashOnce(ctx, daemon, ka, dt, advertS);
           recordCrash(ctx, sc, setting, daemon, r);
           const ms = (v: number): string => fmt(v, 'ms');
+          ctx.rec.note(`vipping ${setting} rep ${rep} ${daemon}: ${r.steps}`);
           ctx.say(`  rep ${rep} ${daemon.padEnd(10)}: crash → reply ${ms(r.tReply - r.tCrash)}, "is dead" → reply ${ms(r.tReply - r.tDead)}` +
-            `${r.tMaster === undefined ? '' : `, MASTER line → reply ${ms(r.tReply - r.tMaster)}`}`);
+            `${r.tMaster === undefined ? '' : `, MASTER line → reply ${ms(r.tReply - r.tMaster)}`}\n    ${r.steps}`);
         } catch (err) {
           ctx.say(`  rep ${rep} ${daemon}: FAILED: ${(err as Error).message.split('\n')[0] ?? ''}`);
           ctx.rec.failure(sc, `${setting} rep ${rep} ${daemon}`, err);
