@@ -65,6 +65,7 @@ export function summarize(xs: readonly number[]): Summary | undefined {
 
 export function fmt(v: number, unit: string): string {
   if (!Number.isFinite(v)) return String(v);
+  if (unit === 'ms' && Math.round(v) === 0) return '0 ms'; // not "-0 ms"
   if (unit === 'ms') return v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`;
   if (unit === 'msg/s') return v >= 1e6 ? `${(v / 1e6).toFixed(2)} M/s` : v >= 1e3 ? `${(v / 1e3).toFixed(1)} k/s` : `${v.toFixed(0)}/s`;
   if (unit === '%') return `${v.toFixed(v < 1 ? 3 : 2)} %`;

@@ -5,7 +5,7 @@
  *
  *   node dist/bench/run.js [--quick] [--only NAME[,NAME…]] [--reps N] [--reps4 N] [--out DIR]
  *
- * Scenarios: failover, switchover, coldstart, deadtime, idle, messaging, vipping.
+ * Scenarios: failover, switchover, coldstart, deadtime, idle, messaging, vipping, aggressive.
  * Results: results/bench-<timestamp>/results.json and chart.svg, and the
  * tables on stdout.
  */
@@ -23,6 +23,7 @@ import { resultsMarkdown } from './markdown.js';
 import { Recorder, type Results } from './report.js';
 import { coldStart, crashFailover, gracefulSwitchover } from './service.js';
 import { vipPing } from './vip.js';
+import { aggressiveCrash } from './aggressive.js';
 
 const SCENARIOS: Array<{ name: string; title: string; run: (ctx: Ctx) => Promise<void> }> = [
   { name: 'failover', title: '1. Crash failover (kill -9 + link cut → first HTTP answer from the survivor)', run: crashFailover },
@@ -32,6 +33,7 @@ const SCENARIOS: Array<{ name: string; title: string; run: (ctx: Ctx) => Promise
   { name: 'idle', title: '5. Idle cost per node and agreement on a death', run: idleCost },
   { name: 'messaging', title: '6. Messaging path per core (status heartbeat)', run: messagingPath },
   { name: 'vipping', title: '7. Crash → VIP answers ping (client pings every 2 ms; keepalived 2.2 VRRPv3 beside)', run: vipPing },
+  { name: 'aggressive', title: '8. Crash → VIP at the most aggressive setting that holds, both cores loaded (keepalived 2.2 VRRPv3 beside)', run: aggressiveCrash },
 ];
 
 const USAGE = `usage: node dist/bench/run.js [--quick] [--only NAME[,NAME…]] [--reps N] [--reps4 N] [--out DIR] [--ours-normal-priority]
