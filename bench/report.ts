@@ -15,7 +15,8 @@ export function daemonsOf(series: readonly Series[], scenario: string): Daemon[]
 
 /** heartbeat-ts's median over another daemon's, as the tables print it. */
 export function ratioText(ours: number | undefined, other: number | undefined, better: Series['better']): string {
-  return ours !== undefined && other !== undefined && other !== 0 ? `${(ours / other).toFixed(2)}× (${better} is better)` : '—';
+  // a negative figure (keepalived's reference moment after its reply) has no meaningful ratio
+  return ours !== undefined && other !== undefined && ours >= 0 && other > 0 ? `${(ours / other).toFixed(2)}× (${better} is better)` : '—';
 }
 
 export interface Series {
