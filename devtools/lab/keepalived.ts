@@ -37,12 +37,14 @@ export function keepalivedDir(lab: Lab, i: number): string {
   return join(lab.stateDir, 'keepalived', `node${i}`);
 }
 
-/** keepalived.conf of node i: VRRPv3, unicast to every other node of the lab, the VIP on eth0. */
-export function keepalivedConf(lab: Lab, i: number, s: VrrpSpec): string {
+/** keepalived.conf of node i (1-based) of nodes whose eth0 addresses are `ips`: VRRPv3, unicast to the others, the VIP on eth0. */
+export function keepalivedConf(i: number, ips: readonly string[], s: VrrpSpec): string {
+  const own = ips[i - 1];
+  if (own === undefined) throw new Error(`keepalived: no address for node${i} among ${ips.length}`);
   if (!Number.isFinite(s.advertS) || s.advertS < 0.01 || s.advertS > 40.95) {
     throw new Error(`keepalived: advert_int must be 0.01..40.95 s in VRRPv3, got ${s.advertS}`);
   }
-  const peers = lab.ids().filter((k) => k !== i).map((k) => `    ${lab.ip(k)}`);
+  const peers = ips.filter((_, k) => k !== i - 1).map((ip) => `    ${ip}`);
   return [
     '# written by heartbeat-ts bench (devtools/lab/keepalived.ts)',
     'global_defs {',
@@ -55,7 +57,7 @@ export function keepalivedConf(lab: Lab, i: number, s: VrrpSpec): string {
     `  virtual_router_id ${VRID}`,
     `  priority ${vrrpPriority(i)}`,
     `  advert_int ${s.advertS}`,
-    `  unicast_src_ip ${lab.ip(i)}`,
+    `  unicast_src_ip ${own}`,
     '  unicast_peer {',
     ...peers,
     '  }',
@@ -79,7 +81,7 @@ export async function startKeepalived(lab: Lab, i: number, s: VrrpSpec): Promise
   const dir = keepalivedDir(lab, i);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const conf = join(dir, 'keepalived.conf');
-  writeFileSync(conf, keepalivedConf(lab, i, s), { mode: 0o600 });
+  writeFileSync(conf, keepalivedConf(i, lab.ids().map((k) => lab.ip(k)), s), { mode: 0o600 });
   const lines: TimedLine[] = [];
   const argv = [
     KEEPALIVED, '--dont-fork', '--vrrp', '--log-console', '--log-detail', '--no-syslog',
