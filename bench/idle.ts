@@ -21,7 +21,7 @@ export async function idleCost(ctx: BenchContext): Promise<void> {
   const windowMs = ctx.opts.quick ? 15_000 : 60_000;
   for (const n of sizes) {
     // at 2 nodes keepalived runs beside (advert_int 1 s: its keepalive), in the same row
-    const setting = `${n} nodes, bcast, keepalive 1s / deadtime 5s${n === 2 ? '; keepalived advert_int 1s, unicast' : ''}, ${windowMs / 1000} s window`;
+    const setting = `${n} nodes, bcast, keepalive 1s / deadtime 5s${n === 2 ? `; keepalived advert_int 1s, unicast${ctx.opts.keepalivedRealtime ? ', realtime' : ''}` : ''}, ${windowMs / 1000} s window`;
     const runs = n === 2 ? (ctx.opts.quick ? 2 : ctx.opts.reps) : 1;
     const kills = n === 2 ? 1 : Math.min(ctx.opts.quick ? 2 : 5, n - 2);
     for (let run = 1; run <= runs; run++) {

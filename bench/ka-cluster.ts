@@ -15,8 +15,8 @@ export function advertFor(deadtimeMs: number): number {
 }
 
 /** "advert_int 0.15s (master down 495 ms)": the keepalived part of a setting label. */
-export function advertLabel(advertS: number): string {
-  return `advert_int ${advertS}s (node2's master down ${Math.round(masterDownMs(advertS, vrrpPriority(2)))} ms)`;
+export function advertLabel(advertS: number, realtime = false): string {
+  return `advert_int ${advertS}s (node2's master down ${Math.round(masterDownMs(advertS, vrrpPriority(2)))} ms)${realtime ? ', realtime' : ''}`;
 }
 
 export class KaCluster {
@@ -45,7 +45,7 @@ export class KaCluster {
     };
     const c = new KaCluster(lab, advertS, nodes, all);
     try {
-      for (const i of lab.ids()) nodes.push(await startKeepalived(lab, i, { advertS, vip: c.vip, prefix: 24 }));
+      for (const i of lab.ids()) nodes.push(await startKeepalived(lab, i, { advertS, vip: c.vip, prefix: 24, realtime: ctx.opts.keepalivedRealtime }));
       return c;
     } catch (err) {
       c.destroy();

@@ -125,7 +125,7 @@ export async function vipPing(ctx: BenchContext): Promise<void> {
   const timings: Array<[number, number]> = ctx.opts.quick ? [[100, 500]] : [[1000, 5000], [100, 500]];
   for (const [ka, dt] of timings) {
     const advertS = advertFor(dt);
-    const setting = `${settingLabel(ka, dt)}; keepalived ${advertLabel(advertS)}`;
+    const setting = `${settingLabel(ka, dt)}; keepalived ${advertLabel(advertS, ctx.opts.keepalivedRealtime)}`;
     ctx.say(`[7] crash → VIP answers ping, ${setting}`);
     for (let rep = 1; rep <= ctx.opts.reps; rep++) {
       for (const daemon of DAEMON_ORDER) {

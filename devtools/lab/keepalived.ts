@@ -22,6 +22,8 @@ export interface VrrpSpec {
   /** the address the pair moves, on eth0, with its prefix length */
   vip: string;
   prefix: number;
+  /** `vrrp_rt_priority 1` and `vrrp_no_swap`: SCHED_RR at the lowest priority and locked memory, as Heartbeat runs (default: keepalived's own, neither) */
+  realtime?: boolean;
 }
 
 /** Priority of node i: node1 is the preferred master, the others back it up in order. */
@@ -50,6 +52,7 @@ export function keepalivedConf(i: number, ips: readonly string[], s: VrrpSpec): 
     'global_defs {',
     `  router_id node${i}`,
     '  vrrp_version 3',
+    ...(s.realtime === true ? ['  vrrp_rt_priority 1', '  vrrp_no_swap'] : []),
     '}',
     'vrrp_instance LAB {',
     `  state ${i === 1 ? 'MASTER' : 'BACKUP'}`,

@@ -26,6 +26,12 @@ describe('keepalived configuration of a lab node', () => {
     expect(c2).toMatch(/^\s*state BACKUP$/m);
     expect(c2).toMatch(/^\s*priority 180$/m);
     expect(c2).toMatch(/unicast_peer \{\n\s+10\.77\.0\.11\n\s+\}/);
+    expect(c).not.toMatch(/vrrp_rt_priority|vrrp_no_swap/);
+  });
+
+  it('asks for SCHED_RR 1 and locked memory only with realtime (as Heartbeat runs)', () => {
+    const c = keepalivedConf(1, IPS, { ...SPEC, realtime: true });
+    expect(c).toMatch(/global_defs \{[^}]*\n\s+vrrp_rt_priority 1\n\s+vrrp_no_swap\n\}/);
   });
 
   it('refuses an advert_int VRRPv3 cannot carry and a node without an address', () => {
