@@ -88,7 +88,7 @@ export async function aggressiveCrash(ctx: BenchContext): Promise<void> {
   const sc = 'aggressive';
   const steps = ctx.opts.quick ? QUICK_LADDER : FULL_LADDER;
   const windowMs = ctx.opts.quick ? 60_000 : 600_000;
-  const setting = `both cores loaded, the smallest rung of ${steps.join('/')} ms held ${fmt(windowMs, 'ms')} with no false takeover${ctx.opts.keepalivedRealtime ? ', keepalived realtime' : ''}`;
+  const setting = `both cores loaded; ladder ${steps.join('/')} ms, ${fmt(windowMs, 'ms')} without a false takeover${ctx.opts.keepalivedRealtime ? ', keepalived realtime' : ''}`;
   ctx.say(`[8] most aggressive setting under load: ladder ${steps.join(' ')} ms, ${windowMs / 1000} s`);
   const held = await ladder(ctx, steps, windowMs);
   const stopBurners = startBurners(ctx);

@@ -63,7 +63,8 @@ export function renderSvg(r: Results, titles: Record<string, string>): string {
     y += 24;
     for (const row of rows) {
       const scaleMax = Math.max(...row.bars.map((b) => b.max), 1e-9);
-      const sx = (v: number): number => LABEL_W + (v / scaleMax) * PLOT_W;
+      // a negative figure (keepalived's reference moment after its reply) sits on the axis
+      const sx = (v: number): number => LABEL_W + (Math.max(0, v) / scaleMax) * PLOT_W;
       parts.push(`<text x="10" y="${y + 14}" font-size="12">${esc(row.label)}</text>`);
       parts.push(`<text x="10" y="${y + 29}" font-size="10" fill="#555">${esc(row.sub)}</text>`);
       // two bars fit the label's two lines; a third makes the row taller

@@ -14,9 +14,9 @@ export function advertFor(deadtimeMs: number): number {
   return Math.min(40.95, Math.max(0.01, Math.round(deadtimeMs / perAdvert / 10) / 100));
 }
 
-/** "advert_int 0.15s (master down 495 ms)": the keepalived part of a setting label. */
+/** "advert_int 0.15s": the keepalived part of a setting label (README: how it is matched to the deadtime). */
 export function advertLabel(advertS: number, realtime = false): string {
-  return `advert_int ${advertS}s (node2's master down ${Math.round(masterDownMs(advertS, vrrpPriority(2)))} ms)${realtime ? ', realtime' : ''}`;
+  return `advert_int ${advertS}s${realtime ? ', realtime' : ''}`;
 }
 
 export class KaCluster {

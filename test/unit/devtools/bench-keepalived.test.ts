@@ -47,7 +47,8 @@ describe('keepalived configuration of a lab node', () => {
     expect(advertFor(5000)).toBe(1.52); // 3.297 adverts per master-down at priority 180
     expect(advertFor(30)).toBe(0.01);
     expect(advertFor(1)).toBe(0.01);
-    expect(advertLabel(0.15)).toBe("advert_int 0.15s (node2's master down 495 ms)");
+    expect(advertLabel(0.15)).toBe('advert_int 0.15s');
+    expect(advertLabel(0.15, true)).toBe('advert_int 0.15s, realtime');
   });
 });
 
