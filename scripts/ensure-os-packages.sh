@@ -100,13 +100,16 @@ for entry in "${PACKAGES[@]}"; do
   fi
 done
 
-# A heartbeat running in the host's own network namespace would answer on the
-# host's interfaces: report it, but it is not ours to stop.
+# A heartbeat (or keepalived) running in the host's own network namespace would
+# answer on the host's interfaces: report it, but it is not ours to stop.
+# (keepalived's init script and unit do nothing without
+# /etc/keepalived/keepalived.conf, which nothing here writes.)
 host_net=$(readlink /proc/1/ns/net 2>/dev/null || true)
 for p in /proc/[0-9]*; do
-  [ "$(readlink "$p/exe" 2>/dev/null || true)" = /usr/libexec/heartbeat/heartbeat ] || continue
+  exe=$(readlink "$p/exe" 2>/dev/null || true)
+  case "$exe" in /usr/libexec/heartbeat/heartbeat|/usr/sbin/keepalived) ;; *) continue ;; esac
   [ "$(readlink "$p/ns/net" 2>/dev/null || true)" = "$host_net" ] || continue
-  log "WARNING: a heartbeat process runs on the host (pid ${p#/proc/}); it was not started by this script and is left alone"
+  log "WARNING: a ${exe##*/} process runs on the host (pid ${p#/proc/}); it was not started by this script and is left alone"
 done
 
 exit "$fail"
