@@ -26,6 +26,8 @@ export interface BenchOptions {
   outDir: string;
   /** experiment: heartbeat-ts moved back to SCHED_OTHER (chrt), as it ran before it applied `realtime` itself */
   oursNormalPriority: boolean;
+  /** keepalived's VRRP process at SCHED_RR 1 with locked memory, as Heartbeat runs (default: as Debian ships it) */
+  keepalivedRealtime: boolean;
 }
 
 export class BenchContext {

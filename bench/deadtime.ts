@@ -15,10 +15,11 @@ import { nowMs, signalAll, sleep } from '../devtools/lab/proc.js';
 import { type BenchContext, BenchCluster } from './cluster.js';
 import { fmt } from './report.js';
 
-const FULL_LADDER = [1000, 500, 300, 200, 150, 100, 70, 50, 30];
-const QUICK_LADDER = [500, 200, 100, 50];
+export const FULL_LADDER = [1000, 500, 300, 200, 150, 100, 70, 50, 30];
+export const QUICK_LADDER = [500, 200, 100, 50];
 
-function spec(dt: number): ClusterSpec {
+/** A ladder rung's two-node cluster: keepalive = deadtime / 4, no resources. */
+export function ladderSpec(dt: number): ClusterSpec {
   return {
     nodes: 2,
     keepaliveMs: Math.max(10, Math.round(dt / 4)),
@@ -65,7 +66,7 @@ export async function sustainedDeadtime(ctx: BenchContext): Promise<void> {
       try {
         for (const dt of ladder) {
           for (const kind of ['real', 'ours'] as const) {
-            const cluster = await BenchCluster.start(ctx, kind, 2, () => spec(dt));
+            const cluster = await BenchCluster.start(ctx, kind, 2, () => ladderSpec(dt));
             rungs.push({ dt, kind, cluster, from: [] });
           }
         }

@@ -5,21 +5,14 @@
  * survivor to agree that a killed node is dead.
  */
 import { crashDaemon, daemonPids, type ClusterSpec, type Kind } from '../devtools/lab/hacluster.js';
-import { cpuMs, memOf, nowMs, sleep } from '../devtools/lab/proc.js';
+import { nowMs, sleep } from '../devtools/lab/proc.js';
 import { type BenchContext, BenchCluster } from './cluster.js';
+import { keepalivedIdle } from './ka-idle.js';
+import { usageOver } from './usage.js';
 import { fmt } from './report.js';
 
 function spec(n: number): ClusterSpec {
   return { nodes: n, keepaliveMs: 1000, deadtimeMs: 5000, initdeadMs: 30_000, autoFailback: false, auth: 'sha1', haresources: '' };
-}
-
-async function nodeUsage(c: BenchCluster, kind: Kind): Promise<Array<{ pids: number[]; cpu: number }>> {
-  const out: Array<{ pids: number[]; cpu: number }> = [];
-  for (const i of c.lab.ids()) {
-    const pids = await daemonPids(c.lab, i, kind);
-    out.push({ pids, cpu: pids.reduce((s, p) => s + (cpuMs(p) ?? 0), 0) });
-  }
-  return out;
 }
 
 export async function idleCost(ctx: BenchContext): Promise<void> {
@@ -27,7 +20,8 @@ export async function idleCost(ctx: BenchContext): Promise<void> {
   const sizes = ctx.opts.quick ? [2, 8] : [2, 8, 16, 32];
   const windowMs = ctx.opts.quick ? 15_000 : 60_000;
   for (const n of sizes) {
-    const setting = `${n} nodes, bcast, keepalive 1s / deadtime 5s, ${windowMs / 1000} s window`;
+    // at 2 nodes keepalived runs beside (advert_int 1 s: its keepalive), in the same row
+    const setting = `${n} nodes, bcast, keepalive 1s / deadtime 5s${n === 2 ? `; keepalived advert_int 1s, unicast${ctx.opts.keepalivedRealtime ? ', realtime' : ''}` : ''}, ${windowMs / 1000} s window`;
     const runs = n === 2 ? (ctx.opts.quick ? 2 : ctx.opts.reps) : 1;
     const kills = n === 2 ? 1 : Math.min(ctx.opts.quick ? 2 : 5, n - 2);
     for (let run = 1; run <= runs; run++) {
@@ -43,22 +37,7 @@ export async function idleCost(ctx: BenchContext): Promise<void> {
           await Promise.all(cl.lab.ids().map((i) => cl.log(i).wait(/Comm_now_up/, { timeoutMs: 120_000 })));
           // past the startup negotiation (RQSTDELAY 10 s) and its garbage: steady state only
           await sleep(15_000);
-          const before = await nodeUsage(cl, kind);
-          const t0 = nowMs();
-          await sleep(windowMs);
-          const after = await nodeUsage(cl, kind);
-          const t1 = nowMs();
-          const cpuPct: number[] = [];
-          before.forEach((b, k) => {
-            const a = after[k];
-            if (a === undefined || a.pids.join() !== b.pids.join()) return; // restarted meanwhile: no figure
-            const pct = ((a.cpu - b.cpu) / (t1 - t0)) * 100;
-            cpuPct.push(pct);
-            add('CPU per node (% of one core)', '%', pct);
-            const mem = a.pids.map(memOf);
-            add('RSS per node (all its processes)', 'MiB', mem.reduce((s, m) => s + (m?.rssKb ?? 0), 0) / 1024);
-            add('PSS per node (shared pages split)', 'MiB', mem.reduce((s, m) => s + (m?.pssKb ?? 0), 0) / 1024);
-          });
+          const cpuPct = await usageOver(cl.lab.ids(), (i) => daemonPids(cl.lab, i, kind), windowMs, add);
           const avg = cpuPct.reduce((s, x) => s + x, 0) / Math.max(1, cpuPct.length);
           ctx.say(`  CPU per node: mean ${avg.toFixed(3)} % over ${cpuPct.length} nodes`);
           // Kill nodes one at a time, highest first; every survivor must log it dead.
@@ -86,6 +65,7 @@ export async function idleCost(ctx: BenchContext): Promise<void> {
         }
       }
     }
+    if (n === 2) await keepalivedIdle(ctx, setting, runs, windowMs);
     if (n === 2) {
       const ours = ctx.rec.median(sc, 'CPU per node (% of one core)', setting, 'ours');
       ctx.rec.target({

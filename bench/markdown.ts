@@ -3,7 +3,7 @@
  * scenario — metric, setting, both daemons' median with min–max, the ratio
  * heartbeat-ts / Heartbeat — then the targets with their verdicts.
  */
-import { type Daemon, fmt, type Results, type Series, summarize } from './report.js';
+import { DAEMON_LABEL, type Daemon, daemonsOf, fmt, ratioText, type Results, type Series, summarize } from './report.js';
 
 function cell(s: Series | undefined): string {
   const sum = summarize(s?.samples ?? []);
@@ -17,16 +17,18 @@ export function resultsMarkdown(r: Results, titles: Record<string, string>): str
   const find = (x: Series, d: Daemon): Series | undefined =>
     r.series.find((s) => s.scenario === x.scenario && s.metric === x.metric && s.setting === x.setting && s.daemon === d);
   for (const sc of scenarios) {
-    out.push(`#### ${titles[sc] ?? sc}`, '', '| metric | setting | heartbeat-ts | Heartbeat 3.0.6 | ours / Heartbeat |', '|---|---|---|---|---|');
+    const ds = daemonsOf(r.series, sc);
+    const others = ds.filter((d) => d !== 'ours');
+    const head = [...ds.map((d) => (d === 'real' ? 'Heartbeat 3.0.6' : DAEMON_LABEL[d])), ...others.map((d) => (d === 'real' ? 'ours / Heartbeat' : 'ours / keepalived'))];
+    out.push(`#### ${titles[sc] ?? sc}`, '', `| metric | setting | ${head.join(' | ')} |`, `|---|---|${head.map(() => '---|').join('')}`);
     const seen = new Set<string>();
     for (const s of r.series.filter((x) => x.scenario === sc)) {
       const key = `${s.metric}\u0000${s.setting}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const o = summarize(find(s, 'ours')?.samples ?? [])?.median;
-      const h = summarize(find(s, 'real')?.samples ?? [])?.median;
-      const ratio = o !== undefined && h !== undefined && h !== 0 ? `${(o / h).toFixed(2)}× (${s.better} is better)` : '—';
-      out.push(`| ${s.metric} | ${s.setting} | ${cell(find(s, 'ours'))} | ${cell(find(s, 'real'))} | ${ratio} |`);
+      const median = (d: Daemon): number | undefined => summarize(find(s, d)?.samples ?? [])?.median;
+      const ratios = others.map((d) => ratioText(median('ours'), median(d), s.better));
+      out.push(`| ${s.metric} | ${s.setting} | ${ds.map((d) => cell(find(s, d))).join(' | ')} | ${ratios.join(' | ')} |`);
     }
     const targets = r.targets.filter((t) => t.scenario === sc);
     if (targets.length > 0) {

@@ -3,8 +3,21 @@
  * min/median/max, the ratio heartbeat-ts / Heartbeat, targets, and the
  * printed table. The JSON written at the end is `Results` as is.
  */
-export type Daemon = 'ours' | 'real';
-export const DAEMON_LABEL: Record<Daemon, string> = { ours: 'heartbeat-ts', real: 'Heartbeat 3.0.6' };
+export type Daemon = 'ours' | 'real' | 'keepalived';
+export const DAEMON_LABEL: Record<Daemon, string> = { ours: 'heartbeat-ts', real: 'Heartbeat 3.0.6', keepalived: 'keepalived 2.2 (VRRPv3)' };
+/** Column order of tables and chart; keepalived only where a scenario measured it. */
+export const DAEMONS: readonly Daemon[] = ['ours', 'real', 'keepalived'];
+
+/** The daemons a scenario has figures for, in column order (heartbeat-ts and Heartbeat always). */
+export function daemonsOf(series: readonly Series[], scenario: string): Daemon[] {
+  return DAEMONS.filter((d) => d !== 'keepalived' || series.some((s) => s.scenario === scenario && s.daemon === d));
+}
+
+/** heartbeat-ts's median over another daemon's, as the tables print it. */
+export function ratioText(ours: number | undefined, other: number | undefined, better: Series['better']): string {
+  // a negative figure (keepalived's reference moment after its reply) has no meaningful ratio
+  return ours !== undefined && other !== undefined && ours >= 0 && other > 0 ? `${(ours / other).toFixed(2)}× (${better} is better)` : '—';
+}
 
 export interface Series {
   scenario: string;
@@ -53,6 +66,7 @@ export function summarize(xs: readonly number[]): Summary | undefined {
 
 export function fmt(v: number, unit: string): string {
   if (!Number.isFinite(v)) return String(v);
+  if (unit === 'ms' && Math.round(v) === 0) return '0 ms'; // not "-0 ms"
   if (unit === 'ms') return v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`;
   if (unit === 'msg/s') return v >= 1e6 ? `${(v / 1e6).toFixed(2)} M/s` : v >= 1e3 ? `${(v / 1e3).toFixed(1)} k/s` : `${v.toFixed(0)}/s`;
   if (unit === '%') return `${v.toFixed(v < 1 ? 3 : 2)} %`;
@@ -99,9 +113,13 @@ export class Recorder {
     return summarize(this.series(scenario, metric, setting, daemon)?.samples ?? [])?.median;
   }
 
-  /** The table of one scenario: metric, setting, both daemons' min/median/max, ratio. */
+  /** The table of one scenario: metric, setting, each daemon's min/median/max, ratios heartbeat-ts / the others. */
   table(scenario: string): string {
-    const rows: string[][] = [['metric', 'setting', 'heartbeat-ts min / median / max', 'Heartbeat min / median / max', 'ours/hb']];
+    const ds = daemonsOf(this.results.series, scenario);
+    const others = ds.filter((d) => d !== 'ours');
+    const rows: string[][] = [[
+      'metric', 'setting', ...ds.map((d) => `${DAEMON_LABEL[d]} min / median / max`), ...others.map((d) => (d === 'real' ? 'ours/hb' : 'ours/ka')),
+    ]];
     const keys = new Map<string, Series>();
     for (const s of this.results.series) if (s.scenario === scenario) keys.set(`${s.metric}\u0000${s.setting}`, s);
     for (const s of keys.values()) {
@@ -110,11 +128,8 @@ export class Recorder {
         return sum === undefined ? '—' : `${fmt(sum.min, s.unit)} / ${fmt(sum.median, s.unit)} / ${fmt(sum.max, s.unit)} (n=${sum.n})`;
       };
       const mo = this.median(scenario, s.metric, s.setting, 'ours');
-      const mr = this.median(scenario, s.metric, s.setting, 'real');
-      const ratio = mo !== undefined && mr !== undefined && mr !== 0
-        ? `${(mo / mr).toFixed(2)}× (${s.better} is better)`
-        : '—';
-      rows.push([s.metric, s.setting, cell('ours'), cell('real'), ratio]);
+      const ratios = others.map((d) => ratioText(mo, this.median(scenario, s.metric, s.setting, d), s.better));
+      rows.push([s.metric, s.setting, ...ds.map(cell), ...ratios]);
     }
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
     return rows.map((r) => r.map((v, c) => v.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');

@@ -5,7 +5,7 @@
  *
  *   node dist/bench/run.js [--quick] [--only NAME[,NAME…]] [--reps N] [--reps4 N] [--out DIR]
  *
- * Scenarios: failover, switchover, coldstart, deadtime, idle, messaging.
+ * Scenarios: failover, switchover, coldstart, deadtime, idle, messaging, vipping, aggressive.
  * Results: results/bench-<timestamp>/results.json and chart.svg, and the
  * tables on stdout.
  */
@@ -22,6 +22,8 @@ import { messagingPath } from './messaging.js';
 import { resultsMarkdown } from './markdown.js';
 import { Recorder, type Results } from './report.js';
 import { coldStart, crashFailover, gracefulSwitchover } from './service.js';
+import { vipPing } from './vip.js';
+import { aggressiveCrash } from './aggressive.js';
 
 const SCENARIOS: Array<{ name: string; title: string; run: (ctx: Ctx) => Promise<void> }> = [
   { name: 'failover', title: '1. Crash failover (kill -9 + link cut → first HTTP answer from the survivor)', run: crashFailover },
@@ -30,9 +32,11 @@ const SCENARIOS: Array<{ name: string; title: string; run: (ctx: Ctx) => Promise
   { name: 'deadtime', title: '4. Smallest sustained deadtime (no false "is dead")', run: sustainedDeadtime },
   { name: 'idle', title: '5. Idle cost per node and agreement on a death', run: idleCost },
   { name: 'messaging', title: '6. Messaging path per core (status heartbeat)', run: messagingPath },
+  { name: 'vipping', title: '7. Crash → VIP answers ping (client pings every 2 ms; keepalived 2.2 VRRPv3 beside)', run: vipPing },
+  { name: 'aggressive', title: '8. Crash → VIP at the most aggressive setting that holds, both cores loaded (keepalived 2.2 VRRPv3 beside)', run: aggressiveCrash },
 ];
 
-const USAGE = `usage: node dist/bench/run.js [--quick] [--only NAME[,NAME…]] [--reps N] [--reps4 N] [--out DIR] [--ours-normal-priority]
+const USAGE = `usage: node dist/bench/run.js [--quick] [--only NAME[,NAME…]] [--reps N] [--reps4 N] [--out DIR] [--ours-normal-priority] [--keepalived-realtime]
        node dist/bench/run.js --markdown results/bench-…/results.json
   scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}
   --quick   fewer repetitions, sizes and settings, short windows (a sanity run)
@@ -42,7 +46,9 @@ const USAGE = `usage: node dist/bench/run.js [--quick] [--only NAME[,NAME…]] [
   --markdown FILE[,FILE…]  print results.json files as Markdown tables (runs nothing);
                    with --out DIR, also write them merged as DIR/results.json and DIR/chart.svg
   --ours-normal-priority  experiment: heartbeat-ts daemons moved back to SCHED_OTHER with chrt
-                   (they run SCHED_RR as Heartbeat does, \`realtime on\`); the settings column says so`;
+                   (they run SCHED_RR as Heartbeat does, \`realtime on\`); the settings column says so
+  --keepalived-realtime  keepalived's VRRP process at SCHED_RR 1 with locked memory (vrrp_rt_priority 1,
+                   vrrp_no_swap), as Heartbeat runs; default: keepalived as Debian ships it (neither)`;
 
 function parse(argv: string[]): BenchOptions | { markdown: string; out?: string } | string {
   let quick = false;
@@ -51,6 +57,7 @@ function parse(argv: string[]): BenchOptions | { markdown: string; out?: string 
   let only: string[] = [];
   let out: string | undefined;
   let oursNormalPriority = false;
+  let keepalivedRealtime = false;
   let report: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -66,6 +73,7 @@ function parse(argv: string[]): BenchOptions | { markdown: string; out?: string 
       else if (a === '--reps4') reps4 = Number(value());
       else if (a === '--out') out = value();
       else if (a === '--ours-normal-priority') oursNormalPriority = true;
+      else if (a === '--keepalived-realtime') keepalivedRealtime = true;
       else if (a === '--markdown') report = value();
       else if (a === '-h' || a === '--help') return USAGE;
       else return `unknown argument ${a}\n${USAGE}`;
@@ -78,7 +86,7 @@ function parse(argv: string[]): BenchOptions | { markdown: string; out?: string 
   if (!Number.isInteger(r) || r < 1 || !Number.isInteger(reps4) || reps4 < 1) return `--reps/--reps4 need a positive integer\n${USAGE}`;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   if (report !== undefined) return out === undefined ? { markdown: report } : { markdown: report, out };
-  return { quick, reps: r, reps4, only, outDir: out ?? join(REPO_ROOT, 'results', `bench-${stamp}`), oursNormalPriority };
+  return { quick, reps: r, reps4, only, outDir: out ?? join(REPO_ROOT, 'results', `bench-${stamp}`), oursNormalPriority, keepalivedRealtime };
 }
 
 function hostInfo(): ConstructorParameters<typeof Recorder>[0] {

@@ -34,8 +34,9 @@ PACKAGES=(
   "lintian         lintian"     # package.test.ts checks the .deb
   "corosync        corosync"    # hb2pcmk's output run for real (pcmk-migration.test.ts)
   "pacemaker       pacemakerd"
-  "prometheus      prometheus"  # scrapes the daemon's /metrics (test/netns/http-metrics.test.ts)
-  "chromium        chromium"    # the live status page in a real headless browser (test/netns/http-page.test.ts)
+  "prometheus      prometheus"  # scrapes the daemon's /metrics (test/netns/http-observe.test.ts)
+  "chromium        chromium"    # the live status page in a real headless browser (test/netns/http-observe.test.ts)
+  "keepalived      keepalived"  # npm run bench: VRRPv3 column (lab nodes only; the host unit needs /etc/keepalived/keepalived.conf, never written)
 )
 
 log() { echo "ensure-os-packages: $*" >&2; }
@@ -101,13 +102,16 @@ for entry in "${PACKAGES[@]}"; do
   fi
 done
 
-# A heartbeat running in the host's own network namespace would answer on the
-# host's interfaces: report it, but it is not ours to stop.
+# A heartbeat (or keepalived) running in the host's own network namespace would
+# answer on the host's interfaces: report it, but it is not ours to stop.
+# (keepalived's init script and unit do nothing without
+# /etc/keepalived/keepalived.conf, which nothing here writes.)
 host_net=$(readlink /proc/1/ns/net 2>/dev/null || true)
 for p in /proc/[0-9]*; do
-  [ "$(readlink "$p/exe" 2>/dev/null || true)" = /usr/libexec/heartbeat/heartbeat ] || continue
+  exe=$(readlink "$p/exe" 2>/dev/null || true)
+  case "$exe" in /usr/libexec/heartbeat/heartbeat|/usr/sbin/keepalived) ;; *) continue ;; esac
   [ "$(readlink "$p/ns/net" 2>/dev/null || true)" = "$host_net" ] || continue
-  log "WARNING: a heartbeat process runs on the host (pid ${p#/proc/}); it was not started by this script and is left alone"
+  log "WARNING: a ${exe##*/} process runs on the host (pid ${p#/proc/}); it was not started by this script and is left alone"
 done
 
 exit "$fail"
