@@ -33,6 +33,8 @@ export interface ClusterSpec {
   haresources: string;
   /** more ha.cf lines */
   extra?: readonly string[];
+  /** /etc/ha.d/heartbeat-ts.cf (3.0.6 never reads it); absent: no file */
+  hbtsCf?: string;
 }
 
 export function nodeNames(n: number): string[] {
@@ -67,6 +69,7 @@ export function writeClusterConfig(lab: Lab, s: ClusterSpec): void {
     lab.writeFile(i, '/etc/ha.d/ha.cf', haCfText(s));
     lab.writeFile(i, '/etc/ha.d/authkeys', authkeysText(s.auth), 0o600);
     lab.writeFile(i, '/etc/ha.d/haresources', s.haresources);
+    if (s.hbtsCf !== undefined) lab.writeFile(i, '/etc/ha.d/heartbeat-ts.cf', s.hbtsCf);
   }
 }
 
