@@ -1,20 +1,17 @@
 /**
- * Logging in the layouts of Heartbeat's ha-log (spec 11.5/11.6), on pino.
+ * Logging in the layouts of Heartbeat's ha-log (spec 11.5/11.6).
  *
- * pino gives us levels, child loggers and a cheap disabled path; the
- * destination below turns each record into the exact text lines that users'
- * log greps expect, written synchronously so nothing is lost on kill -9.
+ * Loggers are plain closures over one record sink (no logging library: it
+ * cost ~9 MiB of resident memory and a JSON round trip per line); the sink
+ * turns each record into the exact text lines that users' log greps expect,
+ * written synchronously so nothing is lost on kill -9.
  */
 import { closeSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { pino, type Logger as PinoLogger } from 'pino';
 import { createSyslogWriter } from './syslog.js';
 
 export type LogLevel = 'emerg' | 'alert' | 'crit' | 'error' | 'warn' | 'notice' | 'info' | 'debug';
 
-const LEVEL_VALUES: Record<LogLevel, number> = {
-  emerg: 80, alert: 75, crit: 70, error: 60, warn: 50, notice: 40, info: 30, debug: 20,
-};
 /** The words heartbeat prints for each priority. */
 const LEVEL_WORDS: Record<LogLevel, string> = {
   emerg: 'EMERG', alert: 'ALERT', crit: 'CRIT', error: 'ERROR', warn: 'WARN', notice: 'notice', info: 'info', debug: 'debug',
@@ -23,9 +20,6 @@ const LEVEL_WORDS: Record<LogLevel, string> = {
 const SYSLOG_SEVERITY: Record<LogLevel, number> = {
   emerg: 0, alert: 1, crit: 2, error: 3, warn: 4, notice: 5, info: 6, debug: 7,
 };
-const VALUE_TO_LEVEL = new Map<number, LogLevel>(
-  (Object.keys(LEVEL_VALUES) as LogLevel[]).map((l) => [LEVEL_VALUES[l], l]),
-);
 
 export const SYSLOG_FACILITIES: Record<string, number> = {
   kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9,
@@ -246,19 +240,25 @@ function syslogRoute(deps: { syslog?: LogSyslogWriter; now?: () => Date }, confi
   };
 }
 
-/** Wraps a pino logger (or child) in the Logger interface. */
-function wrapPino(p: PinoLogger<LogLevel>): Logger {
+/** One line to log: who logs it, at which level; `script`: in the shell helpers' layout. */
+interface LogRecord { level: LogLevel; msg: string; entity: string; pid: number; script: boolean }
+
+/** A Logger writing records to `sink`; debug lines only while `debugOn()`. */
+function makeLogger(sink: (rec: LogRecord) => void, debugOn: () => boolean, entity: string, pid: number, script: boolean): Logger {
+  const at = (level: LogLevel) => (msg: string): void => {
+    if (level !== 'debug' || debugOn()) sink({ level, msg, entity, pid, script });
+  };
   return {
-    log: (level, msg) => p[level](msg),
-    emerg: (msg) => p.emerg(msg),
-    crit: (msg) => p.crit(msg),
-    error: (msg) => p.error(msg),
-    warn: (msg) => p.warn(msg),
-    notice: (msg) => p.notice(msg),
-    info: (msg) => p.info(msg),
-    debug: (msg) => p.debug(msg),
-    child: (name, pid) => wrapPino(p.child({ entity: name, pid: pid ?? process.pid })),
-    script: (tag, pid) => wrapPino(p.child({ entity: tag, pid: pid ?? process.pid, script: true })),
+    log: (level, msg) => at(level)(msg),
+    emerg: at('emerg'),
+    crit: at('crit'),
+    error: at('error'),
+    warn: at('warn'),
+    notice: at('notice'),
+    info: at('info'),
+    debug: at('debug'),
+    child: (name, childPid) => makeLogger(sink, debugOn, name, childPid ?? process.pid, false),
+    script: (tag, childPid) => makeLogger(sink, debugOn, tag, childPid ?? process.pid, true),
   };
 }
 
@@ -306,56 +306,35 @@ export function createLogRoot(
   };
   openSinks(cfg);
 
-  const destination = {
-    write(json: string): void {
-      let rec: { level: number; msg: string; entity: string; pid: number; script?: boolean };
-      try {
-        rec = JSON.parse(json) as typeof rec;
-      } catch {
-        return;
-      }
-      // Every sink below (files, stderr, syslog) gets the escaped text.
-      rec.msg = escapeLogText(String(rec.msg));
-      rec.entity = escapeLogText(String(rec.entity));
-      const level = VALUE_TO_LEVEL.get(rec.level) ?? 'info';
-      const date = now();
-      if (rec.script === true) {
-        writeScriptLine({ logfile, debugfile, stderr: current.stderr, syslog }, `${rec.entity}[${rec.pid}]`, level, rec.msg, date);
-        return;
-      }
-      const line = formatLogLine({ syslogmsgfmt: current.syslogmsgfmt, host, entity: rec.entity, pid: rec.pid, level, msg: rec.msg, date });
-      if (level !== 'debug') logfile?.write(line);
-      debugfile?.write(line);
-      if (current.stderr) {
-        try { process.stderr.write(line); } catch { /* detached */ }
-      }
-      if (current.syslogLayout === 'ident_pid') syslog.send(level, `${rec.entity}[${rec.pid}]`, rec.msg);
-      // cl_log ends its syslog(3) text with an explicit NUL byte (`%c`, 0); 3.0.6's datagrams carry it.
-      else syslog.send(level, rec.entity, `[${rec.pid}]: ${LEVEL_WORDS[level]}: ${rec.msg}\u0000`);
-    },
+  const sink = (rec: LogRecord): void => {
+    // Every sink below (files, stderr, syslog) gets the escaped text.
+    const msg = escapeLogText(String(rec.msg));
+    const name = escapeLogText(String(rec.entity));
+    const { level } = rec;
+    const date = now();
+    if (rec.script) {
+      writeScriptLine({ logfile, debugfile, stderr: current.stderr, syslog }, `${name}[${rec.pid}]`, level, msg, date);
+      return;
+    }
+    const line = formatLogLine({ syslogmsgfmt: current.syslogmsgfmt, host, entity: name, pid: rec.pid, level, msg, date });
+    if (level !== 'debug') logfile?.write(line);
+    debugfile?.write(line);
+    if (current.stderr) {
+      try { process.stderr.write(line); } catch { /* detached */ }
+    }
+    if (current.syslogLayout === 'ident_pid') syslog.send(level, `${name}[${rec.pid}]`, msg);
+    // cl_log ends its syslog(3) text with an explicit NUL byte (`%c`, 0); 3.0.6's datagrams carry it.
+    else syslog.send(level, name, `[${rec.pid}]: ${LEVEL_WORDS[level]}: ${msg}\u0000`);
   };
 
-  const root: PinoLogger<LogLevel> = pino<LogLevel>(
-    {
-      customLevels: LEVEL_VALUES,
-      useOnlyCustomLevels: true,
-      level: cfg.debugLevel > 0 ? 'debug' : 'info',
-      base: null,
-      timestamp: false,
-      messageKey: 'msg',
-    },
-    destination,
-  );
-
   return {
-    logger: wrapPino(root.child({ entity, pid: process.pid })),
+    logger: makeLogger(sink, () => current.debugLevel > 0, entity, process.pid, false),
     reopen: () => {
       logfile?.reopen();
       debugfile?.reopen();
     },
     reconfigure: (c) => {
       current = c;
-      root.level = c.debugLevel > 0 ? 'debug' : 'info';
       openSinks(c);
     },
     close: () => {

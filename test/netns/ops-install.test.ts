@@ -60,7 +60,7 @@ describe('install-system / uninstall-system', () => {
     expect(inst.code, inst.out).toBe(0);
     for (const f of ['etc/ha.d/ha.cf', 'etc/ha.d/haresources', 'etc/ha.d/resource.d/IPaddr', 'etc/init.d/heartbeat',
       'etc/systemd/system/heartbeat.service', 'usr/sbin/heartbeat', 'usr/bin/cl_status', 'usr/bin/hb_status', 'usr/bin/hb2pcmk', 'usr/bin/hb_standby', 'usr/bin/hb_takeover',
-      'usr/lib/heartbeat-ts/dist/daemon/heartbeat.js', 'usr/lib/heartbeat-ts/node_modules/pino/package.json', 'usr/lib/heartbeat-ts/installed-files']) {
+      'usr/lib/heartbeat-ts/dist/daemon/heartbeat.js', 'usr/lib/heartbeat-ts/node_modules/serialport/package.json', 'usr/lib/heartbeat-ts/installed-files']) {
       expect(existsSync(join(p, f)), f).toBe(true);
     }
     expect(statSync(join(p, 'etc/ha.d/authkeys')).mode & 0o777).toBe(0o600);
