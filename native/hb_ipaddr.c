@@ -17,6 +17,7 @@
  *                   main, unicast, no gateway, not the default route
  *   addrChange(add, ifname, "a.b.c.d", prefix, brd, label) -> 0 or errno
  *                   (brd/label "" = none; add fails with EEXIST if present)
+ *   ifIndex(ifname) -> the interface's index, 0 when there is none
  *   linkUp(ifname)  -> 0 or errno (sets IFF_UP)
  *   garp(ifname, "a.b.c.d", reply) -> 0 or errno: one gratuitous ARP,
  *                   a request (target MAC broadcast) or a reply (target MAC
@@ -269,6 +270,17 @@ static bool get_ifreq(napi_env env, napi_value v, struct ifreq* ifr) {
   return get_str(env, v, ifr->ifr_name, sizeof(ifr->ifr_name));
 }
 
+static napi_value IfIndex(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  struct ifreq ifr;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !get_ifreq(env, argv[0], &ifr)) {
+    napi_throw_type_error(env, "HB_IPADDR_ARGS", "ifIndex(ifname)");
+    return NULL;
+  }
+  return hb_int(env, (int32_t)if_nametoindex(ifr.ifr_name));
+}
+
 static napi_value LinkUp(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -352,5 +364,6 @@ HB_ADDON(
   HB_METHOD("addrList", AddrList),
   HB_METHOD("routeList", RouteList),
   HB_METHOD("addrChange", AddrChange),
+  HB_METHOD("ifIndex", IfIndex),
   HB_METHOD("linkUp", LinkUp),
   HB_METHOD("garp", Garp));
