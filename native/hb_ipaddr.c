@@ -270,25 +270,24 @@ static bool get_ifreq(napi_env env, napi_value v, struct ifreq* ifr) {
   return get_str(env, v, ifr->ifr_name, sizeof(ifr->ifr_name));
 }
 
-static napi_value IfIndex(napi_env env, napi_callback_info info) {
+/* The one argument of ifIndex/linkUp; false with a TypeError pending when it is not an interface name. */
+static bool only_ifname(napi_env env, napi_callback_info info, struct ifreq* ifr, const char* usage) {
   size_t argc = 1;
   napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= 1 && get_ifreq(env, argv[0], ifr)) return true;
+  napi_throw_type_error(env, "HB_IPADDR_ARGS", usage);
+  return false;
+}
+
+static napi_value IfIndex(napi_env env, napi_callback_info info) {
   struct ifreq ifr;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !get_ifreq(env, argv[0], &ifr)) {
-    napi_throw_type_error(env, "HB_IPADDR_ARGS", "ifIndex(ifname)");
-    return NULL;
-  }
+  if (!only_ifname(env, info, &ifr, "ifIndex(ifname)")) return NULL;
   return hb_int(env, (int32_t)if_nametoindex(ifr.ifr_name));
 }
 
 static napi_value LinkUp(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   struct ifreq ifr;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !get_ifreq(env, argv[0], &ifr)) {
-    napi_throw_type_error(env, "HB_IPADDR_ARGS", "linkUp(ifname)");
-    return NULL;
-  }
+  if (!only_ifname(env, info, &ifr, "linkUp(ifname)")) return NULL;
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return hb_int(env, errno);
   int rc = 0;
