@@ -34,6 +34,8 @@ export interface ResourcesDeps {
   paths: Paths;
   nodename: string;
   log: Logger;
+  /** heartbeat-ts.cf `inprocess_ip` (default on). */
+  inprocessIp?: boolean;
 }
 
 /**
@@ -92,6 +94,7 @@ export function realScripts(d: ResourcesDeps, clock: Clock): ResourceScripts {
     killGraceMs: 5000,
     outputFile: d.config.debugfile,
   });
+  if (d.inprocessIp === false) return runner;
   let syslog: SyslogWriter | undefined;
   return new InProcessIpScripts(runner, {
     clock, env, kernel: nativeIpKernel, log: d.log, outputFile: d.config.debugfile,

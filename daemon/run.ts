@@ -145,7 +145,7 @@ function makeRuntime(ctx: RunContext, log: Logger, systemd: SdNotifier | undefin
   const { options, paths, nodename } = ctx;
   // -M, or a crm/pacemaker cluster: no v1 resource management.
   const manageResources = !options.noResources && !ctx.config.crm;
-  const parts = { ...realParts({ config: ctx.config, keys: ctx.keys, groups: ctx.groups, nodename, paths, log, manageResources }), monitors: ctx.hbts?.monitors ?? [] };
+  const parts = { ...realParts({ config: ctx.config, keys: ctx.keys, groups: ctx.groups, nodename, paths, log, manageResources, inprocessIp: ctx.hbts?.inprocessIp ?? true }), monitors: ctx.hbts?.monitors ?? [] };
   const runtime: NodeRuntime = new NodeRuntime({
     parts,
     pid: process.pid,

@@ -39,12 +39,14 @@ export interface HbtsConfig {
   monitors: MonitorSpec[];
   quorum: 'off' | 'majority';
   httpListen: HttpListen | undefined;
+  /** `inprocess_ip on|off`: our own IPaddr/IPaddr2 run in-process (default on; read at start). */
+  inprocessIp: boolean;
   /** Line of the last occurrence of each directive. */
   lineOf: Record<string, number>;
 }
 
 export const EMPTY_HBTS_CONFIG: HbtsConfig = Object.freeze({
-  present: false, monitors: [], quorum: 'off', httpListen: undefined, lineOf: {},
+  present: false, monitors: [], quorum: 'off', httpListen: undefined, inprocessIp: true, lineOf: {},
 }) as HbtsConfig;
 
 export const MONITOR_DEFAULTS = Object.freeze({
@@ -195,11 +197,21 @@ function applyHttpListen(ctx: HbtsContext, args: string[]): void {
   ctx.cfg.httpListen = { host, port, line: ctx.line };
 }
 
+function applyInprocessIp(ctx: HbtsContext, args: string[]): void {
+  const v = args[0];
+  if (v !== 'on' && v !== 'off') {
+    hbtsProblem(ctx, 'error', 'HBTS_BAD_VALUE', `inprocess_ip: ${printable(v ?? '')} (expected on or off)`);
+    return;
+  }
+  ctx.cfg.inprocessIp = v === 'on';
+}
+
 /** The one table of heartbeat-ts.cf directives. */
 export const HBTS_DIRECTIVES: readonly HbtsDirective[] = [
   { name: 'monitor', args: [1, 1], once: false, options: true, apply: applyMonitor },
   { name: 'quorum', args: [1, 1], once: true, options: false, apply: applyQuorum },
   { name: 'http_listen', args: [1, 1], once: true, options: false, apply: applyHttpListen },
+  { name: 'inprocess_ip', args: [1, 1], once: true, options: false, apply: applyInprocessIp },
 ];
 
 /** Number of positional words a directive takes before its name=value options. */
@@ -210,7 +222,7 @@ function positionalCount(d: HbtsDirective, words: readonly string[]): number {
 }
 
 export function parseHbtsCf(text: string, opts: { file: string }): ParseResult<HbtsConfig> {
-  const cfg: HbtsConfig = { present: true, monitors: [], quorum: 'off', httpListen: undefined, lineOf: {} };
+  const cfg: HbtsConfig = { present: true, monitors: [], quorum: 'off', httpListen: undefined, inprocessIp: true, lineOf: {} };
   const ctx: HbtsContext = { file: opts.file, cfg, problems: [], line: 0 };
   text.split('\n').forEach((physical, i) => {
     ctx.line = i + 1;

@@ -47,10 +47,18 @@ describe('heartbeat-ts.cf parser', () => {
     ['http_listen localhost:80', 'HBTS_BAD_VALUE'],
     ['http_listen 127.0.0.1:70000', 'HBTS_BAD_VALUE'],
     ['http_listen 300.0.0.1:80', 'HBTS_BAD_VALUE'],
+    ['inprocess_ip no', 'HBTS_BAD_VALUE'],
+    ['inprocess_ip off now', 'HBTS_BAD_ARGUMENTS'],
     [`monitor ${'x'.repeat(5000)} interval=1`, 'HBTS_LINE_TOO_LONG'],
   ])('%s → %s at line 2', (line, code) => {
     const r = parse(`# header\n${line}\n`);
     expect(r.problems.map((p) => [p.code, p.line, p.file, p.severity])).toEqual([[code, 2, FILE, 'error']]);
+  });
+
+  it('inprocess_ip: on unless turned off', () => {
+    expect(parse('quorum off\n').value?.inprocessIp).toBe(true);
+    expect(parse('inprocess_ip off\n').value?.inprocessIp).toBe(false);
+    expect(parse('inprocess_ip on\n').value?.inprocessIp).toBe(true);
   });
 
   it('refuses a second quorum line and a second monitor of one resource', () => {
