@@ -250,7 +250,8 @@ static napi_value AddrChange(napi_env env, napi_callback_info info) {
   req.h.nlmsg_seq = 2;
   req.u.ifa.ifa_family = AF_INET;
   req.u.ifa.ifa_prefixlen = (unsigned char)prefix;
-  req.u.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+  /* ip(8)'s default scope: host for 127.0.0.0/8, global otherwise. */
+  req.u.ifa.ifa_scope = (ntohl(ip.s_addr) >> 24) == 127 ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE;
   req.u.ifa.ifa_index = idx;
   add_attr(&req, IFA_LOCAL, &ip, 4);
   add_attr(&req, IFA_ADDRESS, &ip, 4);

@@ -32,9 +32,9 @@ function env(arps: number): Record<string, string> {
   return { HA_LOGFILE: LOG, HA_RSCTMP: '/var/log/rsctmp', HB_ARP_COUNT: String(arps), HB_ARP_INTERVAL: '1', PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
 }
 
-/** `ip -o addr` lines of eth0 without the index and lifetimes. */
+/** `ip -o addr` lines without the index and lifetimes. */
 async function addrs(l: Lab): Promise<string[]> {
-  const r = await l.exec(1, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+  const r = await l.exec(1, ['ip', '-4', '-o', 'addr', 'show']);
   return r.stdout.split('\n').filter((s) => s !== '').map((s) => s.replace(/^\d+:\s+/, '').replace(/\\.*$/, '').trim()).sort();
 }
 
@@ -74,7 +74,10 @@ async function compare(mode: string, spec: string, op: string, setup: () => Prom
 
 const VIP = (l: Lab): string => l.ip(1).replace(/\.\d+$/, '.200');
 const nothing = (): Promise<void> => Promise.resolve();
-const flush = async (): Promise<void> => { await theLab().exec(1, ['ip', 'addr', 'flush', 'dev', 'eth0', 'to', `${VIP(theLab())}/32`]); };
+const LOOP = '127.0.0.9';
+const flush = async (): Promise<void> => {
+  for (const a of [VIP(theLab()), LOOP]) await theLab().exec(1, ['ip', 'addr', 'flush', 'to', `${a}/32`]);
+};
 
 beforeAll(async () => {
   lab = await Lab.up({ nodes: 2 });
@@ -94,7 +97,7 @@ describe('in-process IPaddr/IPaddr2 against the scripts (netns)', () => {
       ['IPaddr', vip], ['IPaddr', `${vip}/24/eth0`], ['IPaddr', `${vip}/24/eth0:foo`], ['IPaddr', `${vip}/255.255.255.128/eth0/${brd}`],
       ['IPaddr', `${vip}/31/eth0`], ['IPaddr2', `${vip}/24/eth0:web`], ['IPaddr2', `${vip}/26`], ['IPaddr2', vip],
       ['IPaddr', '172.31.0.1'], ['IPaddr', `${vip}/24/nosuch0`], ['IPaddr2', `${vip}/24/eth0:waytoolonglabel`], ['IPaddr', `${vip}/99`],
-      ['IPaddr2', '0.1.2.3'], ['IPaddr', `${vip}/24/eth0/1.2.3`],
+      ['IPaddr2', '0.1.2.3'], ['IPaddr', `${vip}/24/eth0/1.2.3`], ['IPaddr', `${LOOP}/8/lo`], ['IPaddr2', `${LOOP}/32/lo`],
     ];
     for (const [mode, spec] of starts) {
       const started = await compare(mode, spec, 'start', nothing, flush);
