@@ -93,7 +93,7 @@ typedef bool (*nl_each)(napi_env env, napi_value out, uint32_t* n, struct nlmsgh
 
 /* Reads answers to request `seq` until DONE (dump) or the ACK/error; 0 or errno. */
 static int nl_read(int fd, uint32_t seq, napi_env env, napi_value out, nl_each each) {
-  static __thread char buf[NL_BUF];
+  char buf[NL_BUF];
   uint32_t n = 0;
   for (;;) {
     ssize_t len = recv(fd, buf, sizeof(buf), 0);
