@@ -10,6 +10,7 @@ import { crashDaemon, type Kind, standby, stopDaemon } from '../devtools/lab/hac
 import { sleep } from '../devtools/lab/proc.js';
 import { type BenchContext, BenchCluster, repeat, serviceSpec, settingLabel } from './cluster.js';
 import { fmt } from './report.js';
+import { VipPing } from './vip-ping.js';
 
 const PROBE_MS = 10;
 const START_TIMEOUT = 120_000;
@@ -33,6 +34,7 @@ export async function crashFailover(ctx: BenchContext): Promise<void> {
         const probe = c.probe!;
         await probe.waitAnswer('node1', { after: c.tStart, timeoutMs: START_TIMEOUT });
         await sleep(Math.max(1500, 4 * ka)); // steady state
+        const ping = await VipPing.start(c.lab, c.vip);
         const mark = c.log(2).mark();
         const { t: tKill } = await crashDaemon(c.lab, 1, kind);
         await c.lab.cut(1, 'link');
@@ -41,6 +43,8 @@ export async function crashFailover(ctx: BenchContext): Promise<void> {
         const script = c.log(2).find(/Running \S*\/IPaddr\S* \S+ start/, mark);
         const web = c.log(2).find(/Running \S*\/hb-demo-web\s+start/, mark);
         const reachable = probe.firstReachable('node2', dead.t);
+        await ping.stop();
+        const pinged = ping.firstReplyAfter(dead.t);
         const heard = (probe.udp.get(c.lab.ip(1)) ?? []).filter((t) => t <= tKill + 2);
         const lastHb = heard[heard.length - 1];
         add(kind, 'crash → node2 answers (total)', served.t - tKill);
@@ -52,6 +56,7 @@ export async function crashFailover(ctx: BenchContext): Promise<void> {
         if (script !== undefined) add(kind, 'reaction: "is dead" → IPaddr start runs', script.t - dead.t);
         if (web !== undefined) add(kind, 'IPaddr done: "is dead" → web start runs', web.t - dead.t);
         if (reachable !== undefined) add(kind, 'VIP up: "is dead" → VIP reachable on node2', reachable.t - dead.t);
+        if (pinged !== undefined) add(kind, 'VIP ping: "is dead" → VIP answers ping (every 2 ms)', pinged - dead.t);
         // Where the takeover time went, for the notes: node2's log lines and the client's view, relative to "is dead".
         const steps = c.log(2).lines.slice(mark).filter((l) => /is dead|Running \S+ .*start|takeover complete/.test(l.text));
         const rel = (t: number): string => `${t - dead.t >= 0 ? '+' : ''}${Math.round(t - dead.t)}ms`;

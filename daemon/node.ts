@@ -58,6 +58,8 @@ export interface RealPartsInput {
   log: Logger;
   /** v1 resource management (not with -M or a crm cluster). */
   manageResources: boolean;
+  /** heartbeat-ts.cf `inprocess_ip` (default on). */
+  inprocessIp?: boolean;
 }
 
 export function realParts(i: RealPartsInput): NodeParts {

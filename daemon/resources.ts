@@ -12,12 +12,15 @@ import { fileURLToPath } from 'node:url';
 import type { HaConfig, ResourceGroup } from '../lib/config/types.js';
 import type { Cluster } from '../lib/membership/cluster.js';
 import type { Attachment, NodeHandle } from '../lib/node/runtime.js';
-import { DEFAULT_TIMEOUTS, ScriptRunner } from '../lib/resources/script-runner.js';
+import { InProcessIpScripts } from '../lib/resources/inprocess-ip.js';
+import { DEFAULT_TIMEOUTS, type ResourceScripts, ScriptRunner } from '../lib/resources/script-runner.js';
 import type { Clock } from '../lib/util/clock.js';
 import { findScript } from '../lib/util/files.js';
 import type { Logger } from '../lib/util/log.js';
+import { createSyslogWriter, type SyslogWriter } from '../lib/util/syslog.js';
 import { F, T } from '../lib/wire/fields.js';
 import type { HaMsg } from '../lib/wire/message.js';
+import { nativeIpKernel } from './inprocess-ip-native.js';
 import type { Paths } from './paths.js';
 
 /** Types whose stock rc.d scripts heartbeat-ts implements natively (never run twice). */
@@ -31,6 +34,8 @@ export interface ResourcesDeps {
   paths: Paths;
   nodename: string;
   log: Logger;
+  /** heartbeat-ts.cf `inprocess_ip` (default on). */
+  inprocessIp?: boolean;
 }
 
 /**
@@ -75,15 +80,25 @@ export function scriptEnvironment(d: ResourcesDeps): Record<string, string> {
   return env;
 }
 
-/** Resource scripts as processes, on the daemon's clock, with heartbeat's environment. */
-export function realScripts(d: ResourcesDeps, clock: Clock): ScriptRunner {
-  return new ScriptRunner({
+/**
+ * Resource scripts as processes, on the daemon's clock, with heartbeat's
+ * environment; our own IPaddr/IPaddr2 in-process (lib/resources/inprocess-ip.ts).
+ */
+export function realScripts(d: ResourcesDeps, clock: Clock): ResourceScripts {
+  const env = scriptEnvironment(d);
+  const runner = new ScriptRunner({
     resourceDirs: d.paths.resourceDirs,
     clock,
-    env: scriptEnvironment(d),
+    env,
     timeoutMs: timeoutsFromEnv(),
     killGraceMs: 5000,
     outputFile: d.config.debugfile,
+  });
+  if (d.inprocessIp === false) return runner;
+  let syslog: SyslogWriter | undefined;
+  return new InProcessIpScripts(runner, {
+    clock, env, kernel: nativeIpKernel, log: d.log, outputFile: d.config.debugfile,
+    syslog: () => (syslog ??= createSyslogWriter()),
   });
 }
 

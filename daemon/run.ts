@@ -152,7 +152,7 @@ function makeRuntime(ctx: RunContext, log: Logger, systemd: SdNotifier | undefin
   const manageResources = !options.noResources && !ctx.config.crm;
   let runtime: NodeRuntime | undefined;
   const { state: observed, parts } = observe({
-    parts: { ...realParts({ config: ctx.config, keys: ctx.keys, groups: ctx.groups, nodename, paths, log, manageResources }), monitors: ctx.hbts?.monitors ?? [], quorum: ctx.hbts?.quorum ?? 'off', fastStart: ctx.hbts?.fastStart ?? false },
+    parts: { ...realParts({ config: ctx.config, keys: ctx.keys, groups: ctx.groups, nodename, paths, log, manageResources, inprocessIp: ctx.hbts?.inprocessIp ?? true }), monitors: ctx.hbts?.monitors ?? [], quorum: ctx.hbts?.quorum ?? 'off', fastStart: ctx.hbts?.fastStart ?? false },
     groups: ctx.groups, events, version: VERSION, runtime: () => runtime,
   });
   runtime = new NodeRuntime({

@@ -36,6 +36,13 @@
       "sources": ["hb_peercred.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
+    },
+    # Moving a floating IPv4 address in-process: rtnetlink and gratuitous ARP (see hb_ipaddr.c).
+    {
+      "target_name": "hb_ipaddr",
+      "sources": ["hb_ipaddr.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
     }
   ]
 }

@@ -41,12 +41,14 @@ export interface HbtsConfig {
   httpListen: HttpListen | undefined;
   /** Skip RQSTDELAY when every node says it does (on by default once the file exists). */
   fastStart: boolean;
+  /** `inprocess_ip on|off`: our own IPaddr/IPaddr2 run in-process (default on; read at start). */
+  inprocessIp: boolean;
   /** Line of the last occurrence of each directive. */
   lineOf: Record<string, number>;
 }
 
 export const EMPTY_HBTS_CONFIG: HbtsConfig = Object.freeze({
-  present: false, monitors: [], quorum: 'off', httpListen: undefined, fastStart: false, lineOf: {},
+  present: false, monitors: [], quorum: 'off', httpListen: undefined, fastStart: false, inprocessIp: true, lineOf: {},
 }) as HbtsConfig;
 
 export const MONITOR_DEFAULTS = Object.freeze({
@@ -210,12 +212,22 @@ function applyHttpListen(ctx: HbtsContext, args: string[]): void {
   }
 }
 
+function applyInprocessIp(ctx: HbtsContext, args: string[]): void {
+  const v = args[0];
+  if (v !== 'on' && v !== 'off') {
+    hbtsProblem(ctx, 'error', 'HBTS_BAD_VALUE', `inprocess_ip: ${printable(v ?? '')} (expected on or off)`);
+    return;
+  }
+  ctx.cfg.inprocessIp = v === 'on';
+}
+
 /** The one table of heartbeat-ts.cf directives. */
 export const HBTS_DIRECTIVES: readonly HbtsDirective[] = [
   { name: 'monitor', args: [1, 1], once: false, options: true, apply: applyMonitor },
   { name: 'quorum', args: [1, 1], once: true, options: false, apply: applyQuorum },
   { name: 'http_listen', args: [1, 1], once: true, options: false, apply: applyHttpListen },
   { name: 'fast_start', args: [1, 1], once: true, options: false, apply: applyFastStart },
+  { name: 'inprocess_ip', args: [1, 1], once: true, options: false, apply: applyInprocessIp },
 ];
 
 /** Number of positional words a directive takes before its name=value options. */
@@ -226,7 +238,7 @@ function positionalCount(d: HbtsDirective, words: readonly string[]): number {
 }
 
 export function parseHbtsCf(text: string, opts: { file: string }): ParseResult<HbtsConfig> {
-  const cfg: HbtsConfig = { present: true, monitors: [], quorum: 'off', httpListen: undefined, fastStart: true, lineOf: {} };
+  const cfg: HbtsConfig = { present: true, monitors: [], quorum: 'off', httpListen: undefined, fastStart: true, inprocessIp: true, lineOf: {} };
   const ctx: HbtsContext = { file: opts.file, cfg, problems: [], line: 0 };
   text.split('\n').forEach((physical, i) => {
     ctx.line = i + 1;

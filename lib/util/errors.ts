@@ -10,10 +10,12 @@ export const STATE_ERRORS = { GENERATION_WRITE: 'STATE_GENERATION_WRITE' } as co
 /** A node that cannot start its media (the medium's own code is kept when it has one). */
 export const NODE_ERRORS = { MEDIA_OPEN: 'MEDIA_OPEN' } as const;
 export const LDIRECTORD_ERRORS = { IPVSADM_FAILED: 'LD_IPVSADM_FAILED', NFT_FAILED: 'LD_NFT_FAILED' } as const;
+/** The in-process IPaddr path: a kernel call refused (the script then runs instead). */
+export const RESOURCE_ERRORS = { IPADDR_KERNEL: 'RSC_IPADDR_KERNEL' } as const;
 
 type Values<T> = T[keyof T];
 export type ErrorCode = Values<typeof WIRE_ERRORS> | Values<typeof AUTH_ERRORS> | Values<typeof STATE_ERRORS>
-  | Values<typeof NODE_ERRORS> | Values<typeof LDIRECTORD_ERRORS>;
+  | Values<typeof NODE_ERRORS> | Values<typeof LDIRECTORD_ERRORS> | Values<typeof RESOURCE_ERRORS>;
 
 export class HbError extends Error {
   readonly code: string;

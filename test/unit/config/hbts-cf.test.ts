@@ -47,6 +47,8 @@ describe('heartbeat-ts.cf parser', () => {
     ['http_listen localhost:80', 'HBTS_BAD_VALUE'],
     ['http_listen 127.0.0.1:70000', 'HBTS_BAD_VALUE'],
     ['http_listen 300.0.0.1:80', 'HBTS_BAD_VALUE'],
+    ['inprocess_ip no', 'HBTS_BAD_VALUE'],
+    ['inprocess_ip off now', 'HBTS_BAD_ARGUMENTS'],
     [`monitor ${'x'.repeat(5000)} interval=1`, 'HBTS_LINE_TOO_LONG'],
   ])('%s → %s at line 2', (line, code) => {
     const r = parse(`# header\n${line}\n`);
@@ -58,6 +60,12 @@ describe('heartbeat-ts.cf parser', () => {
     const r = parse('# lan\nhttp_listen 10.0.0.1:9694\n');
     expect(r.problems.map((p) => [p.code, p.line, p.severity])).toEqual([['HBTS_HTTP_EXPOSED', 2, 'warning']]);
     expect(r.value?.httpListen).toEqual({ host: '10.0.0.1', port: 9694, line: 2 });
+  });
+
+  it('inprocess_ip: on unless turned off', () => {
+    expect(parse('quorum off\n').value?.inprocessIp).toBe(true);
+    expect(parse('inprocess_ip off\n').value?.inprocessIp).toBe(false);
+    expect(parse('inprocess_ip on\n').value?.inprocessIp).toBe(true);
   });
 
   it('refuses a second quorum line and a second monitor of one resource', () => {
