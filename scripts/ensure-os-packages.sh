@@ -18,6 +18,7 @@ PACKAGES=(
   "iproute2        ip"
   "iputils-arping  arping"     # not `arping`: the two packages conflict
   "tcpdump         tcpdump"     # lab captures
+  "inetutils-ping  ping"        # lab reachability checks, the bench's VIP ping (an installed iputils-ping does too)
   "perl-base       perl"        # the lab nodes' init (reaps orphans as PID 1); Essential, listed to be explicit
   "e2fsprogs       mkfs.ext4"
   "psmisc          fuser"
