@@ -7,4 +7,6 @@ export interface AuthMethod {
   readonly needsKey: boolean;
   /** The token heartbeat prints for `data` (lowercase hex). Keys are latin1 byte strings. */
   compute(key: string, data: Buffer): string;
+  /** `compute` bound to one key, with what can be prepared once (the HMAC key object) prepared. */
+  keyed(key: string): (data: Buffer) => string;
 }

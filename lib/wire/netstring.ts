@@ -5,7 +5,7 @@
  * on every UDP medium.
  */
 import { FieldType, HaMsg, type Field } from './message.js';
-import { badList, unencodable, LIST_CLASH, listClashes, packList, parseLength, unpackList } from './encoding.js';
+import { badList, unencodable, LIST_CLASH, listClashes, packList, unpackList } from './encoding.js';
 import {
   MAX_DEPTH, MAX_FIELDS, badName, fail,
   type DecodeFail, type DecodeOk, type ParseBudget,
@@ -99,12 +99,21 @@ function parseItem(s: string, a: number, b: number, depth: number, budget: Parse
   }
 }
 
-/** Reads one `<n>:<bytes>,` item at `p` that must end before `limit`; returns its content range. */
+/**
+ * Reads one `<n>:<bytes>,` item at `p` that must end before `limit`; returns
+ * its content range. The length is read in place (the receive path's hot
+ * loop): the rules are parseLength's — digits only, at most 9, no leading zero.
+ */
 function peel(s: string, p: number, limit: number): { a: number; b: number } | string {
-  const n = parseLength(s, p);
-  if (!n || n.next >= limit || s[n.next] !== ':') return `bad netstring length at offset ${p}`;
-  const a = n.next + 1;
-  const b = a + n.value;
+  let i = p;
+  let value = 0;
+  for (let c = s.charCodeAt(i); c >= 0x30 && c <= 0x39 && i - p < 10; c = s.charCodeAt(++i)) value = value * 10 + (c - 0x30);
+  const digits = i - p;
+  if (digits === 0 || digits > 9 || (digits > 1 && s.charCodeAt(p) === 0x30) || i >= limit || s.charCodeAt(i) !== 0x3a) {
+    return `bad netstring length at offset ${p}`;
+  }
+  const a = i + 1;
+  const b = a + value;
   if (b >= limit) return `netstring item overruns its message at offset ${p}`;
   if (s[b] !== ',') return `missing "," after netstring item at offset ${b}`;
   return { a, b };
@@ -114,7 +123,6 @@ function peel(s: string, p: number, limit: number): { a: number; b: number } | s
 function parseMessage(s: string, start: number, limit: number, depth: number, budget: ParseBudget): Parsed {
   if (limit - start < START.length || !s.startsWith(START, start)) return `no netstring start marker at offset ${start}`;
   const msg = new HaMsg();
-  const seen = new Set<string>();
   let p = start + START.length;
   for (;;) {
     if (p + END.length <= limit && s.startsWith(END, p)) return { msg, end: p + END.length };
@@ -123,8 +131,8 @@ function parseMessage(s: string, start: number, limit: number, depth: number, bu
     if (typeof item === 'string') return item;
     const f = parseItem(s, item.a, item.b, depth, budget);
     if (typeof f === 'string') return f;
-    if (listClashes(f.type, f.name, seen)) return `${LIST_CLASH} ("${f.name}") at offset ${p}`;
-    seen.add(f.name);
+    // a list may not share a name with an earlier field (no per-message set: lists are rare)
+    if (f.type === FieldType.LIST && msg.has(f.name)) return `${LIST_CLASH} ("${f.name}") at offset ${p}`;
     msg.addField(f);
     p = item.b + 1;
   }
