@@ -123,11 +123,15 @@ export class ScriptRunner implements ResourceScripts {
         resolve({ code, stdout, stderr, timedOut, spawnError, durationMs: Math.round(clock.nowMs() - started) });
       };
       child.on('error', (err) => finish(null, err.message));
-      // Settle when stdio has ended ('close', right after the exit as a rule);
-      // a daemon the script started may keep a pipe open, so 'exit' also
-      // settles after giving the pipes a moment.
+      // Settle when stdio has ended ('close', right after the exit as a rule).
+      // A daemon the script started may keep a pipe open: then 'exit' settles
+      // once the loop has gone round twice, time for one poll phase to read
+      // what the script wrote before it exited (already in the pipe), not
+      // for whatever its daemon writes later. No fixed wait.
       child.on('close', (code) => finish(code));
-      child.on('exit', (code) => { exitGrace = clock.setTimer(() => finish(code), 20); });
+      child.on('exit', (code) => {
+        exitGrace = clock.setTimer(() => { exitGrace = clock.setTimer(() => finish(code), 0); }, 0);
+      });
     });
   }
 }
