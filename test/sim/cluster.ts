@@ -14,6 +14,7 @@ import type { Cluster } from '../../lib/membership/cluster.js';
 import { MemoryStateStore } from '../../lib/membership/state-files.js';
 import { NodeRuntime } from '../../lib/node/runtime.js';
 import type { ResourceController } from '../../lib/resources/controller.js';
+import type { Fencer } from '../../lib/resources/fencing.js';
 import { ManualClock } from '../../lib/util/clock.js';
 import type { LogLevel, Logger } from '../../lib/util/log.js';
 import { SimNetwork, seededRandom } from './network.js';
@@ -31,6 +32,8 @@ export interface SimOptions {
   monitors?: MonitorSpec[];
   /** heartbeat-ts.cf `quorum` (every node the same); absent: off. */
   quorum?: 'off' | 'majority';
+  /** STONITH device of each node (absent: none configured). */
+  fencer?: (node: string) => Fencer;
   /** heartbeat-ts.cf `fast_start` per node (true: the node skips RQSTDELAY when all do). */
   fastStart?: (name: string) => boolean;
 }
@@ -128,6 +131,7 @@ export class SimCluster {
         ...(this.o.monitors ? { monitors: this.o.monitors } : {}),
         ...(this.o.quorum ? { quorum: this.o.quorum } : {}),
         ...(this.o.fastStart ? { fastStart: this.o.fastStart(name) } : {}),
+        ...(this.o.fencer ? { fencer: this.o.fencer(name) } : {}),
         random: seededRandom(this.seed * 31 + this.o.nodes.indexOf(name)),
       },
       attachments: () => [],

@@ -10,6 +10,7 @@
  * leaves neither side with quorum, both release.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Fencer } from '../../lib/resources/fencing.js';
 import { SimCluster, type SimOptions } from './cluster.js';
 
 const clusters: SimCluster[] = [];
@@ -122,5 +123,55 @@ describe('quorum majority, two nodes', () => {
     s.net.heal();
     await sample('ra runs again, once', () => s.holders('ra').length === 1 && o.nodes.every((n) => s.controller(n).isStable()), 90_000);
     expect(worst()).toBe(1);
+  });
+});
+
+describe('quorum majority: every node with a group of its own, seeds, fencing, shutdown', () => {
+  const own = (n: number, extra: Partial<SimOptions> = {}): SimOptions => ({
+    nodes: names(n), haresources: names(n).map((x) => `${x} svc${x.slice(4)}\n`).join(''), autoFailback: 'off', quorum: 'majority', ...extra,
+  });
+  const groups = (n: number): string[] => names(n).map((x) => `svc${x.slice(4)}`);
+
+  for (const [n, minority] of [[3, ['node1']], [5, ['node1', 'node2']]] as Array<[number, string[]]>) {
+    for (const seed of [2, 3]) {
+      it(`${n} nodes {${minority.join(',')}} (seed ${seed}): lost groups on the first majority node only; heal keeps one holder each`, async () => {
+        const { s, worst, sample } = await started(own(n, { seed }), groups(n));
+        const majority = names(n).filter((x) => !minority.includes(x));
+        const taker = majority[0] as string;
+        s.net.partition(minority, majority);
+        await sample(`the minority's groups on ${taker}`, () => minority.every((m) => s.holders(`svc${m.slice(4)}`).join() === taker), 60_000);
+        s.net.heal();
+        await sample('all active and stable, one holder each', () => names(n).every((x) => s.runtime(x)?.phase === 'running')
+          && names(n).every((x) => names(n).every((y) => s.cluster(x).view(y)?.status === 'active'))
+          && names(n).every((x) => s.controller(x).isStable()) && groups(n).every((g) => s.holders(g).length === 1), 90_000);
+        await s.run(20_000);
+        expect(worst()).toBe(1);
+        expect(majority.map((x) => restarts(s, x))).toEqual(majority.map(() => 0));
+      });
+    }
+  }
+
+  it('with STONITH: only the taker fences the minority, and takes its group after the reset', async () => {
+    const resets: string[] = [];
+    const fencer = (by: string): Fencer => ({ description: 'sim', reset: async (node: string) => { resets.push(`${by}->${node}`); return 'OK'; } } as unknown as Fencer);
+    const { s, worst, sample } = await started(own(3, { fencer }), groups(3));
+    s.net.partition(['node1'], ['node2', 'node3']);
+    await sample('node2 took svc1', () => s.holders('svc1').join() === 'node2', 60_000);
+    await s.run(20_000);
+    expect(resets).toEqual(['node2->node1']);
+    const reset = s.when('node2', 'info: node node1 now reset.');
+    expect(reset).toBeDefined();
+    expect(s.when('node2', /Taking over resource group svc1/)).toBeGreaterThanOrEqual(reset as number);
+    expect(worst()).toBe(1);
+  });
+
+  it('a graceful shutdown of a holder: exactly one node takes its group', async () => {
+    const { s, worst, sample } = await started(own(3), groups(3));
+    await s.shutdown('node1');
+    await sample('node2 took svc1', () => s.holders('svc1').join() === 'node2', 60_000);
+    await s.run(30_000);
+    expect(s.holders('svc1')).toEqual(['node2']);
+    expect(worst()).toBe(1);
+    expect(s.controller('node2').isStable() && s.controller('node3').isStable()).toBe(true);
   });
 });
