@@ -186,13 +186,15 @@ function applyQuorum(ctx: HbtsContext, args: string[]): void {
   ctx.cfg.quorum = v;
 }
 
+/** An `on|off` directive's value as a boolean; undefined (with the problem recorded) for anything else. */
+function onOff(ctx: HbtsContext, name: string, v: string | undefined): boolean | undefined {
+  if (v === 'on' || v === 'off') return v === 'on';
+  hbtsProblem(ctx, 'error', 'HBTS_BAD_VALUE', `${name}: ${printable(v ?? '')} (expected on or off)`);
+  return undefined;
+}
+
 function applyFastStart(ctx: HbtsContext, args: string[]): void {
-  const v = args[0];
-  if (v !== 'on' && v !== 'off') {
-    hbtsProblem(ctx, 'error', 'HBTS_BAD_VALUE', `fast_start: ${printable(v ?? '')} (expected on or off)`);
-    return;
-  }
-  ctx.cfg.fastStart = v === 'on';
+  ctx.cfg.fastStart = onOff(ctx, 'fast_start', args[0]) ?? ctx.cfg.fastStart;
 }
 
 function applyHttpListen(ctx: HbtsContext, args: string[]): void {
@@ -213,12 +215,7 @@ function applyHttpListen(ctx: HbtsContext, args: string[]): void {
 }
 
 function applyInprocessIp(ctx: HbtsContext, args: string[]): void {
-  const v = args[0];
-  if (v !== 'on' && v !== 'off') {
-    hbtsProblem(ctx, 'error', 'HBTS_BAD_VALUE', `inprocess_ip: ${printable(v ?? '')} (expected on or off)`);
-    return;
-  }
-  ctx.cfg.inprocessIp = v === 'on';
+  ctx.cfg.inprocessIp = onOff(ctx, 'inprocess_ip', args[0]) ?? ctx.cfg.inprocessIp;
 }
 
 /** The one table of heartbeat-ts.cf directives. */
