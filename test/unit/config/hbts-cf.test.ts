@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync, chmodSync, mkdirSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkHbtsAgainstGroups, MONITOR_DEFAULTS, parseExtTime, parseHbtsCf } from '../../../lib/config/hbts-cf.js';
+import { checkHbtsAgainstGroups, EMPTY_HBTS_CONFIG, MONITOR_DEFAULTS, parseExtTime, parseHbtsCf } from '../../../lib/config/hbts-cf.js';
 import { loadConfiguration } from '../../../lib/config/load.js';
 
 const FILE = '/etc/ha.d/heartbeat-ts.cf';
@@ -48,6 +48,7 @@ describe('heartbeat-ts.cf parser', () => {
     ['http_listen 127.0.0.1:70000', 'HBTS_BAD_VALUE'],
     ['http_listen 300.0.0.1:80', 'HBTS_BAD_VALUE'],
     ['inprocess_ip no', 'HBTS_BAD_VALUE'],
+    ['fast_start maybe', 'HBTS_BAD_VALUE'],
     ['inprocess_ip off now', 'HBTS_BAD_ARGUMENTS'],
     [`monitor ${'x'.repeat(5000)} interval=1`, 'HBTS_LINE_TOO_LONG'],
   ])('%s → %s at line 2', (line, code) => {
@@ -60,6 +61,12 @@ describe('heartbeat-ts.cf parser', () => {
     const r = parse('# lan\nhttp_listen 10.0.0.1:9694\n');
     expect(r.problems.map((p) => [p.code, p.line, p.severity])).toEqual([['HBTS_HTTP_EXPOSED', 2, 'warning']]);
     expect(r.value?.httpListen).toEqual({ host: '10.0.0.1', port: 9694, line: 2 });
+  });
+
+  it('fast_start: on once the file exists, off when said; off without the file', () => {
+    expect(parse('# nothing else\n').value?.fastStart).toBe(true);
+    expect(parse('fast_start off\n').value?.fastStart).toBe(false);
+    expect(EMPTY_HBTS_CONFIG.fastStart).toBe(false);
   });
 
   it('inprocess_ip: on unless turned off', () => {
