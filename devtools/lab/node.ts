@@ -23,7 +23,7 @@ import {
 const NOT_INHERITED = [
   '/var/lib/heartbeat/hb_uuid', '/var/lib/heartbeat/hb_generation', '/var/lib/heartbeat/hostcache',
   '/var/lib/heartbeat/delhostcache', '/var/lib/heartbeat/fifo',
-  '/etc/ha.d/ha.cf', '/etc/ha.d/authkeys', '/etc/ha.d/haresources', '/etc/ha.d/nodeinfo',
+  '/etc/ha.d/ha.cf', '/etc/ha.d/authkeys', '/etc/ha.d/haresources', '/etc/ha.d/nodeinfo', '/etc/ha.d/heartbeat-ts.cf',
 ];
 
 const SETUP = `set -e
