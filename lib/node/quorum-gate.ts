@@ -23,11 +23,13 @@ export interface QuorumGateOptions {
   clock: Clock;
   log: Logger;
   graceMs: number;
+  /** This node's name (our own held-back messages are delivered as from it). */
+  me: string;
   /** Whether haresources gives this node groups of its own. */
   hasOwnGroups: boolean;
   /** Nodes (lower case) that haresources gives groups. */
   nodesWithGroups: ReadonlySet<string>;
-  /** Longest wait for every live peer's holdings while negotiating. */
+  /** Longest wait for every peer's holdings while negotiating (a node never heard is dead by then). */
   answerWaitMs: number;
 }
 
@@ -40,6 +42,8 @@ export class QuorumGate {
   /** Peers that announced their holdings since we activated. */
   private readonly answered = new Set<string>();
   private pending: { msg: HaMsg; from: string } | undefined;
+  /** Our own `resource` announcements held back with the peers'. */
+  private readonly ownPending: HaMsg[] = [];
   private waitForAnswers: TimerHandle | undefined;
 
   constructor(private readonly o: QuorumGateOptions) {}
@@ -50,6 +54,7 @@ export class QuorumGate {
     const onStatus = (node: string, status: string): void => {
       if (status === 'dead') this.peerHolds.delete(node.toLowerCase());
       this.maybeActivate(c);
+      if ((this.pending || this.ownPending.length > 0) && this.everyPeerAnswered(c)) this.flush();
     };
     const onMessage = (msg: HaMsg, from: string, local: boolean): void => {
       if (this.activated && c.isCommUp) this.deliver(c, msg, from, local);
@@ -83,6 +88,13 @@ export class QuorumGate {
     const type = msg.get(F.TYPE);
     const peer = !local && !this.o.rules.isMe(from);
     if (peer && type === T.SHUTDONE && !this.o.rules.isMe(this.o.rules.taker(this.o.rules.evaluate(c.normalNodes()), from))) return;
+    // Our own announcement moves v1 to `rscrcvd` and starts RQSTDELAY: it
+    // waits with the peers' until every one has answered.
+    if (local && type === T.RESOURCE && this.holding(c)) {
+      this.ownPending.push(msg);
+      this.waitForAnswers ??= this.o.clock.setTimer(() => this.flush(), this.o.answerWaitMs);
+      return;
+    }
     if (peer && type === T.RESOURCE) {
       const held = parseRsc(msg.get(F.RSC_HOLD));
       if (held !== undefined) {
@@ -91,7 +103,7 @@ export class QuorumGate {
         this.peerHolds.set(key, msg.get(F.RTYPE) === 'full' || held === RSC.NONE ? held : ((before | held) as RscSet));
         this.answered.add(key);
         this.pending = { msg, from };
-        if (this.o.controller.state === 'stable' || this.everyPeerAnswered(c)) this.flush();
+        if (!this.holding(c)) this.flush();
         else this.waitForAnswers ??= this.o.clock.setTimer(() => this.flush(), this.o.answerWaitMs);
         return;
       }
@@ -101,11 +113,18 @@ export class QuorumGate {
 
   /**
    * While we negotiate, the v1 controller decides on the first stable
-   * answer; with more peers it waits for all live ones (or answerWaitMs),
+   * answer; with more peers it waits for every one not known dead (or answerWaitMs),
    * then sees one announcement carrying what all of them hold.
    */
+  /** Whether announcements wait: negotiating, and some peer not known dead has not answered. */
+  private holding(c: Cluster): boolean {
+    return this.o.controller.state !== 'stable' && !this.everyPeerAnswered(c);
+  }
+
   private everyPeerAnswered(c: Cluster): boolean {
-    return this.o.rules.evaluate(c.normalNodes()).live.every((n) => this.o.rules.isMe(n) || this.answered.has(n));
+    // Not only the peers heard so far: a holder not heard yet (init) may be
+    // the one that runs our groups. Only a node known dead needs no answer.
+    return c.normalNodes().every((n) => this.o.rules.isMe(n.name) || n.status === 'dead' || this.answered.has(n.name.toLowerCase()));
   }
 
   private flush(): void {
@@ -113,7 +132,9 @@ export class QuorumGate {
     this.waitForAnswers = undefined;
     const p = this.pending;
     this.pending = undefined;
+    const own = this.ownPending.splice(0);
     if (p) this.o.controller.message(p.msg.clone().mod(F.RSC_HOLD, rscName(this.merged())).mod(F.RTYPE, 'full'), p.from, false);
+    for (const m of own) this.o.controller.message(m, this.o.me, true);
   }
 
   /**

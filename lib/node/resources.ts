@@ -105,9 +105,10 @@ export class NodeResources {
       const gate = new QuorumGate({
         rules: new QuorumRules(this.p.config.nodes, this.p.nodename), controller: this.controller, clock: this.p.clock, log: this.p.log,
         graceMs: QuorumRules.graceMs(this.p.config.deadtimeMs, this.p.config.keepaliveMs),
+        me: this.p.nodename,
         hasOwnGroups: this.groupManager.ourKeys().length > 0,
         nodesWithGroups: new Set(this.p.groups.map((g) => g.node.toLowerCase())),
-        answerWaitMs: this.p.config.deadtimeMs,
+        answerWaitMs: this.p.config.initdeadMs + this.p.config.deadtimeMs,
       });
       const ungate = gate.bind(c);
       this.unbind = () => { ungate(); unwatch(); };

@@ -41,7 +41,7 @@ export class Negotiation {
   /** RQSTDELAY after the first `rscrcvd`. */
   private readonly requestDelay: KeptDeadline;
 
-  constructor(private readonly host: NegotiationHost, clock: Clock, private requestDelayMs = RQSTDELAY_MS) {
+  constructor(private readonly host: NegotiationHost, private readonly clock: Clock, private requestDelayMs = RQSTDELAY_MS) {
     this.requestDelay = new KeptDeadline(clock, () => this.requestDelayExpired());
   }
 
@@ -63,12 +63,16 @@ export class Negotiation {
     this.requestDelay.cancel();
   }
 
-  /** Every node is heartbeat-ts with fast start: no RQSTDELAY (now, or when `rscrcvd` comes). */
+  /**
+   * Every node is heartbeat-ts with fast start: no RQSTDELAY. In `rscrcvd`
+   * the decision comes on the next turn, after the message being handled
+   * (the peers' holdings) has reached the controller.
+   */
   expedite(): void {
     this.requestDelayMs = 0;
     if (this.state_ !== 'rscrcvd') return;
     this.requestDelay.cancel();
-    this.requestDelayExpired();
+    this.clock.setTimer(() => this.requestDelayExpired(), 0);
   }
 
   /** A `starting` or `resource` message; false when it was refused. */
