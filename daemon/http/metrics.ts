@@ -54,6 +54,9 @@ function resources(s: ObservedState, e: Exposition): void {
   const rs = s.o.rscstatus();
   e.family('heartbeat_resource_state', 'cl_status rscstatus of this node: 1 for the current one.',
     rs === undefined ? [] : RESOURCE_STATES.map((st): Sample => [{ state: st }, rs === st ? 1 : 0]));
+  const q = s.quorumState();
+  e.family('heartbeat_quorum', 'With quorum majority: whether this node\'s partition has quorum (1) or not (0).', q ? [[undefined, q.has ? 1 : 0]] : []);
+  e.family('heartbeat_quorum_nodes', 'With quorum majority: normal nodes this partition counts, itself included.', q ? [[undefined, q.live.length]] : []);
   e.family('heartbeat_takeovers_total', 'Failovers completed here: every group of a dead node started.', [[undefined, s.takeovers]]);
   e.family('heartbeat_standby_requests_total', 'Standby requests (hb_standby, monitor moves) seen, by requesting node.',
     [...s.standbyRequests].map(([node, n]): Sample => [{ node }, n]));

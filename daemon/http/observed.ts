@@ -10,6 +10,7 @@ import type { ResourceGroup } from '../../lib/config/types.js';
 import type { Cluster } from '../../lib/membership/cluster.js';
 import type { PeerCounts } from '../../lib/membership/counters.js';
 import type { MonitorEntry } from '../../lib/resources/monitor.js';
+import { QuorumRules, type QuorumMode, type QuorumState } from '../../lib/resources/quorum.js';
 import type { Operation } from '../../lib/resources/script-runner.js';
 import type { Clock } from '../../lib/util/clock.js';
 import type { EventLog, GroupEntry } from '../overview.js';
@@ -43,6 +44,8 @@ export interface ObservedOptions {
   groupEntries: (cluster: Cluster) => GroupEntry[];
   rscstatus: () => string | undefined;
   monitors: () => MonitorEntry[];
+  /** heartbeat-ts.cf `quorum` in effect (off: 3.0.6's behaviour). */
+  quorum: QuorumMode;
 }
 
 const zeroAuth = (): AuthTotals => ({ ok: 0, malformed: 0, 'unknown-key': 0, 'bad-digest': 0, replay: 0 });
@@ -122,6 +125,13 @@ export class ObservedState {
       out.set(p.node, c);
     }
     return out;
+  }
+
+  /** The partition's quorum now, with `quorum majority`; null when off or before the node runs. */
+  quorumState(): QuorumState | null {
+    const c = this.core?.cluster;
+    if (this.o.quorum !== 'majority' || !c) return null;
+    return new QuorumRules(c.views().filter((v) => v.type === 'normal').map((v) => v.name), this.o.nodename).evaluate(c.normalNodes());
   }
 
   groupEntries(): GroupEntry[] {

@@ -73,7 +73,8 @@ export const PAGE_JS = `'use strict';
   }
 
   function drawGroups(doc) {
-    $('#rscstate').textContent = doc.resourceState === null ? 'resources are not managed by this node' : 'this node holds: ' + doc.resourceState;
+    const q = doc.quorum ? ' · quorum: ' + (doc.quorum.has ? 'yes' : 'NO') + ', ' + doc.quorum.live.length + ' of ' + doc.quorum.configured + ' nodes' : '';
+    $('#rscstate').textContent = (doc.resourceState === null ? 'resources are not managed by this node' : 'this node holds: ' + doc.resourceState) + q;
     rows($('#groups tbody'), doc.groups, (g) => [el('span', g.group), g.holder === null ? status('none') : el('span', g.holder, 'holder'), el('span', g.home), status(g.state)], (g) => g.group);
   }
 

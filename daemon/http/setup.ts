@@ -36,6 +36,7 @@ export function observe(o: {
     groupEntries: (cluster) => (tap ? groupEntries(o.groups, rsc(), cluster.views(), parts.nodename) : []),
     rscstatus: () => rsc()?.rscstatus(),
     monitors: () => o.runtime()?.current?.resources?.monitors() ?? [],
+    quorum: parts.quorum ?? 'off',
   });
   if (tap) observeScripts(tap, state, parts.clock);
   return { state, parts: tap ? { ...parts, scripts: tap } : parts };

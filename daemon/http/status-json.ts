@@ -12,6 +12,8 @@ export interface StatusDocument {
   time: string;
   startedAt: string;
   resourceState: string | null;
+  /** With `quorum majority`: whether this partition has quorum and whom it counts; null otherwise. */
+  quorum: { has: boolean; live: string[]; configured: number } | null;
   nodes: Array<{ name: string; type: string; status: string; links: Array<{ name: string; status: string }> }>;
   groups: GroupEntry[];
   monitors: Array<{ resource: string; group: string; failures: number; maxFailures: number; lastFailure: { time: string; reason: string } | null }>;
@@ -35,6 +37,7 @@ export function statusDocument(s: ObservedState): StatusDocument {
     time: iso(s.o.clock.wallMs()),
     startedAt: iso(s.startedWallMs),
     resourceState: s.o.rscstatus() ?? null,
+    quorum: s.quorumState(),
     nodes: (s.cluster?.views() ?? []).map((v) => ({ name: v.name, type: v.type, status: v.status, links: v.links.map((l) => ({ name: l.name, status: l.status })) })),
     groups: s.groupEntries(),
     monitors: s.o.monitors().map((m) => ({

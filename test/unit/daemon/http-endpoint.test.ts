@@ -27,7 +27,7 @@ const GROUPS = [
 function state(): ObservedState {
   return new ObservedState({
     clock: systemClock, nodename: 'node2', version: '3.0.6', groups: GROUPS, events: new EventLog(),
-    groupEntries: () => [], rscstatus: () => 'all', monitors: () => [],
+    groupEntries: () => [], rscstatus: () => 'all', monitors: () => [], quorum: 'off',
   });
 }
 
@@ -178,4 +178,29 @@ describe('the HTTP server', () => {
     await s.configure(undefined);
     await expect(fetch(`http://127.0.0.1:${other}/metrics`)).rejects.toThrow();
   }, 60_000);
+});
+
+describe('quorum in /metrics and /status.json', () => {
+  it('with quorum majority: whether the partition has it and whom it counts; nothing when off', async () => {
+    const { SimCluster } = await import('../../sim/cluster.js');
+    const sim = new SimCluster({ nodes: ['node1', 'node2', 'node3'], haresources: 'node1 ra\n', autoFailback: 'off', quorum: 'majority' });
+    try {
+      for (const n of ['node1', 'node2', 'node3']) await sim.start(n);
+      await sim.until('all active', () => ['node2', 'node3'].every((n) => sim.cluster('node1').view(n)?.status === 'active'), 60_000);
+      const s = new ObservedState({
+        clock: sim.clock, nodename: 'node1', version: '3.0.6', groups: [], events: new EventLog(),
+        groupEntries: () => [], rscstatus: () => 'local', monitors: () => [], quorum: 'majority',
+      });
+      s.bind({ cluster: sim.cluster('node1'), auth: () => ({ ok: 0, malformed: 0, 'unknown-key': 0, 'bad-digest': 0, replay: 0 }) });
+      expect(statusDocument(s).quorum).toEqual({ has: true, live: ['node1', 'node2', 'node3'], configured: 3 });
+      expect(renderMetrics(s)).toMatch(/^heartbeat_quorum 1$/m);
+      expect(renderMetrics(s)).toMatch(/^heartbeat_heartbeats_received_total\{node="node2"\} [1-9]\d*$/m);
+      sim.net.partition(['node1'], ['node2', 'node3']);
+      await sim.until('node1 alone', () => sim.runtime('node1')?.phase === 'restarting', 60_000);
+      expect(statusDocument(s).quorum?.has).toBe(false);
+      expect(renderMetrics(state())).not.toMatch(/^heartbeat_quorum /m);
+    } finally {
+      await sim.stopAll();
+    }
+  });
 });
