@@ -27,6 +27,12 @@ export interface FailoverRecord {
   groups: string[];
 }
 
+/** The failover in words, for the event log. */
+export function failoverText(r: FailoverRecord): string {
+  const ms = (v: number | undefined): string => (v === undefined ? '-' : `${v} ms`);
+  return `failover from ${r.node}: first script ${ms(r.phases.first_script)}, address up ${ms(r.phases.address_up)}, groups started ${ms(r.phases.group_started)}`;
+}
+
 interface Pending {
   record: FailoverRecord;
   startMs: number;

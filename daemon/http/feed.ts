@@ -12,20 +12,9 @@ import type { ScriptTap } from '../../lib/resources/script-tap.js';
 import type { Clock, TimerHandle } from '../../lib/util/clock.js';
 import { F, T } from '../../lib/wire/fields.js';
 import type { HaMsg } from '../../lib/wire/message.js';
-import type { ClusterEvent } from '../overview.js';
-import type { FailoverRecord } from './failover-phases.js';
 import { bump, type ObservedState } from './observed.js';
 
 const POLL_MS = 1000;
-
-function addEvent(s: ObservedState, e: Omit<ClusterEvent, 'time'>): void {
-  s.o.events.add({ time: new Date(s.o.clock.wallMs()).toISOString(), ...e });
-}
-
-export function failoverText(r: FailoverRecord): string {
-  const ms = (v: number | undefined): string => (v === undefined ? '-' : `${v} ms`);
-  return `failover from ${r.node}: first script ${ms(r.phases.first_script)}, address up ${ms(r.phases.address_up)}, groups started ${ms(r.phases.group_started)}`;
-}
 
 /** Script runs into the state and the failover phases, for the daemon's life. */
 export function observeScripts(tap: ScriptTap, s: ObservedState, clock: Clock): () => void {
@@ -34,11 +23,7 @@ export function observeScripts(tap: ScriptTap, s: ObservedState, clock: Clock): 
     finished: (r, op, result) => {
       const failed = result.timedOut || result.spawnError !== undefined || (op !== 'status' && result.code !== 0);
       s.scriptFinished(r.spec, op, failed, result.durationMs / 1000);
-      if (op !== 'start') return;
-      const before = s.takeovers;
-      s.phases.started(r, result.code === 0 && !result.timedOut, clock.nowMs());
-      const last = s.failovers[s.failovers.length - 1];
-      if (s.takeovers !== before && last) addEvent(s, { kind: 'failover', node: last.node, text: failoverText(last) });
+      if (op === 'start') s.phases.started(r, result.code === 0 && !result.timedOut, clock.nowMs());
     },
   });
 }
@@ -65,7 +50,7 @@ export class ObservedFeed implements Attachment {
     // only configured names become labels
     if (this.cluster?.node(from)?.type !== 'normal') return;
     bump(this.s.standbyRequests, from);
-    addEvent(this.s, { kind: 'standby', node: from, text: `node ${from} asked to go standby (${msg.get(F.RSC_HOLD) ?? 'all'})` });
+    this.s.event({ kind: 'standby', node: from, text: `node ${from} asked to go standby (${msg.get(F.RSC_HOLD) ?? 'all'})` });
   };
   private readonly onStatus = (): void => this.snapshotHolders();
 
@@ -118,7 +103,7 @@ export class ObservedFeed implements Attachment {
     this.snapshotHolders();
     for (const [node, c] of this.s.peerTotals()) {
       const before = this.late.get(node) ?? 0;
-      if (c.late > before) addEvent(this.s, { kind: 'late', node, text: `${c.late - before} late heartbeat(s) from ${node}` });
+      if (c.late > before) this.s.event({ kind: 'late', node, text: `${c.late - before} late heartbeat(s) from ${node}` });
       this.late.set(node, c.late);
     }
   }

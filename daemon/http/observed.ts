@@ -13,8 +13,8 @@ import type { MonitorEntry } from '../../lib/resources/monitor.js';
 import { QuorumRules, type QuorumMode, type QuorumState } from '../../lib/resources/quorum.js';
 import type { Operation } from '../../lib/resources/script-runner.js';
 import type { Clock } from '../../lib/util/clock.js';
-import type { EventLog, GroupEntry } from '../overview.js';
-import { FailoverPhases, PHASES, type FailoverRecord, type Phase } from './failover-phases.js';
+import type { ClusterEvent, EventLog, GroupEntry } from '../overview.js';
+import { FailoverPhases, failoverText, PHASES, type FailoverRecord, type Phase } from './failover-phases.js';
 import { Histogram } from './prom-text.js';
 
 /** Seconds: from a few milliseconds (in-process moves) to minutes (slow services). */
@@ -50,6 +50,15 @@ export interface ObservedOptions {
 
 const zeroAuth = (): AuthTotals => ({ ok: 0, malformed: 0, 'unknown-key': 0, 'bad-digest': 0, replay: 0 });
 const zeroPeer = (): PeerCounts => ({ heartbeats: 0, late: 0, lost: 0, lostALot: 0 });
+
+/** `into` plus `more`, field by field. */
+function addPeer(into: PeerCounts, more: PeerCounts): PeerCounts {
+  into.heartbeats += more.heartbeats;
+  into.late += more.late;
+  into.lost += more.lost;
+  into.lostALot += more.lostALot;
+  return into;
+}
 
 export class ObservedState {
   readonly startedWallMs: number;
@@ -89,11 +98,7 @@ export class ObservedState {
       this.carriedMsg.sent += s.sent;
       this.carriedMsg.rexmitRequested += s.rexmitRequested;
       this.carriedMsg.rexmitSent += s.rexmitSent;
-      for (const p of old.cluster.counters.snapshot()) {
-        const c = this.carriedPeers.get(p.node) ?? zeroPeer();
-        c.heartbeats += p.heartbeats; c.late += p.late; c.lost += p.lost; c.lostALot += p.lostALot;
-        this.carriedPeers.set(p.node, c);
-      }
+      for (const p of old.cluster.counters.snapshot()) this.carriedPeers.set(p.node, addPeer(this.carriedPeers.get(p.node) ?? zeroPeer(), p));
     }
     this.core = core;
   }
@@ -119,11 +124,7 @@ export class ObservedState {
   peerTotals(): Map<string, PeerCounts> {
     const out = new Map<string, PeerCounts>();
     for (const [n, c] of this.carriedPeers) out.set(n, { ...c });
-    for (const p of this.core?.cluster.counters.snapshot() ?? []) {
-      const c = out.get(p.node) ?? zeroPeer();
-      c.heartbeats += p.heartbeats; c.late += p.late; c.lost += p.lost; c.lostALot += p.lostALot;
-      out.set(p.node, c);
-    }
+    for (const p of this.core?.cluster.counters.snapshot() ?? []) out.set(p.node, addPeer(out.get(p.node) ?? zeroPeer(), p));
     return out;
   }
 
@@ -150,6 +151,11 @@ export class ObservedState {
     h.observe(seconds);
   }
 
+  /** An event for the page and hb_status, stamped now. */
+  event(e: Omit<ClusterEvent, 'time'>): void {
+    this.o.events.add({ time: new Date(this.o.clock.wallMs()).toISOString(), ...e });
+  }
+
   private failoverComplete(r: FailoverRecord): void {
     this.takeovers++;
     for (const p of PHASES) {
@@ -158,6 +164,7 @@ export class ObservedState {
     }
     this.failovers.push(r);
     if (this.failovers.length > FAILOVERS_KEPT) this.failovers.splice(0, this.failovers.length - FAILOVERS_KEPT);
+    this.event({ kind: 'failover', node: r.node, text: failoverText(r) });
   }
 }
 

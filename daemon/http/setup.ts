@@ -7,6 +7,7 @@ import type { HttpListen } from '../../lib/config/hbts-cf.js';
 import type { ResourceGroup } from '../../lib/config/types.js';
 import type { NodeParts } from '../../lib/node/assemble.js';
 import type { NodeRuntime } from '../../lib/node/runtime.js';
+import type { ResourceController } from '../../lib/resources/controller.js';
 import { ScriptTap } from '../../lib/resources/script-tap.js';
 import type { Logger } from '../../lib/util/log.js';
 import { groupEntries, type EventLog } from '../overview.js';
@@ -26,7 +27,7 @@ export function observe(o: {
 }): Observation {
   const { parts } = o;
   const tap = parts.scripts ? new ScriptTap(parts.scripts) : undefined;
-  const rsc = (): ReturnType<typeof controller> => controller(o.runtime);
+  const rsc = (): ResourceController | undefined => o.runtime()?.current?.resources?.controller;
   const state = new ObservedState({
     clock: parts.clock,
     nodename: parts.nodename,
@@ -40,10 +41,6 @@ export function observe(o: {
   });
   if (tap) observeScripts(tap, state, parts.clock);
   return { state, parts: tap ? { ...parts, scripts: tap } : parts };
-}
-
-function controller(runtime: () => NodeRuntime | undefined): NonNullable<NonNullable<NodeRuntime['current']>['resources']>['controller'] | undefined {
-  return runtime()?.current?.resources?.controller;
 }
 
 /** The HTTP server, listening when `where` is set. */
