@@ -29,13 +29,18 @@ export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   // cl_status and API clients; `rscstatus` reports the controller's holdings.
   // hb_status: group holders (when resources are managed here) and the recent events.
   const groups = (cluster: Cluster): GroupEntry[] => (manageResources ? groupEntries(ctx.groups, resources, cluster.views(), ctx.nodename) : []);
+  // Holders are polled; a reader catches the poll up first, so the events never lag the groups shown beside them.
+  const recorder = new EventRecorder({ log: ctx.events, clock: ctx.clock, groups });
   const api = new ApiServer({
     log: ctx.log, config: ctx.config, paths: ctx.paths, manageResources, version: API_VERSION, clock: ctx.clock,
     ...(resources ? { resources: { rscstatus: () => resources.rscstatus(), monitors: ctx.monitors } } : {}),
-    overview: (cluster) => ({ groups: groups(cluster), events: ctx.events.recent() }),
+    overview: (cluster) => {
+      recorder.catchUp();
+      return { groups: groups(cluster), events: ctx.events.recent() };
+    },
   });
   list.push(api);
-  list.push(new EventRecorder({ log: ctx.events, clock: ctx.clock, groups }));
+  list.push(recorder);
   list.push(new ObservedFeed(ctx.observed));
   // Last, so that respawned clients (ipfail) stop before the API closes.
   const env = scriptEnvironment({ config: ctx.config, groups: ctx.groups, paths: ctx.paths, nodename: ctx.nodename, log: ctx.log });

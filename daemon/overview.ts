@@ -102,7 +102,7 @@ export class EventRecorder implements Attachment {
   start(node: NodeHandle): void {
     this.bind(node.cluster);
     this.holders = new Map(this.o.groups(node.cluster).map((g) => [g.group, g.holder]));
-    this.poll = this.o.clock.setRepeating(() => this.checkHolders(), HOLDER_POLL_MS);
+    this.poll = this.o.clock.setRepeating(() => this.catchUp(), HOLDER_POLL_MS);
   }
 
   rebind(node: NodeHandle): void {
@@ -123,7 +123,8 @@ export class EventRecorder implements Attachment {
     cluster?.on('partitionHeal', this.onHeal).on('stalled', this.onStall);
   }
 
-  private checkHolders(): void {
+  /** Records holder changes not yet seen by the poll (also called before a reader reads the events). */
+  catchUp(): void {
     if (!this.cluster) return;
     for (const g of this.o.groups(this.cluster)) {
       const before = this.holders.get(g.group) ?? null;

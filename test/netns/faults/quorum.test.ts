@@ -78,12 +78,18 @@ describe.concurrent('quorum majority with real daemons (heartbeat-ts), 3.0.6 bes
     }, 300_000);
   }
 
-  it('3.0.6, 5 nodes, {1,2}/{3,4,5}: the minority\'s groups run on every majority node; all restart on heal', async ({ expect }) => {
+  // Which groups 3.0.6 runs twice, and on which nodes, differs from run to run (seen: a minority group
+  // on one to three majority nodes, or a majority group taken by the minority, or both); what holds
+  // every time is that some group runs on both sides at once.
+  it('3.0.6, 5 nodes, {1,2}/{3,4,5}: a group runs on both sides at once; all restart on heal', async ({ expect }) => {
     const { c, m } = await cluster('real', FIVE, false);
     const at = c.lab.ids().map((i) => c.logSize(i));
     const cut = m.now();
     await c.lab.partition([FIVE.minority, FIVE.majority]);
-    await waitHolding(m, 'a on node1 and on the three majority nodes', (h) => (h['a']?.length ?? 0) >= 4, 60_000);
+    const bothSides = (held: number[]): boolean =>
+      held.some((n) => FIVE.minority.includes(n)) && held.some((n) => FIVE.majority.includes(n));
+    await waitHolding(m, 'a group on both sides', (h) => FIVE.groups.some((g) => bothSides(h[g] ?? [])), 90_000);
+    await new Promise((r) => setTimeout(r, 5_000));
     const most = Math.max(...FIVE.groups.map((g) => m.current()[g]?.length ?? 0));
     await c.lab.heal();
     const healed = m.now();
@@ -91,7 +97,7 @@ describe.concurrent('quorum majority with real daemons (heartbeat-ts), 3.0.6 bes
     m.stop();
     const restarted = c.lab.ids().filter((i) => c.count(i, /Giving up all HA resources/, at[i - 1]) > 0);
     c.note(`3.0.6 5-node ${FIVE.minority}/${FIVE.majority}: a group on up to ${most} nodes while apart; nodes giving everything up on heal: ${restarted.join(',')}; one holder each ${((since - healed) / 1000).toFixed(1)} s after the heal\n${m.timeline(cut)}`);
-    expect(most).toBeGreaterThanOrEqual(4);
+    expect(most).toBeGreaterThanOrEqual(2);
     expect(restarted.length).toBeGreaterThanOrEqual(3);
   }, 360_000);
 });
