@@ -11,7 +11,7 @@ import {
   type ClusterSpec, daemonPids, HA_LOG, installScripts, type Kind, logTail, startDaemon, WEB_NAME, writeClusterConfig,
 } from '../devtools/lab/hacluster.js';
 import { Lab } from '../devtools/lab/lab.js';
-import { nowMs } from '../devtools/lab/proc.js';
+import { nowMs, sleep } from '../devtools/lab/proc.js';
 import { ClientProbe, LogWatch } from '../devtools/lab/watch.js';
 import type { Recorder } from './report.js';
 
@@ -98,6 +98,9 @@ function runnable(): number {
   }
 }
 
+/** How long a daemon advertises its raised start-up dead time (spec: status `dt`). */
+const START_DEADTIME_BONUS_FOR_MS = 5000;
+
 function hostTasks(): number {
   let n = 0;
   for (const e of readdirSync('/proc')) if (e.charCodeAt(0) >= 48 && e.charCodeAt(0) <= 57) n++;
@@ -109,6 +112,8 @@ export class BenchCluster {
   readonly logs: LogWatch[];
   /** why the watchdog removed the lab, if it did */
   tripped: string | undefined;
+  /** when every daemon had started (start() returned) */
+  runningSince = 0;
   private readonly watchdog: NodeJS.Timeout;
   private constructor(
     readonly lab: Lab,
@@ -130,6 +135,17 @@ export class BenchCluster {
       this.destroy();
     }, 2000);
     this.watchdog.unref();
+  }
+
+  /**
+   * Steady state before a crash: at least `minMs` from now, and past the first
+   * 5 s after start, during which every daemon (3.0.6 as well) advertises its
+   * dead time + 2 s — with fast start the service answers well within them,
+   * and a crash there would measure the start-up dead time.
+   */
+  async settle(keepaliveMs: number, minMs: number): Promise<void> {
+    const bonusOver = this.runningSince + START_DEADTIME_BONUS_FOR_MS + 2 * keepaliveMs + 500;
+    await sleep(Math.max(minMs, bonusOver - nowMs()));
   }
 
   get vip(): string {
@@ -169,6 +185,7 @@ export class BenchCluster {
         await Promise.all(ids.slice(k, k + batch).map((i) => startDaemon(lab, i, kind)));
       }
       if (kind === 'ours' && ctx.opts.oursNormalPriority) await normalPriority(lab);
+      c.runningSince = nowMs();
       return c;
     } catch (err) {
       if (c !== undefined) c.destroy();

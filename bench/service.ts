@@ -33,7 +33,7 @@ export async function crashFailover(ctx: BenchContext): Promise<void> {
       try {
         const probe = c.probe!;
         await probe.waitAnswer('node1', { after: c.tStart, timeoutMs: START_TIMEOUT });
-        await sleep(Math.max(1500, 4 * ka)); // steady state
+        await c.settle(ka, Math.max(1500, 4 * ka)); // steady state
         const ping = await VipPing.start(c.lab, c.vip);
         const mark = c.log(2).mark();
         const { t: tKill } = await crashDaemon(c.lab, 1, kind);

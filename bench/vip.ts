@@ -62,9 +62,10 @@ async function pullAndKill(lab: Lab, kill: () => Promise<unknown>): Promise<{ tC
 }
 
 /** A Heartbeat cluster (either kind): VIP up on node1, steady state, crash, node2's "is dead", the first reply. */
-export async function crashHeartbeat(c: BenchCluster, probe: PingProbe, settleMs: number, deadtimeMs: number): Promise<CrashTiming> {
+export async function crashHeartbeat(c: BenchCluster, probe: PingProbe, settleMs: number, timing: { keepaliveMs: number; deadtimeMs: number }): Promise<CrashTiming> {
+  const { keepaliveMs, deadtimeMs } = timing;
   await probe.waitReply(c.tStart, START_TIMEOUT);
-  await sleep(settleMs);
+  await c.settle(keepaliveMs, settleMs);
   const mark = c.log(2).mark();
   const { tCrash, tCut } = await pullAndKill(c.lab, () => crashDaemon(c.lab, 1, c.kind));
   const dead = await c.log(2).wait(/node node1: is dead/, { from: mark, timeoutMs: deadtimeMs + 30_000 });
@@ -107,7 +108,7 @@ async function measure<C extends { lab: Lab; vip: string; tails(): string; destr
 export async function crashOnce(ctx: BenchContext, daemon: Daemon, ka: number, dt: number, advertS = advertFor(dt)): Promise<CrashTiming> {
   const settle = Math.max(1500, 4 * ka);
   if (daemon === 'keepalived') return measure(await KaCluster.start(ctx, 2, advertS), (c, p) => crashVrrp(c, p, settle));
-  return measure(await BenchCluster.start(ctx, daemon, 2, (lab) => vipSpec(lab, ka, dt)), (c, p) => crashHeartbeat(c, p, settle, dt));
+  return measure(await BenchCluster.start(ctx, daemon, 2, (lab) => vipSpec(lab, ka, dt)), (c, p) => crashHeartbeat(c, p, settle, { keepaliveMs: ka, deadtimeMs: dt }));
 }
 
 /** Records one crash's figures under `setting`. */
