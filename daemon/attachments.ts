@@ -29,14 +29,15 @@ export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   // cl_status and API clients; `rscstatus` reports the controller's holdings.
   // hb_status: group holders (when resources are managed here) and the recent events.
   const groups = (cluster: Cluster): GroupEntry[] => (manageResources ? groupEntries(ctx.groups, resources, cluster.views(), ctx.nodename) : []);
-  // Holders are polled; a reader catches the poll up first, so the events never lag the groups shown beside them.
+  // Holders are polled; the groups a reader is shown are noted first, so the events never lag them.
   const recorder = new EventRecorder({ log: ctx.events, clock: ctx.clock, groups });
   const api = new ApiServer({
     log: ctx.log, config: ctx.config, paths: ctx.paths, manageResources, version: API_VERSION, clock: ctx.clock,
     ...(resources ? { resources: { rscstatus: () => resources.rscstatus(), monitors: ctx.monitors } } : {}),
     overview: (cluster) => {
-      recorder.catchUp();
-      return { groups: groups(cluster), events: ctx.events.recent() };
+      const shown = groups(cluster);
+      recorder.noteHolders(shown);
+      return { groups: shown, events: ctx.events.recent() };
     },
   });
   list.push(api);

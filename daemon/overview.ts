@@ -123,10 +123,14 @@ export class EventRecorder implements Attachment {
     cluster?.on('partitionHeal', this.onHeal).on('stalled', this.onStall);
   }
 
-  /** Records holder changes not yet seen by the poll (also called before a reader reads the events). */
-  catchUp(): void {
-    if (!this.cluster) return;
-    for (const g of this.o.groups(this.cluster)) {
+  private catchUp(): void {
+    if (this.cluster) this.noteHolders(this.o.groups(this.cluster));
+  }
+
+  /** Records the holder changes in `entries` the poll has not seen yet (a reader passes what it shows). */
+  noteHolders(entries: readonly GroupEntry[]): void {
+    if (!this.cluster) return; // not started: the holders at start are not changes
+    for (const g of entries) {
       const before = this.holders.get(g.group) ?? null;
       if (before === g.holder) continue;
       this.holders.set(g.group, g.holder);
