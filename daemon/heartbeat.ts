@@ -72,7 +72,8 @@ function checkConfig(paths: Paths, nodename: string, quietWhenOk: boolean): Retu
 function daemonize(argv: string[]): Promise<number> {
   return new Promise((resolve) => {
     const script = fileURLToPath(import.meta.url);
-    const child = spawn(process.execPath, [script, '-f', ...argv], {
+    // Node's own flags (HEARTBEAT_TS_NODE may name a wrapper adding some) carry over to the daemon.
+    const child = spawn(process.execPath, [...process.execArgv, script, '-f', ...argv], {
       detached: true,
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
       env: { ...process.env, [READY_FD_ENV]: '3' },

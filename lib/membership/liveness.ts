@@ -69,7 +69,11 @@ export class Liveness {
     this.timer = this.clock.setTimer(() => {
       this.dueMs = Infinity;
       this.timer = null;
-      this.check(dueMs);
+      // Heartbeats that arrived while this process was busy (a GC, a burst of
+      // work) are read before anyone is judged silent.
+      const judge = (): void => this.check(dueMs);
+      if (this.clock.afterInput) this.clock.afterInput(judge);
+      else judge();
     }, delay);
   }
 

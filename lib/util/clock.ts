@@ -14,6 +14,11 @@ export interface Clock {
   setRepeating(fn: () => void, intervalMs: number): TimerHandle;
   /** Runs `fn` after the current task and before any timer or I/O, in FIFO order. */
   defer(fn: () => void): void;
+  /**
+   * Runs `fn` once the input already waiting (datagrams queued while this
+   * process was busy) has been read. Without it, `fn` runs at once.
+   */
+  afterInput?(fn: () => void): void;
 }
 
 export interface TimerHandle {
@@ -37,6 +42,10 @@ export const systemClock: Clock = {
     return { cancel: () => clearInterval(t) };
   },
   defer: (fn) => queueMicrotask(fn),
+  // timers run before the poll phase of the loop; an immediate after it
+  afterInput: (fn) => {
+    setImmediate(fn);
+  },
 };
 
 /**

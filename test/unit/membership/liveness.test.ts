@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { Liveness, type LivenessPort } from '../../../lib/membership/liveness.js';
+import { newNode, type NodeInfo } from '../../../lib/membership/nodes.js';
+import { ManualClock } from '../../../lib/util/clock.js';
+
+/** A manual clock whose "after input" work waits until the test says the input was read. */
+class PollingClock extends ManualClock {
+  readonly afterRead: (() => void)[] = [];
+  afterInput(fn: () => void): void {
+    this.afterRead.push(fn);
+  }
+  inputRead(): void {
+    for (let fn = this.afterRead.shift(); fn; fn = this.afterRead.shift()) fn();
+  }
+}
+
+function pair(clock: ManualClock): { liveness: Liveness; silent: string[] } {
+  const nodes: NodeInfo[] = [newNode('node1', 'normal', ['eth0'], 1000), newNode('node2', 'normal', ['eth0'], 1000)]
+    .map((n) => ({ ...n, status: 'active' as const }));
+  const silent: string[] = [];
+  const port: LivenessPort = {
+    nodes: () => nodes,
+    myName: 'node1',
+    keepaliveMs: 250,
+    deadtimeMs: 1000,
+    limitFor: () => 1000,
+    silent: (name) => silent.push(name),
+    linkSilent: () => undefined,
+    afterCheck: () => undefined,
+    stalled: () => undefined,
+  };
+  const liveness = new Liveness(port, clock, clock.nowMs());
+  return { liveness, silent };
+}
+
+describe('Liveness deadlines', () => {
+  it('reads the heartbeats queued while the process was busy before it judges', () => {
+    const clock = new PollingClock();
+    const { liveness, silent } = pair(clock);
+    liveness.statusHeard('node1');
+    liveness.statusHeard('node2');
+    liveness.schedule(clock.nowMs() + 1001);
+    // Busy for 1.2 s: the deadline passed meanwhile; node2's heartbeats wait in the socket.
+    clock.advance(1200);
+    expect(clock.afterRead.length).toBe(1);
+    liveness.statusHeard('node1'); // the poll phase reads them first
+    liveness.statusHeard('node2');
+    clock.inputRead();
+    expect(silent).toEqual([]);
+    liveness.stop();
+  });
+
+  it('still finds a silent node silent once the input is read', () => {
+    const clock = new PollingClock();
+    const { liveness, silent } = pair(clock);
+    liveness.statusHeard('node1');
+    liveness.statusHeard('node2');
+    liveness.schedule(clock.nowMs() + 1001);
+    clock.advance(1200);
+    liveness.statusHeard('node1');
+    clock.inputRead();
+    expect(silent).toEqual(['node2']);
+    liveness.stop();
+  });
+
+  it('judges at once on a clock without the hook (the simulator)', () => {
+    const clock = new ManualClock();
+    const { liveness, silent } = pair(clock);
+    liveness.statusHeard('node2');
+    liveness.schedule(clock.nowMs() + 1001);
+    clock.advance(1002);
+    expect(silent).toContain('node2');
+    liveness.stop();
+  });
+});
