@@ -12,9 +12,9 @@
  * then, still loaded, the crash of scenario 7 is measured at it.
  */
 import { MASTER_RE, masterDownMs, vrrpPriority } from '../devtools/lab/keepalived.js';
-import { nowMs, sleep } from '../devtools/lab/proc.js';
+import { sleep } from '../devtools/lab/proc.js';
 import { type BenchContext, BenchCluster } from './cluster.js';
-import { FULL_LADDER, ladderSpec, QUICK_LADDER, startBurners } from './deadtime.js';
+import { FULL_LADDER, holdLadder, ladderSpec, QUICK_LADDER, startBurners } from './deadtime.js';
 import { advertFor, KaCluster } from './ka-cluster.js';
 import { type Daemon, fmt } from './report.js';
 import { crashOnce, M_CRASH, recordCrash } from './vip.js';
@@ -63,17 +63,24 @@ async function ladder(ctx: BenchContext, steps: readonly number[], windowMs: num
     await sleep(2000); // past keepalived's first election and Heartbeat's comm-up
     for (const r of rungs) r.arm();
     stopBurners = startBurners(ctx);
-    const t0 = nowMs();
-    while (nowMs() - t0 < windowMs) await sleep(1000);
+    const frozen = new Map<Rung, number>();
+    const count = (r: Rung): number => frozen.get(r) ?? r.falseTakeovers();
+    await holdLadder(rungs.map((r) => ({
+      failures: () => count(r),
+      retire: () => {
+        frozen.set(r, r.falseTakeovers());
+        r.destroy();
+      },
+    })), windowMs);
     for (const d of DAEMONS) {
       const mine = rungs.filter((r) => r.daemon === d).sort((a, b) => b.dt - a.dt);
       let smallest: number | undefined;
       for (const r of mine) {
-        if (r.falseTakeovers() > 0) break;
+        if (count(r) > 0) break;
         smallest = r.dt;
       }
       held.set(d, smallest);
-      const detail = mine.map((r) => `${r.daemon === 'keepalived' ? `advert ${advertFor(r.dt)}s` : `${r.dt}ms`}:${r.falseTakeovers()}`).join(' ');
+      const detail = mine.map((r) => `${r.daemon === 'keepalived' ? `advert ${advertFor(r.dt)}s` : `${r.dt}ms`}:${count(r)}`).join(' ');
       ctx.say(`  ${d.padEnd(10)}: smallest held ${smallest === undefined ? 'none' : `${smallest} ms`} (false takeovers per rung: ${detail})`);
       ctx.rec.note(`aggressive ladder ${d}: false takeovers per rung ${detail}`);
     }

@@ -6,16 +6,24 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import type { Cleanup } from '../devtools/lab/cleanup.js';
 import {
-  type ClusterSpec, daemonPids, HA_LOG, installScripts, type Kind, logTail, startDaemon, WEB_NAME, writeClusterConfig,
+  type ClusterSpec, daemonPids, HA_LOG, installScripts, type Kind, logTail, startDaemon, type WebService, writeClusterConfig,
 } from '../devtools/lab/hacluster.js';
-import { Lab } from '../devtools/lab/lab.js';
+import { Lab, REPO_ROOT } from '../devtools/lab/lab.js';
 import { nowMs, sleep } from '../devtools/lab/proc.js';
 import { ClientProbe, LogWatch } from '../devtools/lab/watch.js';
 import type { Recorder } from './report.js';
 
 export const VIP_HOST = 100;
+
+/**
+ * The group's service, as the issue names it: busybox httpd behind a small
+ * init script, the same for every daemon. It answers as soon as its start
+ * returns, so the figures measure the cluster, not a runtime's start-up.
+ */
+export const BENCH_WEB: WebService = { name: 'hb-bench-web', file: join(REPO_ROOT, 'bench/hb-bench-web') };
 
 export interface BenchOptions {
   quick: boolean;
@@ -69,7 +77,7 @@ export function serviceSpec(lab: Lab, keepaliveMs: number, deadtimeMs: number, a
     initdeadMs: Math.max(10_000, 2 * deadtimeMs),
     autoFailback,
     auth: 'sha1',
-    haresources: `node1 IPaddr::${lab.subnet}.${VIP_HOST}/24/eth0 ${WEB_NAME}\n`,
+    haresources: `node1 IPaddr::${lab.subnet}.${VIP_HOST}/24/eth0 ${BENCH_WEB.name}\n`,
     // heartbeat-ts's own file, the same on every node (3.0.6 never reads it): fast_start is on with it
     hbtsCf: '# heartbeat-ts extensions (bench): fast_start on by default\n',
   };
@@ -101,10 +109,38 @@ function runnable(): number {
 /** How long a daemon advertises its raised start-up dead time (spec: status `dt`). */
 const START_DEADTIME_BONUS_FOR_MS = 5000;
 
-function hostTasks(): number {
-  let n = 0;
-  for (const e of readdirSync('/proc')) if (e.charCodeAt(0) >= 48 && e.charCodeAt(0) <= 57) n++;
-  return n;
+const pidDirs = (): string[] => readdirSync('/proc').filter((e) => e.charCodeAt(0) >= 48 && e.charCodeAt(0) <= 57);
+
+const hostTasks = (): number => pidDirs().length;
+
+/** The commands with the most processes on the host ("heartbeat 1380, sh 40"): what a storm is made of. */
+function busiestCommands(top = 4): string {
+  const count = new Map<string, number>();
+  for (const p of pidDirs()) {
+    let comm = '?';
+    try {
+      comm = readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+    } catch { /* gone meanwhile */ }
+    count.set(comm, (count.get(comm) ?? 0) + 1);
+  }
+  return [...count].sort((a, b) => b[1] - a[1]).slice(0, top).map(([c, n]) => `${c} ${n}`).join(', ');
+}
+
+/**
+ * The bench's main thread (its lab watchdog) at SCHED_RR 2, above the
+ * daemons' SCHED_RR 1: a storm of realtime Heartbeat processes once starved
+ * it, and the lab it should have removed took the machine down. Only for
+ * scenarios that measure CPU time, not latency. Returns the undo.
+ */
+export function watchdogAboveDaemons(ctx: BenchContext): () => void {
+  const set = (args: string[]): boolean => spawnSync('chrt', [...args, String(process.pid)], { encoding: 'utf8' }).status === 0;
+  if (!set(['-r', '-p', '2'])) {
+    ctx.say('  (could not raise the bench watchdog to SCHED_RR 2: it may starve under a storm)');
+    return () => undefined;
+  }
+  return () => {
+    set(['-o', '-p', '0']);
+  };
 }
 
 /** A started cluster: lab, per-node log watchers, the client probe. */
@@ -131,7 +167,7 @@ export class BenchCluster {
       const run = runnable();
       strikes = tasks > MAX_TASKS || run > MAX_RUNNABLE_PER_CPU * cpus().length ? strikes + 1 : 0;
       if (strikes < 2) return; // two checks in a row: a burst of script runs is not a storm
-      this.tripped = `machine overloaded (${tasks} processes, ${run} runnable): lab removed`;
+      this.tripped = `machine overloaded (${tasks} processes, ${run} runnable; most: ${busiestCommands()}): lab removed`;
       this.destroy();
     }, 2000);
     this.watchdog.unref();
@@ -164,12 +200,14 @@ export class BenchCluster {
     probe: { httpIntervalMs?: number; udp?: boolean } = {},
     /** start the daemons this many at a time (default: all at once) */
     batch = Infinity,
+    /** and wait this long between batches */
+    batchPauseMs = 0,
   ): Promise<BenchCluster> {
     const { lab, release } = await ctx.lab(nodes);
     let c: BenchCluster | undefined;
     try {
       writeClusterConfig(lab, spec(lab));
-      for (const i of lab.ids()) installScripts(lab, i, kind);
+      for (const i of lab.ids()) installScripts(lab, i, kind, BENCH_WEB);
       let p: ClientProbe | undefined;
       if (probe.httpIntervalMs !== undefined || probe.udp === true) {
         p = await ClientProbe.start(lab, {
@@ -183,6 +221,7 @@ export class BenchCluster {
       for (let k = 0; k < ids.length; k += batch) {
         if (c.tripped !== undefined) throw new Error(c.tripped);
         await Promise.all(ids.slice(k, k + batch).map((i) => startDaemon(lab, i, kind)));
+        if (k + batch < ids.length) await sleep(batchPauseMs);
       }
       if (kind === 'ours' && ctx.opts.oursNormalPriority) await normalPriority(lab);
       c.runningSince = nowMs();

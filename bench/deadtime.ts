@@ -49,6 +49,47 @@ interface Rung {
   kind: Kind;
   cluster: BenchCluster;
   from: number[];
+  /** counts when the rung was stopped at its first false death */
+  frozen?: { deaths: number; late: number };
+}
+
+/** A stopped rung's counts, or the running rung's since the window began. */
+function rungCounts(r: Rung): { deaths: number; late: number } {
+  if (r.frozen !== undefined) return r.frozen;
+  let deaths = 0;
+  let late = 0;
+  for (const i of [1, 2]) {
+    const lines = r.cluster.log(i).lines.slice(r.from[i - 1] ?? 0);
+    deaths += lines.filter((l) => /node node\d+: is dead/.test(l.text)).length;
+    late += lines.filter((l) => /Late heartbeat/.test(l.text)).length;
+  }
+  return { deaths, late };
+}
+
+/** What a ladder rung needs for holdLadder. */
+export interface LadderRung {
+  failures(): number;
+  /** stops the rung for good, its count kept */
+  retire(): void;
+}
+
+/**
+ * Holds the window. A rung is decided (failed) at its first false takeover,
+ * and from then on it only restarts and fails over: it is stopped then, so
+ * that its churn does not load the machine every other rung shares (the
+ * lowest rungs fail within seconds, for every daemon).
+ */
+export async function holdLadder(rungs: readonly LadderRung[], windowMs: number): Promise<void> {
+  const live = new Set(rungs);
+  const t0 = nowMs();
+  while (nowMs() - t0 < windowMs) {
+    await sleep(1000);
+    for (const r of live) {
+      if (r.failures() === 0) continue;
+      r.retire();
+      live.delete(r);
+    }
+  }
 }
 
 export async function sustainedDeadtime(ctx: BenchContext): Promise<void> {
@@ -77,21 +118,19 @@ export async function sustainedDeadtime(ctx: BenchContext): Promise<void> {
         await sleep(2000);
         for (const r of rungs) r.from = [1, 2].map((i) => r.cluster.log(i).mark());
         if (load !== 'idle') stopBurners = startBurners(ctx);
-        const t0 = nowMs();
-        while (nowMs() - t0 < windowMs) await sleep(1000);
+        await holdLadder(rungs.map((r) => ({
+          failures: () => rungCounts(r).deaths,
+          retire: () => {
+            r.frozen = rungCounts(r);
+            r.cluster.destroy();
+          },
+        })), windowMs);
         stopBurners?.();
         stopBurners = undefined;
         const byKind = new Map<Kind, Array<{ dt: number; deaths: number; late: number }>>();
         for (const r of rungs) {
-          let deaths = 0;
-          let late = 0;
-          for (const i of [1, 2]) {
-            const lines = r.cluster.log(i).lines.slice(r.from[i - 1] ?? 0);
-            deaths += lines.filter((l) => /node node\d+: is dead/.test(l.text)).length;
-            late += lines.filter((l) => /Late heartbeat/.test(l.text)).length;
-          }
           const list = byKind.get(r.kind) ?? [];
-          list.push({ dt: r.dt, deaths, late });
+          list.push({ dt: r.dt, ...rungCounts(r) });
           byKind.set(r.kind, list);
         }
         for (const [kind, list] of byKind) {

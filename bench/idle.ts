@@ -6,7 +6,7 @@
  */
 import { crashDaemon, daemonPids, type ClusterSpec, type Kind } from '../devtools/lab/hacluster.js';
 import { nowMs, sleep } from '../devtools/lab/proc.js';
-import { type BenchContext, BenchCluster } from './cluster.js';
+import { type BenchContext, BenchCluster, watchdogAboveDaemons } from './cluster.js';
 import { keepalivedIdle } from './ka-idle.js';
 import { usageOver } from './usage.js';
 import { fmt } from './report.js';
@@ -16,9 +16,18 @@ function spec(n: number): ClusterSpec {
 }
 
 export async function idleCost(ctx: BenchContext): Promise<void> {
-  const sc = 'idle';
   const sizes = ctx.opts.quick ? [2, 8] : [2, 8, 16, 32];
   const windowMs = ctx.opts.quick ? 15_000 : 60_000;
+  const restorePriority = watchdogAboveDaemons(ctx);
+  try {
+    await idleSizes(ctx, sizes, windowMs);
+  } finally {
+    restorePriority();
+  }
+}
+
+async function idleSizes(ctx: BenchContext, sizes: readonly number[], windowMs: number): Promise<void> {
+  const sc = 'idle';
   for (const n of sizes) {
     // at 2 nodes keepalived runs beside (advert_int 1 s: its keepalive), in the same row
     const setting = `${n} nodes, bcast, keepalive 1s / deadtime 5s${n === 2 ? `; keepalived advert_int 1s, unicast${ctx.opts.keepalivedRealtime ? ', realtime' : ''}` : ''}, ${windowMs / 1000} s window`;
@@ -31,8 +40,8 @@ export async function idleCost(ctx: BenchContext): Promise<void> {
           ctx.rec.add({ scenario: sc, metric, setting, daemon: kind, unit, better: 'lower' }, v);
         let c: BenchCluster | undefined;
         try {
-          // in batches of 4: 32 real Heartbeat nodes started at once set off a fork storm on 2 cores
-          c = await BenchCluster.start(ctx, kind, n, () => spec(n), { udp: true }, 4);
+          // in batches of 4, 2 s apart: 32 real Heartbeat nodes started at once set off a fork storm on 2 cores
+          c = await BenchCluster.start(ctx, kind, n, () => spec(n), { udp: true }, 4, n > 8 ? 2000 : 0);
           const cl = c;
           await Promise.all(cl.lab.ids().map((i) => cl.log(i).wait(/Comm_now_up/, { timeoutMs: 120_000 })));
           // past the startup negotiation (RQSTDELAY 10 s) and its garbage: steady state only

@@ -1,5 +1,6 @@
 /**
- * Scenarios 1-3, on the two-node service group `node1 IPaddr::VIP hb-demo-web`
+ * Scenarios 1-3, on the two-node service group `node1 IPaddr::VIP hb-bench-web`
+ * (busybox httpd)
  * with the client asking the VIP who serves it every 10 ms:
  *   1. crash failover (kill -9 + link cut) → first HTTP answer from node2,
  *      split into detection and takeover;
@@ -8,7 +9,7 @@
  */
 import { crashDaemon, type Kind, standby, stopDaemon } from '../devtools/lab/hacluster.js';
 import { sleep } from '../devtools/lab/proc.js';
-import { type BenchContext, BenchCluster, repeat, serviceSpec, settingLabel } from './cluster.js';
+import { BENCH_WEB, type BenchContext, BenchCluster, repeat, serviceSpec, settingLabel } from './cluster.js';
 import { fmt } from './report.js';
 import { VipPing } from './vip-ping.js';
 
@@ -41,7 +42,7 @@ export async function crashFailover(ctx: BenchContext): Promise<void> {
         const dead = await c.log(2).wait(/node node1: is dead/, { from: mark, timeoutMs: dt + 30_000 });
         const served = await probe.waitAnswer('node2', { after: tKill, timeoutMs: 60_000 });
         const script = c.log(2).find(/Running \S*\/IPaddr\S* \S+ start/, mark);
-        const web = c.log(2).find(/Running \S*\/hb-demo-web\s+start/, mark);
+        const web = c.log(2).find(new RegExp(`Running \\S*/${BENCH_WEB.name}\\s+start`), mark);
         const reachable = probe.firstReachable('node2', dead.t);
         await ping.stop();
         const pinged = ping.firstReplyAfter(dead.t);

@@ -25,6 +25,7 @@ PACKAGES=(
   "procps          ps"
   "util-linux      nsenter"     # and unshare: the lab's node namespaces
   "python3         /usr/bin/python3"   # web servers of test fixtures (http.server)
+  "busybox         busybox"     # npm run bench: the service group's small web server (busybox httpd)
   "curl            curl"
   "kmod            modprobe"    # Debian's Filesystem agent refuses to run without modprobe
   "ipvsadm         ipvsadm"     # ldirectord: the IPVS data plane command lines are checked against it

@@ -73,17 +73,25 @@ export function writeClusterConfig(lab: Lab, s: ClusterSpec): void {
   }
 }
 
+/** A service script for the group: the demo's (a Node.js page) unless a caller brings its own. */
+export interface WebService {
+  name: string;
+  file: string;
+}
+
+export const DEMO_WEB_SERVICE: WebService = { name: WEB_NAME, file: DEMO_WEB };
+
 /**
- * Installs the demo web service into node i's resource.d and, for
- * heartbeat-ts, this checkout's resource scripts (replacing Debian's of the
- * same name, as installing heartbeat-ts does).
+ * Installs the web service into node i's resource.d and, for heartbeat-ts,
+ * this checkout's resource scripts (replacing Debian's of the same name, as
+ * installing heartbeat-ts does).
  */
-export function installScripts(lab: Lab, i: number, kind: Kind): void {
-  const web = readFileSync(DEMO_WEB, 'utf8').replace(
+export function installScripts(lab: Lab, i: number, kind: Kind, service: WebService = DEMO_WEB_SERVICE): void {
+  const web = readFileSync(service.file, 'utf8').replace(
     /^NODE=\$\{HB_DEMO_NODE:-node\}$/m,
     `NODE=\${HB_DEMO_NODE:-${process.execPath}}`,
   );
-  lab.writeFile(i, `/etc/ha.d/resource.d/${WEB_NAME}`, web, 0o755);
+  lab.writeFile(i, `/etc/ha.d/resource.d/${service.name}`, web, 0o755);
   if (kind !== 'ours') return;
   const dir = join(REPO_ROOT, 'resource.d');
   if (!existsSync(dir)) return;
