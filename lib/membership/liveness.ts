@@ -30,14 +30,23 @@ export interface LivenessPort {
 
 const linkKey = (node: string, link: string): string => `${node}\n${link}`;
 
+/**
+ * A deadline timer this late (or half a keepalive, if more) means our own
+ * process did not run: timer jitter on a loaded machine stays well below.
+ */
+const SHORT_STALL_MS = 20;
+
 export class Liveness {
   private timer: TimerHandle | null = null;
   private dueMs = Infinity;
   private stopped = false;
-  /** Monotonic ms of each node's last accepted status. */
+  /** Monotonic ms of each node's last accepted status, moved later by our own stalls. */
   private readonly lastStatus = new Map<string, number>();
-  /** Monotonic ms of the last packet on each node's link. */
+  /** Monotonic ms of the last packet on each node's link, moved later by our own stalls. */
   private readonly lastOnLink = new Map<string, number>();
+  /** When each node's status and each link's packet really came (a short stall's excuse is bounded by them). */
+  private readonly heardStatus = new Map<string, number>();
+  private readonly heardOnLink = new Map<string, number>();
 
   constructor(private readonly port: LivenessPort, private readonly clock: Clock, private readonly startedAtMs: number) {}
 
@@ -50,14 +59,20 @@ export class Liveness {
     return this.lastStatus.has(name);
   }
   statusHeard(name: string): void {
-    this.lastStatus.set(name, this.clock.nowMs());
+    const now = this.clock.nowMs();
+    this.lastStatus.set(name, now);
+    this.heardStatus.set(name, now);
   }
   /** A restarted peer: its previous run's timing no longer counts. */
   forgetStatus(name: string): void {
     this.lastStatus.delete(name);
+    this.heardStatus.delete(name);
   }
   linkHeard(name: string, link: string): void {
-    this.lastOnLink.set(linkKey(name, link), this.clock.nowMs());
+    const now = this.clock.nowMs();
+    const key = linkKey(name, link);
+    this.lastOnLink.set(key, now);
+    this.heardOnLink.set(key, now);
   }
 
   /** Arms the timer for `dueMs` unless it is already armed for an earlier time. */
@@ -83,20 +98,28 @@ export class Liveness {
     this.timer = null;
   }
 
-  /** Gives every live node and link one more keepalive window, counted from now. */
-  private excuseStall(now: number, lateness: number): void {
+  /**
+   * Gives every live node and link `graceMs` more, counted from now: the
+   * silence we measured includes time we were frozen ourselves. A long
+   * stall (SIGSTOP, swap) is excused whole; a short one (the whole host
+   * paused for some tens of ms) moves no deadline past the real last packet
+   * plus one more limit, so that a process that keeps stalling still finds a
+   * dead peer dead, at worst one dead time later.
+   */
+  private excuseStall(now: number, graceMs: number, bounded: boolean): void {
     const p = this.port;
-    p.stalled(Math.round(lateness));
-    // The packets queued while we were frozen are read first.
     const nodes = p.nodes();
-    const grace = now - Math.min(...nodes.map((n) => p.limitFor(n))) + Math.max(p.keepaliveMs * 2, 500);
+    const minLimit = Math.min(...nodes.map((n) => p.limitFor(n)));
+    const until = now - minLimit + graceMs;
+    const postpone = (last: Map<string, number>, heard: Map<string, number>, key: string): void => {
+      const was = last.get(key);
+      if (was === undefined) return;
+      const cap = bounded ? (heard.get(key) ?? was) + minLimit : Infinity;
+      last.set(key, Math.max(was, Math.min(until, cap)));
+    };
     for (const n of nodes) {
-      const last = this.lastStatus.get(n.name);
-      if (n.status !== 'dead' && last !== undefined) this.lastStatus.set(n.name, Math.max(last, grace));
-      for (const l of n.links) {
-        const key = linkKey(n.name, l.name);
-        if (l.status === 'up') this.lastOnLink.set(key, Math.max(this.lastOnLink.get(key) ?? 0, grace));
-      }
+      if (n.status !== 'dead') postpone(this.lastStatus, this.heardStatus, n.name);
+      for (const l of n.links) if (l.status === 'up') postpone(this.lastOnLink, this.heardOnLink, linkKey(n.name, l.name));
     }
   }
 
@@ -105,7 +128,12 @@ export class Liveness {
     const p = this.port;
     const now = this.clock.nowMs();
     const lateness = now - dueMs;
-    if (lateness > Math.max(p.keepaliveMs * 2, 1000)) this.excuseStall(now, lateness);
+    if (lateness > Math.max(p.keepaliveMs * 2, 1000)) {
+      p.stalled(Math.round(lateness));
+      this.excuseStall(now, Math.max(p.keepaliveMs * 2, 500), false);
+    } else if (lateness > Math.max(p.keepaliveMs / 2, SHORT_STALL_MS)) {
+      this.excuseStall(now, p.keepaliveMs * 2, true);
+    }
     let next = Infinity;
     for (const n of p.nodes()) {
       if (n.status === 'dead') continue;
