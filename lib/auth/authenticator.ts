@@ -16,7 +16,7 @@ import { F } from '../wire/fields.js';
 import { FieldType, type HaMsg } from '../wire/message.js';
 import { encodeNetstring } from '../wire/netstring.js';
 import type { WireFormat } from '../wire/result.js';
-import type { AuthMethod } from './method.js';
+import { tokenEquals, type AuthMethod, type KeyedDigest } from './method.js';
 import { authMethod } from './methods.js';
 
 export type Verdict =
@@ -45,18 +45,6 @@ function parseAuthString(s: string): { num: number; token: string } | undefined 
   return m && m[1] !== undefined && m[2] !== undefined ? { num: Number(m[1]), token: m[2] } : undefined;
 }
 
-/**
- * Constant-time for equal lengths (every character is looked at, no early
- * exit); a length mismatch is decided without looking at content. No
- * allocation: this runs for every datagram received.
- */
-function tokenEquals(got: string, want: string): boolean {
-  if (got.length !== want.length) return false;
-  let diff = 0;
-  for (let i = 0; i < got.length; i++) diff |= got.charCodeAt(i) ^ want.charCodeAt(i);
-  return diff === 0;
-}
-
 /** glue switches to netstring-only (no classic auth field) for these field types (must_use_netstring). */
 const mustUseNetstring = (msg: HaMsg): boolean =>
   msg.fields.some((f) => f.type === FieldType.STRUCT || f.type === FieldType.COMPRESS);
@@ -72,12 +60,12 @@ interface Ring {
   activeMethod: AuthMethod;
   keys: ReadonlyMap<number, AuthKey>;
   /** Each key number's method bound to its key (prepared once per ring). */
-  digests: ReadonlyMap<number, (data: Buffer) => string>;
+  digests: ReadonlyMap<number, KeyedDigest>;
 }
 
 function makeRing(keys: AuthKeys): Ring {
   const copy = new Map<number, AuthKey>();
-  const digests = new Map<number, (data: Buffer) => string>();
+  const digests = new Map<number, KeyedDigest>();
   for (const [num, k] of keys.keys) {
     const m = authMethod(k.method);
     if (m.needsKey && k.key.length === 0) throw new HbError(AUTH_ERRORS.BAD_KEYS, `auth method ${num} (${k.method}) requires a key`);
@@ -141,11 +129,16 @@ export class Authenticator {
     return encodeClassic(m);
   }
 
-  /** Key `num`'s token for `data` (`num` is in the ring). */
-  #digest(num: number, data: Buffer): string {
+  /** Key `num`'s digest (`num` is in the ring). */
+  #keyed(num: number): KeyedDigest {
     const d = this.#ring.digests.get(num);
     if (d === undefined) throw new HbError(AUTH_ERRORS.BAD_KEYS, `auth method ${num} has no key line`);
-    return d(data);
+    return d;
+  }
+
+  /** Key `num`'s token for `data`. */
+  #digest(num: number, data: Buffer): string {
+    return this.#keyed(num).hex(data);
   }
 
   /** Judges one datagram. Never throws, never logs; the verdict never carries key material. */
@@ -186,8 +179,7 @@ export class Authenticator {
     if (!parsed) return { verdict: 'malformed', reason: 'bad auth field (want "<num> <token>")' };
     const key = this.#ring.keys.get(parsed.num);
     if (!key) return { verdict: 'unknown-key', authNum: parsed.num };
-    const want = this.#digest(parsed.num, classicFieldsText(msg));
-    return tokenEquals(parsed.token, want)
+    return this.#keyed(parsed.num).matches(classicFieldsText(msg), parsed.token)
       ? { verdict: 'ok', msg, format: 'classic', authNum: parsed.num }
       : { verdict: 'bad-digest', authNum: parsed.num };
   }
@@ -206,7 +198,7 @@ export class Authenticator {
     const method = authMethod(key.method);
     const body = buf.subarray(0, bodyEnd);
     const active = this.#ring.active;
-    const ok = tokenEquals(parsed.token, this.#digest(parsed.num, body))
+    const ok = this.#keyed(parsed.num).matches(body, parsed.token)
       || (active.key !== key.key && tokenEquals(parsed.token, method.compute(active.key, body)));
     return ok
       ? { verdict: 'ok', msg, format: 'netstring', authNum: parsed.num }
