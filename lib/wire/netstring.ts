@@ -149,13 +149,12 @@ export function decodeNetstring(buf: Buffer): NetstringDecodeResult {
     const s = buf.toString('latin1');
     const r = parseMessage(s, 0, s.length, 0, { fields: 0 });
     if (typeof r === 'string') return fail(r);
-    const base = { ok: true as const, msg: r.msg, format: 'netstring' as const, bodyEnd: r.end };
-    if (r.end === s.length) return base;
+    if (r.end === s.length) return { ok: true, msg: r.msg, format: 'netstring', bodyEnd: r.end };
     const t = peel(s, r.end, s.length);
     if (typeof t === 'string') return fail(`bad auth trailer: ${t}`);
     if (t.b + 1 !== s.length) return fail(`trailing bytes after auth trailer at offset ${t.b + 1}`);
     if (t.b - t.a > MAX_TRAILER_LEN) return fail(`auth trailer longer than ${MAX_TRAILER_LEN} bytes at offset ${r.end}`);
-    return { ...base, trailer: s.slice(t.a, t.b) };
+    return { ok: true, msg: r.msg, format: 'netstring', bodyEnd: r.end, trailer: s.slice(t.a, t.b) };
   } catch (err) {
     return fail(`netstring decoder error: ${err instanceof Error ? err.message : String(err)}`);
   }
