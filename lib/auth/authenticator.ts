@@ -129,7 +129,12 @@ export class Authenticator {
     const body = encodeNetstring(m);
     const { active } = this.#ring;
     const auth = `${active.num} ${this.#digest(active.num, body)}`;
-    return Buffer.concat([body, Buffer.from(`${auth.length}:${auth},`, 'latin1')]);
+    const trailer = `${auth.length}:${auth},`;
+    // one buffer for body and trailer: no intermediate Buffer for the trailer, no concat
+    const out = Buffer.allocUnsafe(body.length + trailer.length);
+    body.copy(out, 0);
+    out.write(trailer, body.length, 'latin1');
+    return out;
   }
 
   /** Classic text with a fresh `auth` field, for serial links (spec 7.5); no trailing NUL. */
