@@ -68,8 +68,6 @@ function sha1Compress(h: Int32Array, w: Int32Array, b: Uint8Array, off: number):
 
 /** RFC 1321's T[i] = floor(2^32 * |sin(i + 1)|); read-only after construction. */
 const MD5_K = Int32Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) | 0);
-/** Left-rotation amounts, four per round. */
-const MD5_S = Int32Array.of(7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21);
 
 function md5Compress(h: Int32Array, w: Int32Array, b: Uint8Array, off: number): void {
   for (let i = 0; i < 16; i++) {
@@ -77,26 +75,51 @@ function md5Compress(h: Int32Array, w: Int32Array, b: Uint8Array, off: number): 
     w[i] = b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
   }
   let a = h[0]!, bb = h[1]!, c = h[2]!, d = h[3]!;
-  // one loop per round function; x is the step's sum before its rotation
-  for (let i = 0; i < 16; i++) {
-    const s = MD5_S[i & 3]!;
-    const x = (a + ((bb & c) | (~bb & d)) + MD5_K[i]! + w[i]!) | 0;
-    a = d; d = c; c = bb; bb = (bb + ((x << s) | (x >>> (32 - s)))) | 0;
+  // one loop per round function, four steps per iteration so that each
+  // rotation amount is a constant and the registers are renamed, not moved
+  for (let i = 0; i < 16; i += 4) {
+    let x: number;
+    x = (a + ((bb & c) | (~bb & d)) + MD5_K[i + 0]! + w[i + 0]!) | 0;
+    a = (bb + ((x << 7) | (x >>> 25))) | 0;
+    x = (d + ((a & bb) | (~a & c)) + MD5_K[i + 1]! + w[i + 1]!) | 0;
+    d = (a + ((x << 12) | (x >>> 20))) | 0;
+    x = (c + ((d & a) | (~d & bb)) + MD5_K[i + 2]! + w[i + 2]!) | 0;
+    c = (d + ((x << 17) | (x >>> 15))) | 0;
+    x = (bb + ((c & d) | (~c & a)) + MD5_K[i + 3]! + w[i + 3]!) | 0;
+    bb = (c + ((x << 22) | (x >>> 10))) | 0;
   }
-  for (let i = 16; i < 32; i++) {
-    const s = MD5_S[4 | (i & 3)]!;
-    const x = (a + ((d & bb) | (~d & c)) + MD5_K[i]! + w[(5 * i + 1) & 15]!) | 0;
-    a = d; d = c; c = bb; bb = (bb + ((x << s) | (x >>> (32 - s)))) | 0;
+  for (let i = 16; i < 32; i += 4) {
+    let x: number;
+    x = (a + ((d & bb) | (~d & c)) + MD5_K[i + 0]! + w[(5 * i + 1) & 15]!) | 0;
+    a = (bb + ((x << 5) | (x >>> 27))) | 0;
+    x = (d + ((c & a) | (~c & bb)) + MD5_K[i + 1]! + w[(5 * i + 6) & 15]!) | 0;
+    d = (a + ((x << 9) | (x >>> 23))) | 0;
+    x = (c + ((bb & d) | (~bb & a)) + MD5_K[i + 2]! + w[(5 * i + 11) & 15]!) | 0;
+    c = (d + ((x << 14) | (x >>> 18))) | 0;
+    x = (bb + ((a & c) | (~a & d)) + MD5_K[i + 3]! + w[(5 * i + 16) & 15]!) | 0;
+    bb = (c + ((x << 20) | (x >>> 12))) | 0;
   }
-  for (let i = 32; i < 48; i++) {
-    const s = MD5_S[8 | (i & 3)]!;
-    const x = (a + (bb ^ c ^ d) + MD5_K[i]! + w[(3 * i + 5) & 15]!) | 0;
-    a = d; d = c; c = bb; bb = (bb + ((x << s) | (x >>> (32 - s)))) | 0;
+  for (let i = 32; i < 48; i += 4) {
+    let x: number;
+    x = (a + (bb ^ c ^ d) + MD5_K[i + 0]! + w[(3 * i + 5) & 15]!) | 0;
+    a = (bb + ((x << 4) | (x >>> 28))) | 0;
+    x = (d + (a ^ bb ^ c) + MD5_K[i + 1]! + w[(3 * i + 8) & 15]!) | 0;
+    d = (a + ((x << 11) | (x >>> 21))) | 0;
+    x = (c + (d ^ a ^ bb) + MD5_K[i + 2]! + w[(3 * i + 11) & 15]!) | 0;
+    c = (d + ((x << 16) | (x >>> 16))) | 0;
+    x = (bb + (c ^ d ^ a) + MD5_K[i + 3]! + w[(3 * i + 14) & 15]!) | 0;
+    bb = (c + ((x << 23) | (x >>> 9))) | 0;
   }
-  for (let i = 48; i < 64; i++) {
-    const s = MD5_S[12 | (i & 3)]!;
-    const x = (a + (c ^ (bb | ~d)) + MD5_K[i]! + w[(7 * i) & 15]!) | 0;
-    a = d; d = c; c = bb; bb = (bb + ((x << s) | (x >>> (32 - s)))) | 0;
+  for (let i = 48; i < 64; i += 4) {
+    let x: number;
+    x = (a + (c ^ (bb | ~d)) + MD5_K[i + 0]! + w[(7 * i + 0) & 15]!) | 0;
+    a = (bb + ((x << 6) | (x >>> 26))) | 0;
+    x = (d + (bb ^ (a | ~c)) + MD5_K[i + 1]! + w[(7 * i + 7) & 15]!) | 0;
+    d = (a + ((x << 10) | (x >>> 22))) | 0;
+    x = (c + (a ^ (d | ~bb)) + MD5_K[i + 2]! + w[(7 * i + 14) & 15]!) | 0;
+    c = (d + ((x << 15) | (x >>> 17))) | 0;
+    x = (bb + (d ^ (c | ~a)) + MD5_K[i + 3]! + w[(7 * i + 21) & 15]!) | 0;
+    bb = (c + ((x << 21) | (x >>> 11))) | 0;
   }
   h[0] = (h[0]! + a) | 0;
   h[1] = (h[1]! + bb) | 0;

@@ -65,7 +65,7 @@ type Parsed = { msg: HaMsg; end: number } | string;
 function parseItem(s: string, a: number, b: number, depth: number, budget: ParseBudget): Field | string {
   const t = s.charCodeAt(a + 1) - 0x30;
   // Type 5 (uncompressed struct) exists only in memory and is never sent.
-  if (b - a < 5 || s[a] !== '(' || s[a + 2] !== ')' || !(t >= 0 && t <= 4)) return `bad type prefix at offset ${a}`;
+  if (b - a < 5 || s.charCodeAt(a) !== 0x28 || s.charCodeAt(a + 2) !== 0x29 || !(t >= 0 && t <= 4)) return `bad type prefix at offset ${a}`;
   const eq = s.indexOf('=', a + 3);
   if (eq < 0 || eq >= b) return `netstring item without "=" at offset ${a}`;
   const name = s.slice(a + 3, eq);
@@ -115,7 +115,7 @@ function peel(s: string, p: number, limit: number): { a: number; b: number } | s
   const a = i + 1;
   const b = a + value;
   if (b >= limit) return `netstring item overruns its message at offset ${p}`;
-  if (s[b] !== ',') return `missing "," after netstring item at offset ${b}`;
+  if (s.charCodeAt(b) !== 0x2c) return `missing "," after netstring item at offset ${b}`;
   return { a, b };
 }
 
