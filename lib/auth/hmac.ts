@@ -55,7 +55,7 @@ export class KeyedHmac {
     for (let i = 0; i < rem; i++) t[i] = data[off + i]!;
     t[rem] = 0x80;
     const end = rem < BLOCK - 8 ? BLOCK : 2 * BLOCK;
-    t.fill(0, rem + 1, end - 8);
+    for (let i = rem + 1; i < end - 8; i++) t[i] = 0;
     const bits = (n + BLOCK) * 8;
     const lo = bits >>> 0;
     const hi = Math.floor(bits / 2 ** 32) >>> 0;
@@ -70,7 +70,9 @@ export class KeyedHmac {
     const o = this.#out;
     for (let i = 0; i < st.length; i++) {
       const v = st[i]!;
-      for (let j = 0; j < 4; j++) o[4 * i + j] = (v >>> (bigEndian ? 24 - 8 * j : 8 * j)) & 0xff;
+      const p = 4 * i;
+      if (bigEndian) { o[p] = v >>> 24; o[p + 1] = v >>> 16; o[p + 2] = v >>> 8; o[p + 3] = v; }
+      else { o[p] = v; o[p + 1] = v >>> 8; o[p + 2] = v >>> 16; o[p + 3] = v >>> 24; }
     }
   }
 
