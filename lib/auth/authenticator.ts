@@ -16,7 +16,7 @@ import { F } from '../wire/fields.js';
 import { FieldType, type HaMsg } from '../wire/message.js';
 import { encodeNetstring } from '../wire/netstring.js';
 import type { WireFormat } from '../wire/result.js';
-import type { AuthMethod } from './method.js';
+import { tokenEquals, type AuthMethod, type KeyedDigest } from './method.js';
 import { authMethod } from './methods.js';
 
 export type Verdict =
@@ -37,24 +37,22 @@ export interface AuthenticatorOptions {
   msgfmt: 'classic' | 'netstring';
 }
 
-/** `<num> <token>` as senders print it with `%d %s`; anything looser is refused. */
-const AUTH_STRING_RE = /^(0|[1-9][0-9]{0,8}) ([\x21-\x7e]+)$/;
-
-function parseAuthString(s: string): { num: number; token: string } | undefined {
-  const m = AUTH_STRING_RE.exec(s);
-  return m && m[1] !== undefined && m[2] !== undefined ? { num: Number(m[1]), token: m[2] } : undefined;
-}
-
 /**
- * Constant-time for equal lengths (every character is looked at, no early
- * exit); a length mismatch is decided without looking at content. No
- * allocation: this runs for every datagram received.
+ * `<num> <token>` as senders print it with `%d %s`: the number without sign
+ * or leading zero, at most 9 digits, one space, then one or more printable
+ * non-space ASCII bytes to the end. Anything looser is refused. Read by hand
+ * rather than with a RegExp, as this runs for every datagram received.
  */
-function tokenEquals(got: string, want: string): boolean {
-  if (got.length !== want.length) return false;
-  let diff = 0;
-  for (let i = 0; i < got.length; i++) diff |= got.charCodeAt(i) ^ want.charCodeAt(i);
-  return diff === 0;
+function parseAuthString(s: string): { num: number; token: string } | undefined {
+  let i = 0;
+  let num = 0;
+  for (let c = s.charCodeAt(0); c >= 0x30 && c <= 0x39 && i < 10; c = s.charCodeAt(++i)) num = num * 10 + (c - 0x30);
+  if (i === 0 || i > 9 || (i > 1 && s.charCodeAt(0) === 0x30) || s.charCodeAt(i) !== 0x20 || i + 1 >= s.length) return undefined;
+  for (let j = i + 1; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c < 0x21 || c > 0x7e) return undefined;
+  }
+  return { num, token: s.slice(i + 1) };
 }
 
 /** glue switches to netstring-only (no classic auth field) for these field types (must_use_netstring). */
@@ -72,12 +70,12 @@ interface Ring {
   activeMethod: AuthMethod;
   keys: ReadonlyMap<number, AuthKey>;
   /** Each key number's method bound to its key (prepared once per ring). */
-  digests: ReadonlyMap<number, (data: Buffer) => string>;
+  digests: ReadonlyMap<number, KeyedDigest>;
 }
 
 function makeRing(keys: AuthKeys): Ring {
   const copy = new Map<number, AuthKey>();
-  const digests = new Map<number, (data: Buffer) => string>();
+  const digests = new Map<number, KeyedDigest>();
   for (const [num, k] of keys.keys) {
     const m = authMethod(k.method);
     if (m.needsKey && k.key.length === 0) throw new HbError(AUTH_ERRORS.BAD_KEYS, `auth method ${num} (${k.method}) requires a key`);
@@ -131,7 +129,12 @@ export class Authenticator {
     const body = encodeNetstring(m);
     const { active } = this.#ring;
     const auth = `${active.num} ${this.#digest(active.num, body)}`;
-    return Buffer.concat([body, Buffer.from(`${auth.length}:${auth},`, 'latin1')]);
+    const trailer = `${auth.length}:${auth},`;
+    // one buffer for body and trailer: no intermediate Buffer for the trailer, no concat
+    const out = Buffer.allocUnsafe(body.length + trailer.length);
+    body.copy(out, 0);
+    out.write(trailer, body.length, 'latin1');
+    return out;
   }
 
   /** Classic text with a fresh `auth` field, for serial links (spec 7.5); no trailing NUL. */
@@ -141,11 +144,16 @@ export class Authenticator {
     return encodeClassic(m);
   }
 
-  /** Key `num`'s token for `data` (`num` is in the ring). */
-  #digest(num: number, data: Buffer): string {
+  /** Key `num`'s digest (`num` is in the ring). */
+  #keyed(num: number): KeyedDigest {
     const d = this.#ring.digests.get(num);
     if (d === undefined) throw new HbError(AUTH_ERRORS.BAD_KEYS, `auth method ${num} has no key line`);
-    return d(data);
+    return d;
+  }
+
+  /** Key `num`'s token for `data`. */
+  #digest(num: number, data: Buffer): string {
+    return this.#keyed(num).hex(data);
   }
 
   /** Judges one datagram. Never throws, never logs; the verdict never carries key material. */
@@ -186,8 +194,7 @@ export class Authenticator {
     if (!parsed) return { verdict: 'malformed', reason: 'bad auth field (want "<num> <token>")' };
     const key = this.#ring.keys.get(parsed.num);
     if (!key) return { verdict: 'unknown-key', authNum: parsed.num };
-    const want = this.#digest(parsed.num, classicFieldsText(msg));
-    return tokenEquals(parsed.token, want)
+    return this.#keyed(parsed.num).matches(classicFieldsText(msg), parsed.token)
       ? { verdict: 'ok', msg, format: 'classic', authNum: parsed.num }
       : { verdict: 'bad-digest', authNum: parsed.num };
   }
@@ -203,11 +210,10 @@ export class Authenticator {
     if (!parsed) return { verdict: 'malformed', reason: 'bad auth trailer (want "<num> <token>")' };
     const key = this.#ring.keys.get(parsed.num);
     if (!key) return { verdict: 'unknown-key', authNum: parsed.num };
-    const method = authMethod(key.method);
     const body = buf.subarray(0, bodyEnd);
     const active = this.#ring.active;
-    const ok = tokenEquals(parsed.token, this.#digest(parsed.num, body))
-      || (active.key !== key.key && tokenEquals(parsed.token, method.compute(active.key, body)));
+    const ok = this.#keyed(parsed.num).matches(body, parsed.token)
+      || (active.key !== key.key && tokenEquals(parsed.token, authMethod(key.method).compute(active.key, body)));
     return ok
       ? { verdict: 'ok', msg, format: 'netstring', authNum: parsed.num }
       : { verdict: 'bad-digest', authNum: parsed.num };

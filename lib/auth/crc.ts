@@ -4,7 +4,7 @@
  * (CRC-32/POSIX without cksum's length), printed `%lx`. zlib's crc32 is the
  * reflected variant and gives different values.
  */
-import type { AuthMethod } from './method.js';
+import { tokenEquals, type AuthMethod } from './method.js';
 
 const POLY = 0x04c11db7;
 
@@ -34,5 +34,8 @@ export const crcMethod: AuthMethod = Object.freeze({
   needsKey: false,
   // The key is ignored: crc only detects corruption, it authenticates nothing.
   compute: (_key: string, data: Buffer): string => crc32Posix(data).toString(16),
-  keyed: () => (data: Buffer): string => crc32Posix(data).toString(16),
+  keyed: () => ({
+    hex: (data: Buffer): string => crc32Posix(data).toString(16),
+    matches: (data: Buffer, token: string): boolean => tokenEquals(token, crc32Posix(data).toString(16)),
+  }),
 });

@@ -65,7 +65,7 @@ type Parsed = { msg: HaMsg; end: number } | string;
 function parseItem(s: string, a: number, b: number, depth: number, budget: ParseBudget): Field | string {
   const t = s.charCodeAt(a + 1) - 0x30;
   // Type 5 (uncompressed struct) exists only in memory and is never sent.
-  if (b - a < 5 || s[a] !== '(' || s[a + 2] !== ')' || !(t >= 0 && t <= 4)) return `bad type prefix at offset ${a}`;
+  if (b - a < 5 || s.charCodeAt(a) !== 0x28 || s.charCodeAt(a + 2) !== 0x29 || !(t >= 0 && t <= 4)) return `bad type prefix at offset ${a}`;
   const eq = s.indexOf('=', a + 3);
   if (eq < 0 || eq >= b) return `netstring item without "=" at offset ${a}`;
   const name = s.slice(a + 3, eq);
@@ -115,7 +115,7 @@ function peel(s: string, p: number, limit: number): { a: number; b: number } | s
   const a = i + 1;
   const b = a + value;
   if (b >= limit) return `netstring item overruns its message at offset ${p}`;
-  if (s[b] !== ',') return `missing "," after netstring item at offset ${b}`;
+  if (s.charCodeAt(b) !== 0x2c) return `missing "," after netstring item at offset ${b}`;
   return { a, b };
 }
 
@@ -149,13 +149,12 @@ export function decodeNetstring(buf: Buffer): NetstringDecodeResult {
     const s = buf.toString('latin1');
     const r = parseMessage(s, 0, s.length, 0, { fields: 0 });
     if (typeof r === 'string') return fail(r);
-    const base = { ok: true as const, msg: r.msg, format: 'netstring' as const, bodyEnd: r.end };
-    if (r.end === s.length) return base;
+    if (r.end === s.length) return { ok: true, msg: r.msg, format: 'netstring', bodyEnd: r.end };
     const t = peel(s, r.end, s.length);
     if (typeof t === 'string') return fail(`bad auth trailer: ${t}`);
     if (t.b + 1 !== s.length) return fail(`trailing bytes after auth trailer at offset ${t.b + 1}`);
     if (t.b - t.a > MAX_TRAILER_LEN) return fail(`auth trailer longer than ${MAX_TRAILER_LEN} bytes at offset ${r.end}`);
-    return { ...base, trailer: s.slice(t.a, t.b) };
+    return { ok: true, msg: r.msg, format: 'netstring', bodyEnd: r.end, trailer: s.slice(t.a, t.b) };
   } catch (err) {
     return fail(`netstring decoder error: ${err instanceof Error ? err.message : String(err)}`);
   }
