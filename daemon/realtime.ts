@@ -4,10 +4,13 @@
  * heartbeats and judges deadlines) runs SCHED_RR at `rtprio` (default: the
  * lowest realtime priority, 1, as 3.0.6), so CPU-bound neighbours do not
  * delay a heartbeat. Differences:
- * - memory is not locked (3.0.6: mlockall after touching `memreserve` KiB):
- *   V8 aborts when it changes the permissions of locked pages (measured with
- *   MCL_FUTURE, and with MCL_CURRENT|MCL_ONFAULT during a GC); `memreserve`
- *   is checked and reported, nothing more;
+ * - not all memory is locked (3.0.6: mlockall after touching `memreserve`
+ *   KiB): V8 aborts when it changes the permissions of locked pages
+ *   (measured with MCL_FUTURE, and with MCL_CURRENT|MCL_ONFAULT during a
+ *   GC). The program's code is (read-only file mappings, locked as they are
+ *   touched): an idle daemon's code is what proactive reclaim pages out, and
+ *   bringing it back stalled heartbeats by tens of ms. `memreserve` is
+ *   checked and reported, nothing more;
  * - children never inherit the policy (SCHED_RESET_ON_FORK): resource
  *   scripts and respawned clients run as normal processes, as 3.0.6 makes
  *   them explicitly;
@@ -27,6 +30,7 @@ export interface SchedAddon {
   makeRealtime(priority: number): number;
   priorityMin(): number;
   limitRealtimeRun(usec: number): number;
+  lockCode(): number;
 }
 
 const schedAddon = (): SchedAddon => loadAddon<SchedAddon>('hb_sched', 'SCHED', 'realtime scheduling');
@@ -55,5 +59,7 @@ export function applyRealtime(config: HaConfig, noRealtimeFlag: boolean, log: Lo
   }
   const limit = a.limitRealtimeRun(RT_RUN_LIMIT_US);
   if (limit !== 0) log.warn(`Cannot bound the realtime run time (RLIMIT_RTTIME): ${errnoName(limit)}`);
+  const locked = a.lockCode();
+  if (locked !== 0) log.warn(`Cannot lock the program's code in memory: ${errnoName(locked)}`);
   return { realtime: true, priority };
 }

@@ -24,6 +24,7 @@ function fakeAddon(errnos: Partial<Record<keyof SchedAddon, number>> = {}): Sche
     makeRealtime: (p) => call('makeRealtime', p),
     priorityMin: () => 1,
     limitRealtimeRun: (us) => call('limitRealtimeRun', us),
+    lockCode: () => call('lockCode'),
   };
 }
 
@@ -32,7 +33,7 @@ describe('realtime (ha.cf realtime, rtprio, memreserve; -l)', () => {
     const a = fakeAddon();
     const log = memoryLogger();
     expect(applyRealtime(config('')!, false, log, () => a)).toEqual({ realtime: true, priority: 1 });
-    expect(a.calls).toEqual(['makeRealtime(1)', `limitRealtimeRun(${RT_RUN_LIMIT_US})`]);
+    expect(a.calls).toEqual(['makeRealtime(1)', `limitRealtimeRun(${RT_RUN_LIMIT_US})`, 'lockCode']);
     expect(log.lines).toEqual([]);
   });
 
@@ -44,6 +45,24 @@ describe('realtime (ha.cf realtime, rtprio, memreserve; -l)', () => {
     expect(applyRealtime(config('realtime off\n')!, false, memoryLogger(), () => b)).toEqual({ realtime: false });
     expect(applyRealtime(config('')!, true, memoryLogger(), () => b)).toEqual({ realtime: false });
     expect(b.calls).toEqual([]);
+  });
+
+  it('warns when the code cannot be locked, and stays realtime', () => {
+    const log = memoryLogger();
+    expect(applyRealtime(config('')!, false, log, () => fakeAddon({ lockCode: 12 }))).toEqual({ realtime: true, priority: 1 });
+    expect(log.lines).toEqual(["WARN: Cannot lock the program's code in memory: ENOMEM"]);
+  });
+
+  it('locks the code of a real process: resident pages locked, RSS not grown', async () => {
+    const { loadAddon } = await import('../../../lib/util/addon.js');
+    const real = loadAddon<SchedAddon>('hb_sched', 'SCHED', 'realtime scheduling');
+    const status = (): string => readFileSync('/proc/self/status', 'utf8');
+    const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status())?.[1] ?? NaN);
+    const rssBefore = kib('VmRSS');
+    // a child process would be cleaner, but the lock is harmless here: only read-only file pages
+    expect(real.lockCode()).toBe(0);
+    expect(kib('VmLck')).toBeGreaterThan(0);
+    expect(kib('VmRSS') - rssBefore).toBeLessThan(8 * 1024);
   });
 
   it('logs a refusal and runs on as a normal process (3.0.6 does too)', () => {
