@@ -16,8 +16,6 @@ import type { Clock } from '../lib/util/clock.js';
 export const EVENT_CAPACITY = 200;
 /** How often group holders are compared (no event exists for them). */
 const HOLDER_POLL_MS = 1000;
-/** A heartbeat this much early still counts as a poll's second (timer jitter). */
-const POLL_JITTER = 0.9;
 
 export interface GroupEntry {
   /** The group key: its first resource as written in haresources. */
@@ -76,9 +74,13 @@ export function groupEntries(groups: readonly ResourceGroup[], rsc: ResourceCont
 export class HeartbeatPoll {
   private cluster: Cluster | null = null;
   private lastMs = -Infinity;
+  private lastBeatMs = -Infinity;
   private readonly onSent = (): void => {
     const now = this.clock.nowMs();
-    if (now - this.lastMs < this.everyMs * POLL_JITTER) return;
+    const beat = now - this.lastBeatMs;
+    this.lastBeatMs = now;
+    // the heartbeat nearest to a second after the last poll (timer jitter makes them a little early or late)
+    if (now - this.lastMs + beat / 2 < this.everyMs) return;
     this.lastMs = now;
     this.fn();
   };
