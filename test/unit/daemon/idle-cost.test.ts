@@ -25,22 +25,12 @@ describe('HeartbeatPoll', () => {
     c.emit('statusSent');
   };
 
-  it('polls on every heartbeat at keepalive 1 s, timer jitter included, and at every one of longer keepalives', () => {
+  // keepalive 1 s with timer jitter: every heartbeat; longer ones: every heartbeat; shorter: the one nearest a second
+  it.each([[999, 10, 10], [2000, 5, 5], [100, 50, 5], [300, 10, 4]])('heartbeats every %i ms, %i of them: %i polls', (beatMs, count, polls) => {
     const clock = new ManualClock();
     let n = 0;
-    heartbeats(new HeartbeatPoll(clock, () => n++), clock, 999, 10);
-    expect(n).toBe(10);
-    heartbeats(new HeartbeatPoll(clock, () => n++), clock, 2000, 5);
-    expect(n).toBe(15);
-  });
-
-  it('polls about once a second with short keepalives, and not once unbound', () => {
-    const clock = new ManualClock();
-    let n = 0;
-    heartbeats(new HeartbeatPoll(clock, () => n++), clock, 100, 50);
-    expect(n).toBe(5);
-    heartbeats(new HeartbeatPoll(clock, () => n++), clock, 300, 10);
-    expect(n).toBe(9);
+    heartbeats(new HeartbeatPoll(clock, () => n++), clock, beatMs, count);
+    expect(n).toBe(polls);
   });
 });
 
