@@ -28,7 +28,7 @@ export const makeAttachments: RunContext['makeAttachments'] = (ctx) => {
   list.push(new FifoReader({ log: ctx.log, paths: ctx.paths, clock: ctx.clock }));
   // cl_status and API clients; `rscstatus` reports the controller's holdings.
   // hb_status: group holders (when resources are managed here) and the recent events.
-  const groups = (cluster: Cluster): GroupEntry[] => (manageResources ? groupEntries(ctx.groups, resources, cluster.views(), ctx.nodename) : []);
+  const groups = (cluster: Cluster): GroupEntry[] => (manageResources ? groupEntries(ctx.groups, resources, cluster.allNodes(), ctx.nodename) : []);
   // Holders are polled; the groups a reader is shown are noted first, so the events never lag them.
   const recorder = new EventRecorder({ log: ctx.events, clock: ctx.clock, groups });
   const api = new ApiServer({

@@ -3,7 +3,7 @@
  * sockets and serial ports for media, the state files, resource scripts as
  * processes, /proc/loadavg, the system clock.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { AuthKeys, HaConfig, ResourceGroup } from '../lib/config/types.js';
 import { createMedium } from '../lib/media/factory.js';
 import type { Medium } from '../lib/media/medium.js';
@@ -23,12 +23,32 @@ export type HeartbeatNode = NodeHandle;
 /** Interval of the rejected-packets summary (HA_REJECT_REPORT_SECONDS overrides, for tests and operators). */
 const REJECT_REPORT_MS = Math.max(1, Number(process.env['HA_REJECT_REPORT_SECONDS'] ?? '60') || 60) * 1000;
 
-export function readLoadavg(): string {
-  try {
-    return readFileSync('/proc/loadavg', 'latin1').trim();
-  } catch {
-    return 'n/a';
-  }
+/** /proc/loadavg is a few dozen bytes. */
+const LOADAVG_MAX = 256;
+
+/**
+ * Reads /proc/loadavg (every sequenced message's `ld` field) with one
+ * pread on a descriptor kept open, instead of open, stat, two reads and a
+ * close each time: an idle daemon's cost is mostly its system calls.
+ * After an error the file is opened afresh on the next call.
+ */
+export function loadavgReader(path = '/proc/loadavg'): () => string {
+  let fd: number | undefined;
+  const buf = Buffer.alloc(LOADAVG_MAX);
+  return () => {
+    try {
+      fd ??= openSync(path, 'r');
+      return buf.toString('latin1', 0, readSync(fd, buf, 0, LOADAVG_MAX, 0)).trim();
+    } catch {
+      if (fd !== undefined) {
+        try {
+          closeSync(fd);
+        } catch { /* gone already */ }
+        fd = undefined;
+      }
+      return 'n/a';
+    }
+  };
 }
 
 /**
@@ -75,7 +95,7 @@ export function realParts(i: RealPartsInput): NodeParts {
     log,
     store: fileStateStore(paths.stateDir),
     scripts: i.manageResources ? realScripts(i, systemClock) : undefined,
-    loadavg: readLoadavg,
+    loadavg: loadavgReader(),
     rejectReportMs: REJECT_REPORT_MS,
     stopRetryMax: stopRetryMaxFromEnv(),
     onUnstoppable: unstoppable(log),

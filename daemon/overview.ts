@@ -10,7 +10,7 @@ import type { NodeView } from '../lib/membership/nodes.js';
 import type { Attachment, NodeHandle } from '../lib/node/runtime.js';
 import type { ResourceController } from '../lib/resources/controller.js';
 import { RSC } from '../lib/resources/sets.js';
-import type { Clock, TimerHandle } from '../lib/util/clock.js';
+import type { Clock } from '../lib/util/clock.js';
 
 /** Events kept by the daemon; older ones are dropped. */
 export const EVENT_CAPACITY = 200;
@@ -44,8 +44,12 @@ export interface ClusterEvent {
   text: string;
 }
 
+/** What groupEntries reads of a node: Cluster.allNodes() will do (no view to build on every poll). */
+export type NodeBrief = Pick<NodeView, 'name' | 'type' | 'status'>;
+
 /** Holders of the groups from the controller's holdings (v1 resource sets, spec 4.3). */
-export function groupEntries(groups: readonly ResourceGroup[], rsc: ResourceController | undefined, views: readonly NodeView[], me: string): GroupEntry[] {
+export function groupEntries(groups: readonly ResourceGroup[], rsc: ResourceController | undefined, views: readonly NodeBrief[], me: string): GroupEntry[] {
+  if (groups.length === 0) return [];
   const mine = me.toLowerCase();
   const peer = views.find((v) => v.type === 'normal' && v.name.toLowerCase() !== mine);
   const peerUp = peer !== undefined && peer.status !== 'dead';
@@ -59,6 +63,35 @@ export function groupEntries(groups: readonly ResourceGroup[], rsc: ResourceCont
     const holder = weHold ? me : peerHolds && peer ? peer.name : null;
     return { group: g.key, resources: g.resources.map((r) => r.spec), home: g.node, holder, state };
   });
+}
+
+/**
+ * Runs `fn` on our own heartbeats, about once per `everyMs` at most: the
+ * pollers ride on the keepalive timer rather than wake the process with
+ * timers of their own (an idle daemon's cost is mostly its wake-ups). With
+ * a keepalive longer than `everyMs`, they poll once per heartbeat.
+ */
+export class HeartbeatPoll {
+  private cluster: Cluster | null = null;
+  private lastMs = -Infinity;
+  private lastBeatMs = -Infinity;
+  private readonly onSent = (): void => {
+    const now = this.clock.nowMs();
+    const beat = now - this.lastBeatMs;
+    this.lastBeatMs = now;
+    // the heartbeat nearest to a second after the last poll (timer jitter makes them a little early or late)
+    if (now - this.lastMs + beat / 2 < this.everyMs) return;
+    this.lastMs = now;
+    this.fn();
+  };
+
+  constructor(private readonly clock: Clock, private readonly fn: () => void, private readonly everyMs = HOLDER_POLL_MS) {}
+
+  bind(cluster: Cluster | null): void {
+    this.cluster?.off('statusSent', this.onSent);
+    this.cluster = cluster;
+    cluster?.on('statusSent', this.onSent);
+  }
 }
 
 /** A ring of recent events. */
@@ -83,7 +116,7 @@ export class EventLog {
 export class EventRecorder implements Attachment {
   readonly name = 'events';
   private cluster: Cluster | null = null;
-  private poll: TimerHandle | undefined;
+  private readonly poll: HeartbeatPoll;
   private holders = new Map<string, string | null>();
   private readonly onNode = (node: string, status: string, previous: string): void =>
     this.add({ kind: 'node', node, status, previous, text: `node ${node}: ${previous} -> ${status}` });
@@ -97,12 +130,13 @@ export class EventRecorder implements Attachment {
     log: EventLog;
     clock: Clock;
     groups: (cluster: Cluster) => GroupEntry[];
-  }) {}
+  }) {
+    this.poll = new HeartbeatPoll(o.clock, () => this.catchUp());
+  }
 
   start(node: NodeHandle): void {
     this.bind(node.cluster);
     this.holders = new Map(this.o.groups(node.cluster).map((g) => [g.group, g.holder]));
-    this.poll = this.o.clock.setRepeating(() => this.catchUp(), HOLDER_POLL_MS);
   }
 
   rebind(node: NodeHandle): void {
@@ -110,7 +144,6 @@ export class EventRecorder implements Attachment {
   }
 
   async shutdown(): Promise<void> {
-    this.poll?.cancel();
     this.bind(null);
   }
 
@@ -121,6 +154,7 @@ export class EventRecorder implements Attachment {
     this.cluster = cluster;
     cluster?.on('nodeStatus', this.onNode).on('link', this.onLink).on('peerRestart', this.onRestart);
     cluster?.on('partitionHeal', this.onHeal).on('stalled', this.onStall);
+    this.poll.bind(cluster);
   }
 
   private catchUp(): void {

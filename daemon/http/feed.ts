@@ -9,12 +9,11 @@
 import type { Cluster } from '../../lib/membership/cluster.js';
 import type { Attachment, NodeHandle } from '../../lib/node/runtime.js';
 import type { ScriptTap } from '../../lib/resources/script-tap.js';
-import type { Clock, TimerHandle } from '../../lib/util/clock.js';
+import type { Clock } from '../../lib/util/clock.js';
 import { F, T } from '../../lib/wire/fields.js';
 import type { HaMsg } from '../../lib/wire/message.js';
+import { HeartbeatPoll } from '../overview.js';
 import { bump, type ObservedState } from './observed.js';
-
-const POLL_MS = 1000;
 
 /** Script runs into the state and the failover phases, for the daemon's life. */
 export function observeScripts(tap: ScriptTap, s: ObservedState, clock: Clock): () => void {
@@ -31,7 +30,7 @@ export function observeScripts(tap: ScriptTap, s: ObservedState, clock: Clock): 
 export class ObservedFeed implements Attachment {
   readonly name = 'observed';
   private cluster: Cluster | null = null;
-  private poll: TimerHandle | undefined;
+  private readonly poll: HeartbeatPoll;
   private holders = new Map<string, string | null>();
   private late = new Map<string, number>();
 
@@ -54,13 +53,14 @@ export class ObservedFeed implements Attachment {
   };
   private readonly onStatus = (): void => this.snapshotHolders();
 
-  constructor(private readonly s: ObservedState) {}
+  constructor(private readonly s: ObservedState) {
+    this.poll = new HeartbeatPoll(s.o.clock, () => this.tick());
+  }
 
   start(node: NodeHandle): void {
     this.bind(node);
     this.snapshotHolders();
     this.late = new Map([...this.s.peerTotals()].map(([n, c]) => [n, c.late]));
-    this.poll = this.s.o.clock.setRepeating(() => this.tick(), POLL_MS);
   }
 
   rebind(node: NodeHandle): void {
@@ -68,7 +68,6 @@ export class ObservedFeed implements Attachment {
   }
 
   async shutdown(): Promise<void> {
-    this.poll?.cancel();
     this.subscribe(null);
   }
 
@@ -85,12 +84,14 @@ export class ObservedFeed implements Attachment {
     this.cluster = c;
     c?.on('nodeDead', this.onDead).on('peerRestart', this.onRestart).on('partitionHeal', this.onHeal);
     c?.on('stalled', this.onStall).on('message', this.onMessage).on('nodeStatus', this.onStatus);
+    this.poll.bind(c);
   }
 
   /** Holders as known before a death (a dead peer's groups show no holder afterwards). */
   private snapshotHolders(): void {
     const entries = this.s.groupEntries();
-    const dead = new Set((this.cluster?.views() ?? []).filter((v) => v.status === 'dead').map((v) => v.name.toLowerCase()));
+    if (entries.length === 0) return;
+    const dead = new Set((this.cluster?.allNodes() ?? []).filter((v) => v.status === 'dead').map((v) => v.name.toLowerCase()));
     for (const g of entries) {
       const before = this.holders.get(g.group);
       // a group we saw on a node that has just died stays attributed to it

@@ -34,7 +34,7 @@ export function observe(o: {
     version: o.version,
     groups: o.groups,
     events: o.events,
-    groupEntries: (cluster) => (tap ? groupEntries(o.groups, rsc(), cluster.views(), parts.nodename) : []),
+    groupEntries: (cluster) => (tap ? groupEntries(o.groups, rsc(), cluster.allNodes(), parts.nodename) : []),
     rscstatus: () => rsc()?.rscstatus(),
     monitors: () => o.runtime()?.current?.resources?.monitors() ?? [],
     quorum: parts.quorum ?? 'off',
