@@ -84,9 +84,12 @@ export class Liveness {
     this.timer = this.clock.setTimer(() => {
       this.dueMs = Infinity;
       this.timer = null;
-      // Heartbeats that arrived while this process was busy (a GC, a burst of
-      // work) are read before anyone is judged silent.
-      const judge = (): void => this.check(dueMs);
+      if (this.stopped) return;
+      // Our own stall is excused before the packets queued meanwhile are read
+      // (they would show the peer late); then those packets are read before
+      // anyone is judged silent.
+      this.excuseOwnLateness(this.clock.nowMs() - dueMs);
+      const judge = (): void => this.check();
       if (this.clock.afterInput) this.clock.afterInput(judge);
       else judge();
     }, delay);
@@ -123,17 +126,22 @@ export class Liveness {
     }
   }
 
-  private check(dueMs: number): void {
-    if (this.stopped) return;
+  /** A deadline timer `lateness` ms late: our own process did not run meanwhile. */
+  private excuseOwnLateness(lateness: number): void {
     const p = this.port;
     const now = this.clock.nowMs();
-    const lateness = now - dueMs;
     if (lateness > Math.max(p.keepaliveMs * 2, 1000)) {
       p.stalled(Math.round(lateness));
       this.excuseStall(now, Math.max(p.keepaliveMs * 2, 500), false);
     } else if (lateness > Math.max(p.keepaliveMs / 2, SHORT_STALL_MS)) {
       this.excuseStall(now, p.keepaliveMs * 2, true);
     }
+  }
+
+  private check(): void {
+    if (this.stopped) return;
+    const p = this.port;
+    const now = this.clock.nowMs();
     let next = Infinity;
     for (const n of p.nodes()) {
       if (n.status === 'dead') continue;
