@@ -36,6 +36,7 @@ PACKAGES=(
   "lintian         lintian"     # package.test.ts checks the .deb
   "corosync        corosync"    # hb2pcmk's output run for real (pcmk-migration.test.ts)
   "pacemaker       pacemakerd"
+  "pacemaker-cli-utils crm_mon"   # crm_mon, cibadmin: the Pacemaker side of pcmk-migration.test.ts (a Recommends of pacemaker, not installed with it here)
   "prometheus      prometheus"  # scrapes the daemon's /metrics (test/netns/http-observe.test.ts)
   "chromium        chromium"    # the live status page in a real headless browser (test/netns/http-observe.test.ts)
   "keepalived      keepalived"  # npm run bench: VRRPv3 column (lab nodes only; the host unit needs /etc/keepalived/keepalived.conf, never written)
