@@ -87,7 +87,8 @@ describe('netns harness with real heartbeat 3.0.6', () => {
     const l = theLab();
     const p = await l.spawn(1, ['sleep', '1000']);
     expect(p.pid).toBeGreaterThan(0);
-    expect(await l.pids(1, 'sleep')).toContain(p.pid);
+    // the host PID is known before the process has exec'd sleep (its name is nsenter's until then)
+    expect(await waitFor(() => l.pids(1, 'sleep'), { timeoutMs: 10_000, what: 'sleep in node1', until: (pids) => p.pid !== undefined && pids.includes(p.pid) })).toContain(p.pid);
     expect(p.kill('SIGTERM')).toBe(true);
     expect(await p.exited).toMatchObject({ signal: 'SIGTERM', status: 143 });
     expect(p.running()).toBe(false);

@@ -146,8 +146,10 @@ describe.concurrent('STONITH: partition with a shared disk, fenced', () => {
       const at = [c.logSize(1), c.logSize(2)];
       const cut = m.now();
       await c.lab.partition([[1], [2]]);
+      // the holder must be the node left on: the switch marks a node off before its processes are gone
       await waitHolding(m, 'one node off, the other holding VIP and disk', (h) => sw.off.size === 1
-        && h['vip']?.length === 1 && h['fs']?.length === 1 && h['vip']?.[0] === h['fs']?.[0], 90_000);
+        && h['vip']?.length === 1 && h['fs']?.length === 1 && h['vip']?.[0] === h['fs']?.[0]
+        && !sw.off.has(`node${h['vip']?.[0] ?? 0}`), 90_000);
       const taken = m.now();
       const survivor = sw.off.has('node1') ? 2 : 1;
       await sleep(3000);
