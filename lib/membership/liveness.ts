@@ -114,15 +114,16 @@ export class Liveness {
     const nodes = p.nodes();
     const minLimit = Math.min(...nodes.map((n) => p.limitFor(n)));
     const until = now - minLimit + graceMs;
-    const postpone = (last: Map<string, number>, heard: Map<string, number>, key: string): void => {
-      const was = last.get(key);
+    // a link up but never heard counts from 0, as check() reads it; a node never heard is not judged
+    const postpone = (last: Map<string, number>, heard: Map<string, number>, key: string, unheard?: number): void => {
+      const was = last.get(key) ?? unheard;
       if (was === undefined) return;
       const cap = bounded ? (heard.get(key) ?? was) + minLimit : Infinity;
       last.set(key, Math.max(was, Math.min(until, cap)));
     };
     for (const n of nodes) {
       if (n.status !== 'dead') postpone(this.lastStatus, this.heardStatus, n.name);
-      for (const l of n.links) if (l.status === 'up') postpone(this.lastOnLink, this.heardOnLink, linkKey(n.name, l.name));
+      for (const l of n.links) if (l.status === 'up') postpone(this.lastOnLink, this.heardOnLink, linkKey(n.name, l.name), 0);
     }
   }
 
