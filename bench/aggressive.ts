@@ -13,8 +13,9 @@
  */
 import { MASTER_RE, masterDownMs, vrrpPriority } from '../devtools/lab/keepalived.js';
 import { sleep } from '../devtools/lab/proc.js';
+import type { TimedLine } from '../devtools/lab/watch.js';
 import { type BenchContext, BenchCluster } from './cluster.js';
-import { FULL_LADDER, holdLadder, ladderSpec, QUICK_LADDER, startBurners } from './deadtime.js';
+import { FULL_LADDER, holdLadder, keepRungLogs, ladderSpec, QUICK_LADDER, startBurners } from './deadtime.js';
 import { advertFor, KaCluster } from './ka-cluster.js';
 import { type Daemon, fmt } from './report.js';
 import { crashOnce, M_CRASH, recordCrash } from './vip.js';
@@ -28,6 +29,8 @@ interface Rung {
   daemon: Daemon;
   arm(): void;
   falseTakeovers(): number;
+  /** the nodes' log lines, kept when the rung fails */
+  logs(): ReadonlyArray<{ lines: readonly TimedLine[] }>;
   destroy(): void;
 }
 
@@ -39,6 +42,7 @@ async function startRung(ctx: BenchContext, daemon: Daemon, dt: number): Promise
       dt, daemon,
       arm: () => { from = c.node(2).lines.length; },
       falseTakeovers: () => c.node(2).lines.slice(from).filter((l) => MASTER_RE.test(l.text)).length,
+      logs: () => [c.node(1), c.node(2)],
       destroy: () => c.destroy(),
     };
   }
@@ -49,6 +53,7 @@ async function startRung(ctx: BenchContext, daemon: Daemon, dt: number): Promise
     dt, daemon,
     arm: () => { from = [1, 2].map((i) => c.log(i).mark()); },
     falseTakeovers: () => [1, 2].reduce((n, i) => n + c.log(i).lines.slice(from[i - 1] ?? 0).filter((l) => /node node\d+: is dead/.test(l.text)).length, 0),
+    logs: () => [c.log(1), c.log(2)],
     destroy: () => c.destroy(),
   };
 }
@@ -69,6 +74,7 @@ async function ladder(ctx: BenchContext, steps: readonly number[], windowMs: num
       failures: () => count(r),
       retire: () => {
         frozen.set(r, r.falseTakeovers());
+        keepRungLogs(ctx, `aggressive-${r.daemon}-${r.dt}ms`, r.logs());
         r.destroy();
       },
     })), windowMs);

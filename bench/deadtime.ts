@@ -9,9 +9,12 @@
  * deadtime of the ladder with none (and none at any larger deadtime).
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import type { ClusterSpec, Kind } from '../devtools/lab/hacluster.js';
 import { nowMs, signalAll, sleep } from '../devtools/lab/proc.js';
+import type { TimedLine } from '../devtools/lab/watch.js';
 import { type BenchContext, BenchCluster } from './cluster.js';
 import { fmt } from './report.js';
 
@@ -64,6 +67,29 @@ function rungCounts(r: Rung): { deaths: number; late: number } {
     late += lines.filter((l) => /Late heartbeat/.test(l.text)).length;
   }
   return { deaths, late };
+}
+
+/**
+ * Keeps a failed rung's logs (every line since its daemons started, each
+ * with the moment the bench read it) under the results directory, in
+ * ladder-logs/: the lab goes with the rung, and a false death is only
+ * understood from the lines around it.
+ */
+export function keepRungLogs(
+  ctx: { opts: { outDir: string }; say(line: string): void },
+  name: string,
+  nodes: ReadonlyArray<{ lines: readonly TimedLine[] }>,
+): void {
+  const dir = join(ctx.opts.outDir, 'ladder-logs');
+  try {
+    mkdirSync(dir, { recursive: true });
+    nodes.forEach((n, k) => {
+      const text = n.lines.map((l) => `${new Date(l.t).toISOString()} ${l.text}\n`).join('');
+      writeFileSync(join(dir, `${name}-node${k + 1}.log`), text);
+    });
+  } catch (err) {
+    ctx.say(`  (could not keep the logs of ${name}: ${(err as Error).message})`);
+  }
 }
 
 /** What a ladder rung needs for holdLadder. */
@@ -122,6 +148,7 @@ export async function sustainedDeadtime(ctx: BenchContext): Promise<void> {
           failures: () => rungCounts(r).deaths,
           retire: () => {
             r.frozen = rungCounts(r);
+            keepRungLogs(ctx, `deadtime-${load === 'idle' ? 'idle' : 'loaded'}-run${run}-${r.kind}-${r.dt}ms`, [1, 2].map((i) => r.cluster.log(i)));
             r.cluster.destroy();
           },
         })), windowMs);

@@ -42,7 +42,8 @@ export async function usageOver(
   const cpuPct: number[] = [];
   before.forEach((b, k) => {
     const a = after[k];
-    if (a === undefined || a.pids.join() !== b.pids.join()) return; // restarted meanwhile: no figure
+    // no daemon (a removed lab) or restarted meanwhile: no figure
+    if (a === undefined || b.pids.length === 0 || a.pids.join() !== b.pids.join()) return;
     const pct = ((a.cpu - b.cpu) / (t1 - t0)) * 100;
     cpuPct.push(pct);
     add('CPU per node (% of one core)', '%', pct);
