@@ -15,7 +15,7 @@ import { MASTER_RE, masterDownMs, vrrpPriority } from '../devtools/lab/keepalive
 import { sleep } from '../devtools/lab/proc.js';
 import type { TimedLine } from '../devtools/lab/watch.js';
 import { type BenchContext, BenchCluster } from './cluster.js';
-import { FULL_LADDER, holdLadder, keepRungLogs, ladderSpec, QUICK_LADDER, startBurners } from './deadtime.js';
+import { FULL_LADDER, holdLadder, ladderSpec, QUICK_LADDER, startBurners } from './deadtime.js';
 import { advertFor, KaCluster } from './ka-cluster.js';
 import { type Daemon, fmt } from './report.js';
 import { crashOnce, M_CRASH, recordCrash } from './vip.js';
@@ -70,11 +70,12 @@ async function ladder(ctx: BenchContext, steps: readonly number[], windowMs: num
     stopBurners = startBurners(ctx);
     const frozen = new Map<Rung, number>();
     const count = (r: Rung): number => frozen.get(r) ?? r.falseTakeovers();
-    await holdLadder(rungs.map((r) => ({
+    await holdLadder(ctx, rungs.map((r) => ({
+      name: `aggressive-${r.daemon}-${r.dt}ms`,
       failures: () => count(r),
+      logs: () => r.logs(),
       retire: () => {
         frozen.set(r, r.falseTakeovers());
-        keepRungLogs(ctx, `aggressive-${r.daemon}-${r.dt}ms`, r.logs());
         r.destroy();
       },
     })), windowMs);

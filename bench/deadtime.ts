@@ -94,7 +94,11 @@ export function keepRungLogs(
 
 /** What a ladder rung needs for holdLadder. */
 export interface LadderRung {
+  /** its logs' name in ladder-logs/ */
+  readonly name: string;
   failures(): number;
+  /** the nodes' log lines, kept when the rung fails */
+  logs(): ReadonlyArray<{ lines: readonly TimedLine[] }>;
   /** stops the rung for good, its count kept */
   retire(): void;
 }
@@ -103,15 +107,16 @@ export interface LadderRung {
  * Holds the window. A rung is decided (failed) at its first false takeover,
  * and from then on it only restarts and fails over: it is stopped then, so
  * that its churn does not load the machine every other rung shares (the
- * lowest rungs fail within seconds, for every daemon).
+ * lowest rungs fail within seconds, for every daemon), and its logs are kept.
  */
-export async function holdLadder(rungs: readonly LadderRung[], windowMs: number): Promise<void> {
+export async function holdLadder(ctx: BenchContext, rungs: readonly LadderRung[], windowMs: number): Promise<void> {
   const live = new Set(rungs);
   const t0 = nowMs();
   while (nowMs() - t0 < windowMs) {
     await sleep(1000);
     for (const r of live) {
       if (r.failures() === 0) continue;
+      keepRungLogs(ctx, r.name, r.logs());
       r.retire();
       live.delete(r);
     }
@@ -144,11 +149,12 @@ export async function sustainedDeadtime(ctx: BenchContext): Promise<void> {
         await sleep(2000);
         for (const r of rungs) r.from = [1, 2].map((i) => r.cluster.log(i).mark());
         if (load !== 'idle') stopBurners = startBurners(ctx);
-        await holdLadder(rungs.map((r) => ({
+        await holdLadder(ctx, rungs.map((r) => ({
+          name: `deadtime-${load === 'idle' ? 'idle' : 'loaded'}-run${run}-${r.kind}-${r.dt}ms`,
           failures: () => rungCounts(r).deaths,
+          logs: () => [1, 2].map((i) => r.cluster.log(i)),
           retire: () => {
             r.frozen = rungCounts(r);
-            keepRungLogs(ctx, `deadtime-${load === 'idle' ? 'idle' : 'loaded'}-run${run}-${r.kind}-${r.dt}ms`, [1, 2].map((i) => r.cluster.log(i)));
             r.cluster.destroy();
           },
         })), windowMs);
