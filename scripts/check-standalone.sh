@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fails when a tracked file reaches outside the repository for the reference
-# material that once lived beside it (../shared: spec, lab script, vectors).
+# material that once lived in a directory beside the clone (the wire spec, the
+# lab script, test vectors).
 # The repository stands alone: its tests, demo and lab use only what it holds.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,7 +13,7 @@ else
   hits=$(grep -rnE "$pattern" --exclude-dir=node_modules --exclude-dir=dist --exclude-dir=results --exclude=check-standalone.sh . || true)
 fi
 if [ -n "$hits" ]; then
-  echo "check-standalone: these tracked files refer to ../shared or shared/lab, shared/spec;" >&2
+  echo "check-standalone: these tracked files refer to reference material outside the clone;" >&2
   echo "check-standalone: the repository must stand alone (put test data under test/fixtures/):" >&2
   echo "$hits" >&2
   exit 1
